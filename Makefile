@@ -1,0 +1,63 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     ?= data/voc.duckdb
+PORT   ?= 8501
+
+.PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics \
+        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install requirements.txt
+
+demo: install  ## generate the demo data, build the warehouse, serve the dashboard
+	$(PY) -m pipelines --db $(DB) demo
+	$(MAKE) serve
+
+serve: install  ## serve the dashboard on http://localhost:$(PORT)
+	VOC_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: install  ## the whole suite (browser tests need Debian's chromium: see .ci/run)
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow and not browser"
+
+train-models: install  ## retrain the shipped sentiment/emotion heads (seeded, reproducible)
+	$(PY) -m pipelines.models.train
+
+eval: install  ## model quality on ../shared/datasets, next to VADER
+	$(PY) -m pipelines.models.evaluate
+
+eval-topics: install  ## topic quality (NMI/ARI, outliers, stability) on banking77 and CFPB
+	$(PY) -m pipelines.topics.evaluate
+
+eval-analytics: install  ## planted patterns and real-data checks of the marts
+	$(PY) -m analytics.evaluate
+
+bench-ingest: install
+	$(PY) -m benchmarks.bench_ingest
+
+bench-enrich: install
+	$(PY) -m benchmarks.bench_enrich
+
+bench-topics: install
+	$(PY) -m benchmarks.bench_topics
+
+bench-build: install
+	$(PY) -m benchmarks.bench_build
+
+bench-dashboard: install
+	$(PY) -m benchmarks.bench_dashboard
+
+bench-scale: install
+	$(PY) -m benchmarks.bench_scale
+
+clean:
+	rm -rf data/*.duckdb data/demo data/bench .pytest_cache

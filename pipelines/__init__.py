@@ -1,0 +1,1 @@
+"""Batch pipelines of the VoC warehouse: ingest -> enrich -> topics -> build -> publish."""

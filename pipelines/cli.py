@@ -1,0 +1,62 @@
+"""`python -m pipelines`: a thin command line over the library functions.
+
+Each command lives in `pipelines/commands/<name>.py` and exposes `register(subparsers)`; the
+command's handler takes the parsed arguments and returns an exit code. Domain errors become
+one-line messages that say how to fix the problem (exit 2); a bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from pipelines.settings import SettingsError, default_db
+from pipelines.warehouse import WarehouseError
+
+# Order is the order of `--help`; `run` executes the stages in pipelines.stages.
+COMMANDS = ("ingest", "enrich", "topics", "build", "run", "publish", "demo", "export")
+
+
+class UserError(Exception):
+    """An error the user can fix; the CLI prints its message, without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines",
+        description="Voice-of-customer warehouse: load contact-center exports, score them, build the marts.",
+        epilog="Example: python -m pipelines --db data/voc.duckdb ingest social tweets.csv --column text=text",
+    )
+    parser.add_argument("--db", default=str(default_db()), help="working warehouse (default: %(default)s)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"pipelines.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"pipelines.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, SettingsError, WarehouseError, FileNotFoundError, ValueError) as exc:
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the file being loaded was rolled back; run the same command again", file=sys.stderr)
+        return 130

@@ -1,0 +1,95 @@
+"""The DuckDB warehouse: connection, schema, bulk writes and the atomic publish for readers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DDL_DIR = Path(__file__).parent / "sql" / "ddl"
+SCHEMAS = ("raw", "staging", "enriched", "marts")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or written; the message says why and what to do."""
+
+
+def serving_path(db: Path) -> Path:
+    """Where the read-only copy the dashboard opens lives: `voc.duckdb` -> `voc.serving.duckdb`."""
+    db = Path(db)
+    return db.with_name(db.stem + ".serving" + db.suffix)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema and table that does not exist yet (idempotent)."""
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for ddl in sorted(DDL_DIR.glob("*.sql")):
+        con.execute(ddl.read_text(encoding="utf-8"))
+
+
+def connect(db: Path | str, *, read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the working warehouse (creating its folder and schema) for the pipeline.
+
+    >>> con = connect(":memory:")
+    """
+    if str(db) != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"cannot open warehouse {db}: {exc}. Another pipeline run may hold it; wait for it to finish."
+        ) from exc
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing unit of work: commit on success, roll back on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when `schema.table` exists (table or view)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def publish(db: Path | str) -> Path:
+    """Copy the (closed, checkpointed) warehouse to its serving path atomically.
+
+    Readers holding the old file keep reading it (POSIX keeps the unlinked inode alive); new
+    connections see the new build. Nothing half-written is ever visible at the serving path.
+    """
+    db = Path(db)
+    target = serving_path(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("CHECKPOINT")
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(db, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
