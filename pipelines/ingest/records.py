@@ -53,9 +53,12 @@ class FileReport:
     skipped: bool = False                # same content already loaded: nothing to do
     replaced: bool = False               # the path had other content before: replaced
     reasons: dict[str, int] = field(default_factory=dict)
+    error: str | None = None             # the file could not be read at all (nothing was loaded)
 
     def line(self) -> str:
         """One line for the CLI: `path: read N, loaded N, rejected N (reason: n, ...)`."""
+        if self.error:
+            return f"{self.path}: not loaded: {self.error}"
         if self.skipped:
             return f"{self.path}: already loaded (same content), nothing to do"
         text = f"{self.path}: read {self.read}, loaded {self.loaded}, rejected {self.rejected}"

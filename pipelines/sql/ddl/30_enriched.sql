@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS enriched.interaction_scores (
     model_version         VARCHAR NOT NULL,
     language              VARCHAR,
     is_scored             BOOLEAN NOT NULL,  -- false: empty or not English; model fields NULL
+    skip_reason           VARCHAR,           -- why not scored: empty | no_words | not_english | too_long
+    n_chunks              INTEGER,           -- encoder-sized chunks the text was split into
     sentiment_label       VARCHAR,
     sentiment_score       DOUBLE,            -- [-1, 1]
     emotion_probs         FLOAT[28],         -- GoEmotions label order
@@ -28,6 +30,10 @@ CREATE TABLE IF NOT EXISTS enriched.turn_scores (
     interaction_id  VARCHAR NOT NULL,
     turn_no         INTEGER NOT NULL,
     model_version   VARCHAR NOT NULL,
+    speaker         VARCHAR,              -- customer | agent: agent sentiment is kept apart
+    language        VARCHAR,
+    is_scored       BOOLEAN,
+    skip_reason     VARCHAR,
     sentiment_label VARCHAR,
     sentiment_score DOUBLE,
     top_emotion     VARCHAR,

@@ -1,0 +1,111 @@
+"""`build` stage: rebuild every mart from staging + enriched in one transaction.
+
+Order: CLV first (marts.interactions carries it), then the SQL marts in dependency order, then the
+Python marts that need a statistics library. Each is `CREATE OR REPLACE` inside one transaction,
+so readers see the previous build or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from analytics import clv, definitions, impact, loyalty, terms
+from analytics.settings import AnalyticsSettings, load
+from pipelines.warehouse import transaction
+
+log = logging.getLogger(__name__)
+SQL_DIR = Path(__file__).parent / "sql"
+
+# Dependency order: each file reads only staging/enriched and the marts above it.
+SQL_MARTS: tuple[str, ...] = (
+    "interactions", "turns", "customer_value", "repeat_rates", "channel_switch", "daily_volume",
+    "topic_trends", "emerging_issues", "revenue_at_risk", "reason_pareto", "value_irritant",
+    "callback_list", "proactive_candidates", "executive_summary",
+)
+PY_MARTS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection, AnalyticsSettings], str]], ...] = (
+    ("reason_impact", impact.build),
+    ("distinctive_terms", terms.build),
+    ("nev_vs_loyalty", loyalty.build),
+    ("metric_definitions", definitions.build),
+)
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def current_topic_version(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
+    """The topic model version the marts use: the configured one, else the latest assigned one."""
+    if settings.topic_model_version:
+        return settings.topic_model_version
+    row = con.execute("SELECT max(topic_model_version) FROM enriched.topic_assignments").fetchall()[0]
+    return row[0] if row and row[0] else ""
+
+
+def sql_parameters(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> dict[str, object]:
+    """Every value a mart's SQL may bind: typed settings plus the resolved topic version."""
+    values: dict[str, object] = {name: value for name, value in vars(settings).items()}
+    values["windows_hours"] = list(settings.windows_hours)
+    values["window_hours"] = settings.default_window_hours
+    values["topic_version"] = current_topic_version(con, settings)
+    return values
+
+
+def build_sql_mart(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
+    """`CREATE OR REPLACE TABLE marts.<name>` from `analytics/sql/<name>.sql` (name from SQL_MARTS)."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    used = {key: params[key] for key in _PARAM.findall(text)}
+    con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS\n{text}", used)
+
+
+def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, params: dict[str, object],
+                timings: list[tuple[str, float, int]], total: float) -> None:
+    stats = con.execute(
+        "SELECT min(occurred_at), max(occurred_at), count(*) FROM staging.interactions"
+    ).fetchall()[0]
+    versions = con.execute(
+        "SELECT string_agg(DISTINCT model_version, ',' ORDER BY model_version) FROM marts.interactions"
+    ).fetchall()[0][0]
+    method = con.execute("SELECT any_value(method) FROM marts.revenue_at_risk WHERE scope = 'total'").fetchall()[0][0]
+    rows = settings.as_rows() + [
+        ("built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("data_start", str(stats[0])), ("data_end", str(stats[1])), ("n_interactions", str(stats[2])),
+        ("topic_model_version", str(params["topic_version"])),
+        ("score_model_versions", str(versions or "")),
+        ("churn_method", "heuristic" if method and method.startswith("heuristic") else "measured"),
+        ("build_seconds", f"{total:.2f}"),
+    ]
+    con.register("_info", pd.DataFrame(rows, columns=["key", "value"]))
+    con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT * FROM _info")
+    con.unregister("_info")
+    con.register("_timings", pd.DataFrame(timings, columns=["mart", "seconds", "rows"]))
+    con.execute("CREATE OR REPLACE TABLE marts.build_timings AS SELECT * FROM _timings")
+    con.unregister("_timings")
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = None) -> str:
+    """Rebuild every mart; returns a one-line summary (the `build` stage of `pipelines.stages`)."""
+    settings = settings or load()
+    start = time.perf_counter()
+    timings: list[tuple[str, float, int]] = []
+    steps: list[tuple[str, Callable[[], object]]] = [("customer_clv", lambda: clv.build(con, settings))]
+    with transaction(con):
+        params = sql_parameters(con, settings)
+        steps += [(name, lambda n=name: build_sql_mart(con, n, params)) for name in SQL_MARTS]
+        steps += [(name, lambda f=fn: f(con, settings)) for name, fn in PY_MARTS]
+        for name, step in tqdm(steps, desc="marts", unit="mart", leave=False):
+            t0 = time.perf_counter()
+            step()
+            rows = con.execute(f"SELECT count(*) FROM marts.{name}").fetchall()[0][0]
+            timings.append((name, time.perf_counter() - t0, rows))
+            log.debug("marts.%s: %d rows in %.2fs", name, rows, timings[-1][1])
+        total = time.perf_counter() - start
+        _write_info(con, settings, params, timings, total)
+    n = next(rows for name, _, rows in timings if name == "interactions")
+    return f"{len(timings)} marts rebuilt from {n} interactions in {total:.1f}s"

@@ -1,0 +1,124 @@
+"""Customer lifetime value: the source's own CLV, BG/NBD + Gamma-Gamma, or margin-retention.
+
+Writes `marts.customer_clv(customer_id, clv, clv_method)`; the method is stored with each value
+(domain.md "Customer lifetime value and revenue"). Priority: `source` (the CRM gave a CLV) >
+`bgnbd_gg` (transactions loaded and the models converge) > `margin_retention` (margin or revenue
+known) > no row (unknown).
+
+Why `lifetimes` and not `pymc-marketing`: it is already pinned, fits by maximum likelihood in a
+second on CPU and works with pandas 3 / numpy 2 when fed plain arrays (checked); pymc-marketing
+would add PyMC and a sampler to a build that must stay under a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.settings import AnalyticsSettings
+
+log = logging.getLogger(__name__)
+
+
+def margin_retention_clv(margin: np.ndarray | float, retention: float, discount: float) -> np.ndarray:
+    """CLV = m r / (1 + d - r), with m the margin per period and r, d fractions per period.
+
+    >>> round(float(margin_retention_clv(100.0, 0.8, 0.1)), 2)
+    266.67
+    """
+    for name, value in (("retention", retention), ("discount", discount)):
+        if not 0 <= value < 1:
+            raise ValueError(
+                f"{name} = {value} is not a fraction in [0, 1): write 0.8 for 80%, not 80 "
+                "(percentages as whole numbers make the formula meaningless)"
+            )
+    return np.asarray(margin, dtype=float) * retention / (1 + discount - retention)
+
+
+_RFM_SQL = """
+WITH per_day AS (
+    SELECT customer_id, CAST(occurred_at AS DATE) AS day, sum(amount) AS amount
+    FROM staging.transactions GROUP BY customer_id, day
+),
+bounds AS (SELECT max(day) AS end_day FROM per_day),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY day) AS n FROM per_day
+)
+SELECT customer_id,
+       count(*) - 1 AS frequency,
+       date_diff('day', min(day), max(day)) AS recency,
+       date_diff('day', min(day), any_value(b.end_day)) AS t_age,
+       coalesce(avg(amount) FILTER (WHERE n > 1), 0) AS monetary
+FROM ranked CROSS JOIN bounds AS b
+GROUP BY customer_id
+"""
+
+
+def bgnbd_gamma_gamma(rfm: pd.DataFrame, settings: AnalyticsSettings) -> pd.Series:
+    """Expected CLV over `clv_horizon_months` per customer (index: customer_id).
+
+    Gamma-Gamma is fitted on repeat customers only (Fader, Hardie & Lee 2005); customers without a
+    repeat purchase get the population mean spend. Raises on non-convergence (caller falls back).
+    """
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+    freq = rfm["frequency"].to_numpy(dtype=float)
+    rec = rfm["recency"].to_numpy(dtype=float)
+    age = rfm["t_age"].to_numpy(dtype=float)
+    money = rfm["monetary"].to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bgf = BetaGeoFitter(penalizer_coef=0.01).fit(freq, rec, age)
+        repeat = (freq > 0) & (money > 0)
+        ggf = GammaGammaFitter(penalizer_coef=0.01).fit(freq[repeat], money[repeat])
+        spend = np.where(repeat, ggf.conditional_expected_average_profit(freq, np.where(money > 0, money, 1.0)),
+                         ggf.conditional_expected_average_profit(np.array([0.0]), np.array([1.0]))[0])
+        monthly = (1 + settings.discount_rate) ** (1 / 12) - 1
+        # discounted expected purchases month by month (what lifetimes' customer_lifetime_value does)
+        value = np.zeros_like(freq)
+        for month in range(1, settings.clv_horizon_months + 1):
+            bought = (bgf.predict(month * 30.0, freq, rec, age) - bgf.predict((month - 1) * 30.0, freq, rec, age))
+            value += bought * spend / (1 + monthly) ** month
+    return pd.Series(value, index=rfm["customer_id"].to_numpy(), name="clv")
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
+    """Write `marts.customer_clv`; returns a one-line summary of the methods used."""
+    customers = con.execute(
+        "SELECT customer_id, clv, margin, revenue FROM staging.customers"
+    ).df()
+    frames = []
+    source = customers[customers["clv"].notna()]
+    frames.append(pd.DataFrame({"customer_id": source["customer_id"], "clv": source["clv"], "clv_method": "source"}))
+    done = set(source["customer_id"])
+
+    rfm = con.execute(_RFM_SQL).df()
+    rfm = rfm[~rfm["customer_id"].isin(done)]
+    if len(rfm) >= 20 and (rfm["frequency"] > 0).sum() >= 10:
+        try:
+            fitted = bgnbd_gamma_gamma(rfm, settings)
+            frames.append(pd.DataFrame({"customer_id": fitted.index, "clv": fitted.to_numpy(), "clv_method": "bgnbd_gg"}))
+            done |= set(fitted.index)
+        except Exception as exc:  # lifetimes raises ConvergenceError and linear-algebra errors
+            log.warning("BG/NBD + Gamma-Gamma did not fit (%s); using margin-retention instead", exc)
+
+    rest = customers[~customers["customer_id"].isin(done)]
+    margin = rest["margin"].fillna(rest["revenue"] * settings.margin_share)
+    known = margin.notna()
+    frames.append(pd.DataFrame({
+        "customer_id": rest.loc[known, "customer_id"],
+        "clv": margin_retention_clv(margin[known].to_numpy(), settings.retention_rate, settings.discount_rate),
+        "clv_method": "margin_retention",
+    }))
+    result = pd.concat(frames, ignore_index=True)
+    result["clv"] = result["clv"].astype(float)
+    con.register("_clv_frame", result)
+    con.execute("CREATE OR REPLACE TABLE marts.customer_clv AS SELECT customer_id::VARCHAR AS customer_id, "
+                "clv::DOUBLE AS clv, clv_method::VARCHAR AS clv_method FROM _clv_frame")
+    con.unregister("_clv_frame")
+    counts = result["clv_method"].value_counts().to_dict()
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no customers"

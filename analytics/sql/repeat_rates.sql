@@ -1,0 +1,88 @@
+-- marts.repeat_rates: repeat rates per window x scope x denominator x dimension, each stating its
+-- denominator (domain.md: window forward from the trigger, censored contacts left out of rates,
+-- attribution to the trigger's reason).
+WITH windows AS (
+    SELECT unnest($windows_hours::INTEGER[]) AS window_hours
+),
+data_end AS (
+    SELECT max(occurred_at) AS t FROM staging.interactions
+),
+judged AS (
+    SELECT
+        w.window_hours, s.customer_id,
+        s.reason, s.channel,
+        coalesce(s.agent_id, '(none)') AS agent,
+        coalesce(s.segment, '(none)') AS segment,
+        strftime(s.week, '%Y-%m-%d') AS week,
+        (epoch(d.t) - epoch(s.occurred_at)) / 3600.0 < w.window_hours AS provisional,
+        coalesce(s.hours_to_next <= w.window_hours, false) AS any_recontact,
+        coalesce(s.hours_to_next_same <= w.window_hours, false) AS same_recontact,
+        coalesce(s.hours_since_prev <= w.window_hours, false) AS any_repeat,
+        coalesce(s.hours_since_prev_same <= w.window_hours, false) AS same_repeat
+    FROM marts.interactions AS s
+    CROSS JOIN windows AS w
+    CROSS JOIN data_end AS d
+    WHERE s.in_sequence
+),
+scoped AS (
+    SELECT window_hours, 'any_issue' AS scope, customer_id, reason, channel, agent, segment, week,
+           provisional, any_recontact AS recontact, any_repeat AS is_repeat
+    FROM judged
+    UNION ALL
+    SELECT window_hours, 'same_issue', customer_id, reason, channel, agent, segment, week,
+           provisional, same_recontact, same_repeat
+    FROM judged
+),
+long AS (
+    -- one row per contact and dimension: a plain GROUP BY then counts distinct customers fast
+    SELECT window_hours, scope, customer_id, provisional, recontact, is_repeat,
+           unnest(['overall', 'reason', 'channel', 'agent', 'segment', 'week']) AS dimension,
+           unnest(['all', reason, channel, agent, segment, week]) AS dim_value
+    FROM scoped
+),
+grouped AS (
+    SELECT
+        window_hours, scope, dimension, dim_value,
+        count(*) FILTER (WHERE NOT provisional AND recontact) AS contacts_num,
+        count(*) FILTER (WHERE NOT provisional) AS contacts_den,
+        count(*) FILTER (WHERE provisional) AS provisional_excluded,
+        count(DISTINCT customer_id) FILTER (WHERE NOT provisional AND recontact) AS customers_num,
+        count(DISTINCT customer_id) FILTER (WHERE NOT provisional) AS customers_den,
+        count(*) FILTER (WHERE is_repeat) AS all_num,
+        count(*) AS all_den
+    FROM long
+    GROUP BY window_hours, scope, dimension, dim_value
+),
+unpivoted AS (
+    SELECT window_hours, scope, 'judged_contacts' AS denominator_kind, dimension, dim_value,
+           contacts_num AS numerator, contacts_den AS denominator,
+           'contacts followed by a recontact within the window / judged contacts (older than the window)'
+               AS denominator_definition,
+           provisional_excluded
+    FROM grouped
+    UNION ALL
+    SELECT window_hours, scope, 'customers', dimension, dim_value, customers_num, customers_den,
+           'contacting customers with at least one recontact within the window / contacting customers with a judged contact',
+           provisional_excluded
+    FROM grouped
+    UNION ALL
+    SELECT window_hours, scope, 'all_contacts', dimension, dim_value, all_num, all_den,
+           'repeat contacts (previous contact within the window) / all sequenced contacts, provisional included',
+           0
+    FROM grouped
+    WHERE dimension = 'overall'
+),
+final AS (
+    SELECT
+        window_hours, scope, denominator_kind, dimension, dim_value,
+        numerator, denominator,
+        CASE WHEN denominator > 0 THEN numerator / denominator END AS rate,
+        denominator_definition, provisional_excluded,
+        CASE WHEN scope = 'same_issue' AND denominator_kind = 'judged_contacts' AND denominator > 0
+             THEN 1 - numerator / denominator END AS fcr_proxy,
+        CASE WHEN denominator_kind = 'judged_contacts' AND denominator > numerator
+             THEN denominator / (denominator - numerator) END AS contacts_per_resolution,
+        denominator >= $min_volume AS meets_min_volume
+    FROM unpivoted
+)
+SELECT * FROM final ORDER BY window_hours, scope, denominator_kind, dimension, dim_value

@@ -1,0 +1,45 @@
+"""Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive candidates."""
+
+import streamlit as st
+
+from dashboard import charts, data, queries, ui
+from dashboard.filters import current
+
+f = current()
+st.title("Customers and value")
+cv = queries.customer_value(f)
+fig = charts.clv_nev(cv.rename(columns={"mean_nev": "nev"}) if len(cv) else cv)
+ui.chart(fig, "cu_clv", "customer_id", cv["customer_id"].head(200).tolist() if len(cv) else (), f)
+loyalty = data.mart("nev_vs_loyalty")
+if len(loyalty):
+    st.caption("How closely emotion tracks loyalty in this data (AUC 0.5 = no link; Spearman 0 = none):")
+    st.dataframe(loyalty, hide_index=True, width="stretch")
+
+st.subheader("Revenue at risk by segment")
+seg = queries.revenue_at_risk("segment", f.segments)
+ui.chart(charts.bar(seg.rename(columns={"key": "segment"}), "segment", "revenue_at_risk",
+                    "Revenue at risk by segment"), "cu_seg", "segment",
+         seg["key"].tolist() if len(seg) else (), f)
+if len(seg):
+    st.caption(f"Method: {seg['method'].iloc[0]}.")
+
+st.subheader("Closed loop: who to call back")
+cb = data.mart("callback_list", order="rank", limit=200)
+if f.segments and len(cb):
+    cb = cb[cb["segment"].isin(f.segments)]
+if cb.empty:
+    st.info("No customer with an unresolved or repeated negative experience.")
+else:
+    st.caption("Ranked by CLV x severity; the last verbatim is shown as plain text.")
+    st.dataframe(cb, hide_index=True, width="stretch")
+    ui.downloads(cb, "callback_list", "cu_cb")
+
+st.subheader("Proactive candidates")
+pc = data.mart("proactive_candidates", order="rank", limit=200)
+if f.segments and len(pc):
+    pc = pc[pc["segment"].isin(f.segments)]
+if pc.empty:
+    st.info("No customer whose contacts recur regularly.")
+else:
+    st.dataframe(pc, hide_index=True, width="stretch")
+ui.explain("clv", "mean_nev", "revenue_at_risk")

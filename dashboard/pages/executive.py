@@ -1,0 +1,64 @@
+"""Executive summary: the five headline figures, their trends, the top reasons by revenue at risk."""
+
+import functools
+
+import streamlit as st
+
+from dashboard import charts, queries, report, ui
+from dashboard.filters import current
+
+f = current()
+window = queries.window_label()
+now = queries.kpis(f).to_dict()
+prev_filters = f.previous_period()
+before = queries.kpis(prev_filters).to_dict() if prev_filters else None
+if before and not before.get("volume"):
+    before = None
+total = queries.revenue_at_risk("total")
+rar = float(total["revenue_at_risk"].iloc[0]) if len(total) else None
+words = report.sentences(now, before, rar, window)
+b = before or {}
+
+st.title("Executive summary")
+st.caption(f"{f.start} to {f.end}, compared with the {prev_filters.start} to {prev_filters.end} period. "
+           f"Repeat figures: {window}, transfers excluded, provisional contacts left out."
+           if prev_filters else "All data.")
+cols = st.columns(5)
+ui.metric(cols[0], "revenue_at_risk", report.money(rar), "all data, no trend", delta_color="off")
+ui.metric(cols[1], "mean_nev", report.num(now["nev"]), report.change(now["nev"], b.get("nev")))
+ui.metric(cols[2], "fcr_proxy", report.pct(now["fcr"]), report.change(now["fcr"], b.get("fcr"), points=True))
+ui.metric(cols[3], "repeat_rate_any", report.pct(now["repeat_rate"]),
+          report.change(now["repeat_rate"], b.get("repeat_rate"), points=True), delta_color="inverse")
+ui.metric(cols[4], "contact_volume", report.num(now["volume"], 0), report.change(now["volume"], b.get("volume")),
+          delta_color="off")
+for key in ("revenue_at_risk", "mean_nev", "fcr_proxy", "repeat_rate_any", "contact_volume"):
+    st.markdown(f"- {words[key]}")  # built from our numbers only, no customer text
+
+weekly = queries.weekly_kpis(f)
+trends = [
+    charts.trend(weekly, "week", "nev", "NEV (text proxy) per week"),
+    charts.trend(weekly, "week", "fcr", "FCR (proxy) per week", percent=True),
+    charts.trend(weekly, "week", "repeat_rate", "Repeat rate (any issue) per week", percent=True),
+    charts.trend(weekly, "week", "volume", "Contacts per week"),
+]
+row = st.columns(4)
+for col, fig, key in zip(row, trends, ("t_nev", "t_fcr", "t_rep", "t_vol"), strict=True):
+    with col:
+        ui.chart(fig, key)
+ui.explain("revenue_at_risk", "mean_nev", "fcr_proxy", "repeat_rate_any", "contact_volume")
+
+st.subheader("Top 5 reasons by revenue at risk")
+top = queries.revenue_at_risk("reason", limit=5)
+top_fig = charts.bar(top.rename(columns={"key": "reason"}), "reason", "revenue_at_risk",
+                     "Top 5 reasons by revenue at risk", horizontal=True)
+if len(top):
+    st.caption(f"Method: {top['method'].iloc[0]}. {top['key'].iloc[0]} puts the most lifetime value at risk "
+               f"({report.money(float(top['revenue_at_risk'].iloc[0]))}).")
+ui.chart(top_fig, "exec_top", "reason", top["key"].tolist() if len(top) else (), f)
+
+lines = [words[k] for k in ("revenue_at_risk", "mean_nev", "fcr_proxy", "repeat_rate_any", "contact_volume")]
+# Deferred: the report (plotly.js inlined) is built only when someone clicks.
+st.download_button("Download printable report (HTML, print to PDF)",
+                   functools.partial(report.printable_html, "Voice of the customer: executive summary",
+                                     f"{f.start} to {f.end}", lines, [*trends, top_fig]),
+                   file_name="executive_summary.html", mime="text/html", key="exec_print", on_click="ignore")

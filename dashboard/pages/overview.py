@@ -1,0 +1,32 @@
+"""Overview for CX leaders: volume by channel and day, sentiment and NEV trends, emotions, trajectory."""
+
+import streamlit as st
+
+from dashboard import charts, queries, ui
+from dashboard.filters import current
+
+f = current()
+st.title("Overview")
+daily = queries.daily_by_channel(f)
+k = queries.kpis(f)
+cols = st.columns(4)
+ui.metric(cols[0], "contact_volume", f"{int(k['volume']):,}")
+ui.metric(cols[1], "mean_nev", "n/a" if k["nev"] != k["nev"] else f"{k['nev']:.1f}")
+ui.metric(cols[2], "mean_sentiment", "n/a" if k["sentiment"] != k["sentiment"] else f"{k['sentiment']:+.2f}")
+ui.metric(cols[3], "negative_share", f"{k['negative_share']:.1%}")
+
+channels = sorted(daily["channel"].unique()) if len(daily) else []
+ui.chart(charts.volume_by_channel(daily), "ov_volume", "channel", channels, f)
+ui.chart(charts.sentiment_nev_trend(daily), "ov_trend")
+left, right = st.columns(2)
+with left:
+    mix = queries.emotion_mix(f)
+    fig = charts.bar(mix, "emotion", "n", "Emotion mix (top emotions per contact)", horizontal=True)
+    ui.chart(fig, "ov_emotions")
+with right:
+    traj = queries.trajectory(f)
+    ui.chart(charts.trajectory(traj), "ov_traj", "channel", traj["channel"].tolist(), f)
+    if len(traj):
+        st.caption("Share of conversations that ended better than they started: "
+                   + ", ".join(f"{r.channel} {r.improved:.0%}" for r in traj.itertuples()))
+ui.explain("contact_volume", "mean_nev", "mean_sentiment", "negative_share")

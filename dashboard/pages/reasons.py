@@ -1,0 +1,49 @@
+"""Contact reasons: Pareto with cumulative share, hierarchy, trends, emerging issues, value-irritant."""
+
+import streamlit as st
+
+from dashboard import charts, queries, ui
+from dashboard.filters import current
+
+f = current()
+st.title("Contact reasons")
+by = st.radio("Order reasons by", ["volume", "cost to serve", "CLV at risk"], horizontal=True, key="par_by")
+if by == "CLV at risk":
+    p = queries.mart_by_reason("reason_pareto", f, "clv_at_risk DESC NULLS LAST")
+    if len(p):
+        p = p.rename(columns={"parent_reason": "parent", "clv_at_risk": "n"})
+        p["cum_share"] = p["n"].cumsum() / p["n"].sum()
+        st.caption("CLV at risk comes from marts.reason_pareto over all data (the date filter does not apply).")
+else:
+    p = queries.pareto(f, by)
+    if by == "cost to serve":
+        p = p.assign(n=p["handle_hours"])
+fig = charts.pareto(p)
+ui.chart(fig, "rs_pareto", "reason", p["reason"].tolist() if len(p) else (), f)
+if len(p):
+    top = p[p["cum_share"] <= 0.8]
+    st.caption(f"{len(top) + 1 if len(top) < len(p) else len(top)} of {len(p)} reasons make up 80% of {by}.")
+
+left, right = st.columns(2)
+with left:
+    h = queries.hierarchy(f)
+    ui.chart(charts.hierarchy(h), "rs_hier", "parent_reason", sorted(h["parent"].dropna().unique()), f)
+with right:
+    t = queries.reason_trend(f)
+    ui.chart(charts.reason_trend(t), "rs_trend", "reason", sorted(t["reason"].unique()), f)
+
+st.subheader("Emerging issues")
+em = queries.mart_by_reason("emerging_issues", f, "start_week DESC, z_max DESC")
+if em.empty:
+    st.info("No reason's weekly volume or negative share left its normal range.")
+else:
+    st.dataframe(em, hide_index=True, width="stretch")
+    ui.chart(charts.bar(em, "reason", "z_max", "Emerging issues: peak z-score above normal"), "rs_em", "reason",
+             em["reason"].tolist(), f)
+
+st.subheader("Value-irritant matrix")
+vi = queries.mart_by_reason("value_irritant", f, "volume DESC")
+ui.chart(charts.value_irritant(vi), "rs_vi", "reason", vi["reason"].tolist() if len(vi) else (), f)
+if len(vi) and "taxonomy_note" in vi and vi["taxonomy_note"].notna().any():
+    st.caption(str(vi["taxonomy_note"].dropna().iloc[0]))
+ui.explain("pareto", "value_irritant")

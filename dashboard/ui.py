@@ -1,0 +1,130 @@
+"""Rendering helpers the pages share: the friendly 'no warehouse' page, metrics with their definition,
+charts that drill down to verbatims, verbatim tables rendered as text, export buttons."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import charts, data, definitions, export, queries
+from dashboard.filters import Filters
+
+PAGE_ROWS = 25
+
+
+def ready_or_stop() -> int:
+    """The number of interactions; or a friendly page naming the build command, then stop."""
+    try:
+        return data.check_ready()
+    except data.WarehouseMissing as exc:
+        st.title("No data to show yet")
+        st.info(str(exc))
+        st.code("make demo\n# or\npython -m pipelines demo", language="bash")
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers honest
+
+
+def defs() -> dict[str, definitions.Definition]:
+    """Metric definitions of this build."""
+    return definitions.merge(data.mart("metric_definitions"))
+
+
+def metric(col: st.delta_generator.DeltaGenerator, key: str, value: str, delta: str | None = None,
+           delta_color: str = "normal") -> None:
+    """A metric whose hover text is its definition and source."""
+    d = defs().get(key, definitions.Definition(key, "", "docs/domain.md"))
+    col.metric(d.label, value, delta, help=d.help(), delta_color=delta_color)
+
+
+def explain(*keys: str) -> None:
+    """An expander with the definitions of the figures shown."""
+    table = defs()
+    with st.expander("What these figures mean"):
+        for key in keys:
+            if key in table:
+                d = table[key]
+                st.markdown(f"**{d.label}**")  # our own text, never customer data
+                st.text(f"{d.text}\nSource: {d.source}")
+
+
+def _picked(event: object) -> object | None:
+    try:
+        points = event.selection.points  # type: ignore[attr-defined]
+    except AttributeError:
+        return None
+    for point in points or []:
+        value = point.get("customdata")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None:
+            return value
+    return None
+
+
+def chart(fig: go.Figure, key: str, column: str | None = None, choices: Sequence[object] = (),
+          filters: Filters | None = None) -> None:
+    """Show a figure; a click on a point, or the select box, lists the verbatims behind it."""
+    if column is None:
+        st.plotly_chart(fig, key=key, width="stretch")
+        return
+    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("points",), width="stretch")
+    clicked = _picked(event)
+    options = [None, *dict.fromkeys(choices)]
+    if clicked is not None and clicked not in options:
+        options.append(clicked)
+    chosen = st.selectbox(f"Verbatims behind this chart ({column.replace('_', ' ')})", options,
+                          index=options.index(clicked) if clicked is not None else 0,
+                          format_func=lambda v: "choose, or click the chart" if v is None else str(v),
+                          key=f"{key}_drill")
+    if chosen is not None:
+        verbatim_table(filters or Filters(), ((column, chosen),), key=f"{key}_rows")
+
+
+def verbatim_table(filters: Filters, drill: tuple[tuple[str, object], ...] = (), key: str = "rows",
+                   page_rows: int = PAGE_ROWS, selectable: bool = False) -> pd.DataFrame:
+    """One page of matching interactions, rendered as plain text cells, with a pager.
+
+    With `selectable`, the clicked row's interaction_id is in `st.session_state[key + "_clicked"]`.
+    """
+    total = queries.count_verbatims(filters, drill)
+    pages = max(1, -(-total // page_rows))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages}, {total:,} interactions)", 1, pages, 1, key=f"{key}_page"))
+    else:
+        st.caption(f"{total:,} interactions")
+    rows = queries.verbatims(filters, drill, page_rows, (page - 1) * page_rows)
+    # st.dataframe renders cells as text: markdown or HTML typed by a customer never renders.
+    if not selectable:
+        st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
+        return rows
+    event = st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table", on_select="rerun",
+                         selection_mode="single-row")
+    picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    st.session_state[f"{key}_clicked"] = rows["interaction_id"].iloc[picked[0]] if picked else None
+    return rows
+
+
+def text_block(label: str, value: object) -> None:
+    """A customer's words, shown as literal text."""
+    st.caption(label)
+    st.text("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV, Excel and Parquet of exactly the rows shown (formulas neutralised)."""
+    cols = st.columns(3)
+    for col, fmt in zip(cols, ("csv", "xlsx", "parquet"), strict=True):
+        # Deferred: the file is written only when clicked, not on every rerun.
+        col.download_button(f"Download {fmt.upper()}", functools.partial(export.WRITERS[fmt], df),
+                            file_name=f"{name}.{fmt}", mime=export.MIME[fmt], key=f"{key}_{fmt}",
+                            on_click="ignore")
+
+
+def figure_ok(fig: go.Figure) -> bool:
+    """False for an empty-placeholder figure (used to show a hint instead of a blank chart)."""
+    return not charts.is_empty(fig)

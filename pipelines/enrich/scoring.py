@@ -1,0 +1,119 @@
+"""Scores from embeddings: sentiment, emotions, Ekman group and NEV (text proxy) per text.
+
+The heads run on every unit (chunk) and the unit outputs are averaged per text with the units'
+token counts as weights: a long complaint's sentiment is the sentiment of all of it, not of its
+first 256 tokens. NEV is computed on the pooled emotion probabilities (domain.md, NEV variant 3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.enrich.chunking import pool
+from pipelines.enrich.embeddings import Encoded
+from pipelines.enrich.settings import EnrichSettings
+from pipelines.models import EKMAN_LABELS, ModelSettings, ekman, load_emotion, load_sentiment, load_settings
+from pipelines.models import sentiment_score as _sentiment_score
+from pipelines.models.nev import load_mapping, nev_text
+
+# Bumped when chunking, pooling or aggregation change: results differ even with the same models.
+PIPELINE_VERSION = "enrich1"
+
+
+@dataclass
+class Models:
+    """Everything enrichment loads once: the shared encoder and the two heads."""
+
+    encoder: object
+    sentiment: object
+    emotion: object
+    settings: ModelSettings
+
+    @classmethod
+    def load(cls, enrich: EnrichSettings | None = None, settings: ModelSettings | None = None) -> "Models":
+        """Build from `[models]`, with `[enrich]` batch_size/threads taking precedence when set."""
+        from pipelines.models.encoder import Encoder
+
+        s = settings or load_settings()
+        if enrich is not None:
+            s = dataclasses.replace(
+                s, batch_size=enrich.batch_size or s.batch_size, threads=enrich.threads or s.threads
+            )
+        return cls(Encoder.from_settings(s), load_sentiment(s), load_emotion(s), s)
+
+    @property
+    def version(self) -> str:
+        """The tag every result carries: encoder + sentiment head + emotion head + pipeline logic."""
+        return "|".join((self.encoder.name, self.sentiment.version, self.emotion.version, PIPELINE_VERSION))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-text model outputs, rows aligned with the texts scored."""
+
+    sentiment_probs: np.ndarray  # (n, 3) negative, neutral, positive
+    sentiment_score: np.ndarray  # (n,) in [-1, 1]
+    sentiment_label: list[str]
+    emotion_probs: np.ndarray    # (n, 28) GoEmotions order
+    top_emotions: list[list[str]]
+    ekman: list[str]
+    nev_positive: np.ndarray
+    nev_negative: np.ndarray
+    nev_text: np.ndarray         # NaN where P + N is below the threshold
+
+    def top_emotion(self) -> list[str]:
+        """The single most salient emotion per text."""
+        return [labels[0] for labels in self.top_emotions]
+
+
+def top_emotions(probs: np.ndarray, labels: tuple[str, ...], thresholds: np.ndarray, k: int) -> list[list[str]]:
+    """Labels at or above their calibrated threshold, most probable first, at most `k`.
+
+    A text with no label over threshold gets its single most probable label, so every scored text
+    has at least one.
+    """
+    out = []
+    for row in np.asarray(probs):
+        order = np.argsort(-row, kind="stable")
+        picked = [labels[j] for j in order if row[j] >= thresholds[j]][:k]
+        out.append(picked or [labels[order[0]]])
+    return out
+
+
+def score(encoded: Encoded, models: Models, top_k: int = 3) -> Scores:
+    """Run both heads on the units of `encoded` and pool per text."""
+    units = encoded.units
+    sent_units = models.sentiment.predict_proba(
+        units.texts, encoded.unit_vectors if models.sentiment.needs_embeddings else None
+    )
+    emo_units = models.emotion.predict_proba(
+        units.texts, encoded.unit_vectors if models.emotion.needs_embeddings else None
+    )
+    sent = pool(sent_units, units)
+    emo = pool(emo_units, units)
+    p, n, nev = nev_text(emo, models.settings.nev_min_emotion, _mapping())
+    sentiment_labels = tuple(models.sentiment.labels)
+    return Scores(
+        sentiment_probs=sent,
+        sentiment_score=np.asarray(_sentiment_score(sent), dtype=np.float64),
+        sentiment_label=[sentiment_labels[j] for j in sent.argmax(axis=1)],
+        emotion_probs=emo,
+        top_emotions=top_emotions(emo, tuple(models.emotion.labels), np.asarray(models.emotion.thresholds), top_k),
+        ekman=[EKMAN_LABELS[j] for j in ekman(emo).argmax(axis=1)] if len(emo) else [],
+        nev_positive=p,
+        nev_negative=n,
+        nev_text=nev,
+    )
+
+
+_MAPPING: list = []
+
+
+def _mapping():
+    """The NEV label map, read once per process."""
+    if not _MAPPING:
+        _MAPPING.append(load_mapping())
+    return _MAPPING[0]

@@ -1,0 +1,352 @@
+"""The enrichment stage: score every interaction and turn not yet scored by the current models.
+
+Per batch of `commit_rows` interactions (one transaction each, so an interrupted run resumes at
+the first unfinished batch): detect language, embed each distinct English text once (reusing the
+embedding store), run the sentiment and emotion heads on the shared embeddings, and bulk-insert
+turn scores, then interaction scores joined with the call trajectory computed in SQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.enrich import language as lang
+from pipelines.enrich.chunking import Units
+from pipelines.enrich.embeddings import (
+    Encoded, encode_units, load_embeddings, store_embeddings, stored_hashes, text_hash,
+)
+from pipelines.enrich.scoring import Models, score
+from pipelines.enrich.settings import EnrichSettings, load
+from pipelines.models.nev import load_mapping
+from pipelines.warehouse import transaction
+
+log = logging.getLogger(__name__)
+
+SCORED_SPEAKERS = ("customer", "agent")
+_SKIP = {lang.EMPTY: "empty", lang.NO_WORDS: "no_words"}
+
+_PENDING_INTERACTIONS = """
+    SELECT i.interaction_id, i.text, i.agent_text,
+           EXISTS (SELECT 1 FROM staging.turns t
+                   WHERE t.interaction_id = i.interaction_id AND t.speaker = 'agent') AS has_agent_turns
+    FROM staging.interactions i
+    WHERE NOT EXISTS (SELECT 1 FROM enriched.interaction_scores s
+                      WHERE s.interaction_id = i.interaction_id AND s.model_version = ?)
+    ORDER BY i.interaction_id
+    LIMIT ?"""
+
+_PENDING_COUNT = """
+    WITH todo AS (
+        SELECT i.interaction_id FROM staging.interactions i
+        WHERE NOT EXISTS (SELECT 1 FROM enriched.interaction_scores s
+                          WHERE s.interaction_id = i.interaction_id AND s.model_version = ?))
+    SELECT (SELECT count(*) FROM todo),
+           (SELECT count(*) FROM staging.turns t JOIN todo USING (interaction_id)
+            WHERE t.speaker IN ('customer', 'agent'))"""
+
+_BATCH_TURNS = """
+    SELECT t.interaction_id, t.turn_no, t.speaker, t.text
+    FROM staging.turns t JOIN batch_ids b USING (interaction_id)
+    WHERE t.speaker IN ('customer', 'agent')
+      AND NOT EXISTS (SELECT 1 FROM enriched.turn_scores s WHERE s.interaction_id = t.interaction_id
+                      AND s.turn_no = t.turn_no AND s.model_version = ?)
+    ORDER BY t.interaction_id, t.turn_no"""
+
+_INSERT_TURNS = """
+    INSERT INTO enriched.turn_scores (interaction_id, turn_no, model_version, speaker, language,
+        is_scored, skip_reason, sentiment_label, sentiment_score, top_emotion)
+    SELECT interaction_id, turn_no, ?, speaker, language, is_scored, skip_reason, sentiment_label,
+           sentiment_score, top_emotion
+    FROM turn_rows"""
+
+# Trajectory: mean customer sentiment over the first and the last k scored customer turns, with k
+# at most half of them so that start and end do not overlap (a single turn is both).
+_INSERT_INTERACTIONS = """
+    INSERT INTO enriched.interaction_scores (interaction_id, model_version, language, is_scored,
+        skip_reason, n_chunks, sentiment_label, sentiment_score, emotion_probs, top_emotions, ekman,
+        nev_positive, nev_negative, nev_text, sentiment_start, sentiment_end, agent_sentiment_score,
+        scored_at)
+    WITH customer AS (
+        SELECT s.interaction_id, s.sentiment_score,
+               row_number() OVER (PARTITION BY s.interaction_id ORDER BY s.turn_no) AS k_first,
+               row_number() OVER (PARTITION BY s.interaction_id ORDER BY s.turn_no DESC) AS k_last,
+               count(*) OVER (PARTITION BY s.interaction_id) AS n
+        FROM enriched.turn_scores s JOIN batch_ids b USING (interaction_id)
+        WHERE s.model_version = ? AND s.speaker = 'customer' AND s.is_scored
+    ), trajectory AS (
+        SELECT interaction_id,
+               avg(sentiment_score) FILTER (WHERE k_first <= greatest(1, least(?, n // 2))) AS sentiment_start,
+               avg(sentiment_score) FILTER (WHERE k_last <= greatest(1, least(?, n // 2))) AS sentiment_end
+        FROM customer GROUP BY interaction_id
+    ), agent AS (
+        SELECT s.interaction_id, avg(s.sentiment_score) AS agent_sentiment_score
+        FROM enriched.turn_scores s JOIN batch_ids b USING (interaction_id)
+        WHERE s.model_version = ? AND s.speaker = 'agent' AND s.is_scored
+        GROUP BY s.interaction_id
+    ), final AS (
+        SELECT r.interaction_id, ? AS model_version, r.language, r.is_scored, r.skip_reason, r.n_chunks,
+               r.sentiment_label, r.sentiment_score, r.emotion_probs::FLOAT[28] AS emotion_probs,
+               r.top_emotions, r.ekman, r.nev_positive, r.nev_negative, r.nev_text,
+               t.sentiment_start, t.sentiment_end,
+               coalesce(a.agent_sentiment_score, r.agent_text_score) AS agent_sentiment_score,
+               now()::TIMESTAMP AS scored_at
+        FROM interaction_rows r
+        LEFT JOIN trajectory t USING (interaction_id)
+        LEFT JOIN agent a USING (interaction_id)
+    )
+    SELECT * FROM final"""
+
+
+@dataclasses.dataclass
+class Stats:
+    """What a run did, for the summary line."""
+
+    interactions: int = 0
+    turns: int = 0
+    not_scored: int = 0
+    encoded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+
+
+def device_of(models: Models) -> str:
+    """The torch device the encoder runs on."""
+    model = getattr(models.encoder, "model", None)
+    try:
+        return str(next(model.parameters()).device)  # type: ignore[union-attr]
+    except (AttributeError, StopIteration, TypeError):
+        return "cpu"
+
+
+def describe(models: Models, version: str) -> str:
+    """One line naming device, threads and model version (printed by the CLI)."""
+    import torch
+
+    return f"device {device_of(models)}, {torch.get_num_threads()} threads, model version {version}"
+
+
+def load_nev_mapping(con: duckdb.DuckDBPyConnection) -> int:
+    """Replace `enriched.nev_mapping` with the mapping file's rows (it is data, shown on the dashboard)."""
+    mapping = load_mapping()  # noqa: F841 - read by DuckDB
+    with transaction(con):
+        con.execute("DELETE FROM enriched.nev_mapping")
+        con.execute("INSERT INTO enriched.nev_mapping SELECT goemotions_label, shaw_emotion, shaw_cluster, valence FROM mapping")
+    return len(mapping)
+
+
+def _concat(new: Encoded, reused: np.ndarray) -> Encoded:
+    """Freshly encoded texts followed by texts whose (single-unit) vectors came from the store."""
+    n_new = new.units.n_texts
+    units = Units(
+        texts=new.units.texts + [""] * len(reused),
+        owner=np.concatenate([new.units.owner, np.arange(n_new, n_new + len(reused))]),
+        weight=np.concatenate([new.units.weight, np.ones(len(reused))]),
+        n_texts=n_new + len(reused),
+    )
+    return Encoded(np.vstack([new.vectors, reused]), units, np.vstack([new.unit_vectors, reused]))
+
+
+def _embed(con, models: Models, texts: dict[str, str], on_progress) -> tuple[Encoded, list[str], int, int]:
+    """Vectors for every distinct text: stored ones reused, the rest encoded and stored."""
+    budget = models.encoder.max_tokens - 2
+    stored = stored_hashes(con, models.encoder, list(texts))
+    # Long texts are re-encoded even when stored: the heads need their per-chunk vectors.
+    fresh = [h for h in texts if h not in stored or len(texts[h]) > budget]
+    reuse = [h for h in texts if h in stored and len(texts[h]) <= budget]
+    if reuse and not (models.sentiment.needs_embeddings and models.emotion.needs_embeddings):
+        fresh, reuse = list(texts), []  # text-based models need the unit texts
+    new = encode_units(models.encoder, [texts[h] for h in fresh], on_progress)
+    to_store = [i for i, h in enumerate(fresh) if h not in stored]
+    store_embeddings(con, models.encoder, [fresh[i] for i in to_store], new.vectors[to_store])
+    encoded = _concat(new, load_embeddings(con, models.encoder, reuse))
+    if reuse:
+        encoded.units.texts[len(new.units.texts):] = [texts[h] for h in reuse]
+    return encoded, fresh + reuse, len(fresh), len(reuse)
+
+
+def _languages(texts: list[str | None], inherited: list[str | None], settings: EnrichSettings) -> list[tuple[str, str | None]]:
+    """(language, skip_reason) per text; a turn inherits its interaction's language when known."""
+    out = []
+    detected = lang.detect_many(
+        [t for t, parent in zip(texts, inherited) if parent is None], settings.min_letters_for_language
+    )
+    it = iter(detected)
+    for text, parent in zip(texts, inherited):
+        own = next(it) if parent is None else None
+        if not (text or "").strip():
+            out.append((lang.EMPTY, "empty"))
+            continue
+        if own is not None:
+            code, english = own.code, own.is_english
+        else:
+            code, english = parent, parent in (lang.ENGLISH, lang.UNDETERMINED)
+            if english:  # the call is English; this turn may still be empty of words
+                one = lang.detect(text, settings.min_letters_for_language)
+                if one.code in _SKIP:
+                    code, english = one.code, False
+        if not english:
+            out.append((code, _SKIP.get(code, "not_english")))
+        elif len(text) > settings.max_chars:
+            out.append((code, "too_long"))
+        else:
+            out.append((code, None))
+    return out
+
+
+def _texts(values) -> list[str | None]:
+    """Column values as str or None (pandas hands NULL text over as NaN)."""
+    return [v if isinstance(v, str) else None for v in values]
+
+
+def _score_batch(con, models: Models, settings: EnrichSettings, version: str, batch: pd.DataFrame, bar) -> Stats:
+    texts, agent_texts, turn_texts = _texts(batch["text"]), _texts(batch["agent_text"]), None
+    batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
+    turns = con.execute(_BATCH_TURNS, [version]).fetch_df()
+    turn_texts = _texts(turns["text"])
+    inter_lang = _languages(texts, [None] * len(batch), settings)
+    parent = {iid: code for iid, (code, _) in zip(batch["interaction_id"], inter_lang) if code not in _SKIP}
+    agent_text = [t if not has_turns else None for t, has_turns in zip(agent_texts, batch["has_agent_turns"])]
+    agent_lang = _languages(agent_text, [parent.get(i) for i in batch["interaction_id"]], settings)
+    turn_lang = _languages(turn_texts, [parent.get(i) for i in turns["interaction_id"]], settings)
+
+    # One vector and one score per distinct text, however many rows share it.
+    distinct: dict[str, str] = {}
+    def keys(texts, langs):
+        out = []
+        for text, (_, skip) in zip(texts, langs):
+            h = text_hash(text) if skip is None else None
+            if h is not None:
+                distinct.setdefault(h, text)
+            out.append(h)
+        return out
+    inter_keys = keys(texts, inter_lang)
+    agent_keys = keys(agent_text, agent_lang)
+    turn_keys = keys(turn_texts, turn_lang)
+
+    n_items = len(batch) + len(turns)
+    progress = _Progress(bar, n_items)
+    encoded, order, n_fresh, n_reused = _embed(con, models, distinct, progress.units_done)
+    progress.finish()
+    scores = score(encoded, models, settings.top_emotions)
+    row = {h: i for i, h in enumerate(order)}
+    chunks = encoded.units.counts()
+
+    def pick(values, hashes, cast=None):
+        return [None if h is None else (cast(values[row[h]]) if cast else values[row[h]]) for h in hashes]
+
+    turn_rows = pa.table({  # noqa: F841 - read by DuckDB
+        "interaction_id": pa.array(turns["interaction_id"].tolist(), pa.string()),
+        "turn_no": pa.array(turns["turn_no"].astype("int64").tolist(), pa.int64()),
+        "speaker": pa.array(turns["speaker"].tolist(), pa.string()),
+        "language": pa.array([code for code, _ in turn_lang], pa.string()),
+        "is_scored": pa.array([h is not None for h in turn_keys]),
+        "skip_reason": pa.array([skip for _, skip in turn_lang], pa.string()),
+        "sentiment_label": pa.array(pick(scores.sentiment_label, turn_keys), pa.string()),
+        "sentiment_score": pa.array(pick(scores.sentiment_score, turn_keys, float), pa.float64()),
+        "top_emotion": pa.array(pick(scores.top_emotion(), turn_keys), pa.string()),
+    })
+    interaction_rows = pa.table({  # noqa: F841
+        "interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string()),
+        "language": pa.array([code for code, _ in inter_lang], pa.string()),
+        "is_scored": pa.array([h is not None for h in inter_keys]),
+        "skip_reason": pa.array([skip for _, skip in inter_lang], pa.string()),
+        "n_chunks": pa.array(pick(chunks, inter_keys, int), pa.int32()),
+        "sentiment_label": pa.array(pick(scores.sentiment_label, inter_keys), pa.string()),
+        "sentiment_score": pa.array(pick(scores.sentiment_score, inter_keys, float), pa.float64()),
+        "emotion_probs": pa.array(pick(scores.emotion_probs, inter_keys, lambda v: v.tolist()),
+                                  pa.list_(pa.float32(), 28)),
+        "top_emotions": pa.array(pick(scores.top_emotions, inter_keys), pa.list_(pa.string())),
+        "ekman": pa.array(pick(scores.ekman, inter_keys), pa.string()),
+        "nev_positive": pa.array(pick(scores.nev_positive, inter_keys, float), pa.float64()),
+        "nev_negative": pa.array(pick(scores.nev_negative, inter_keys, float), pa.float64()),
+        "nev_text": pa.array(pick(scores.nev_text, inter_keys, float), pa.float64(), from_pandas=True),
+        "agent_text_score": pa.array(pick(scores.sentiment_score, agent_keys, float), pa.float64()),
+    })
+    k = settings.trajectory_turns
+    with transaction(con):
+        con.execute(_INSERT_TURNS, [version])
+        con.execute(_INSERT_INTERACTIONS, [version, k, k, version, version])
+    return Stats(
+        interactions=len(batch), turns=len(turns),
+        not_scored=sum(h is None for h in inter_keys), encoded=n_fresh, reused=n_reused,
+    )
+
+
+class _Progress:
+    """Advance a texts bar while the encoder works through a batch's units."""
+
+    def __init__(self, bar, n_items: int) -> None:
+        self.bar, self.n_items, self.done, self.total_units = bar, n_items, 0, None
+        self.units = 0
+
+    def units_done(self, n: int, total_units: int) -> None:
+        # The bar counts texts; units are chunks, so advance in proportion until the batch ends.
+        self.units += n
+        self.total_units = total_units
+        if self.bar is not None and self.total_units:
+            target = min(self.n_items, int(self.n_items * self.units / self.total_units))
+            self.bar.update(target - self.done)
+            self.done = target
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.n_items - self.done)
+            self.done = self.n_items
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    settings: EnrichSettings | None = None,
+    *,
+    models: Models | None = None,
+    progress: bool = True,
+) -> str:
+    """Score what the current model version has not scored yet; returns a one-line summary."""
+    settings = settings or load()
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    models = models or Models.load(settings)
+    version = settings.model_version or models.version
+    log.info("enrich: %s", describe(models, version))
+    load_nev_mapping(con)
+    if settings.rescore_all:
+        with transaction(con):
+            con.execute("DELETE FROM enriched.turn_scores WHERE model_version = ?", [version])
+            con.execute("DELETE FROM enriched.interaction_scores WHERE model_version = ?", [version])
+    n_interactions, n_turns = con.execute(_PENDING_COUNT, [version]).fetchall()[0]
+    stats = Stats()
+    if n_interactions == 0:
+        return f"nothing new to score (model version {version})"
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_interactions + n_turns, desc="enrich", unit="text", smoothing=0.1)
+    start = time.perf_counter()
+    try:
+        while True:
+            batch = con.execute(_PENDING_INTERACTIONS, [version, settings.commit_rows]).fetch_df()
+            if batch.empty:
+                break
+            done = _score_batch(con, models, settings, version, batch, bar)
+            for field in ("interactions", "turns", "not_scored", "encoded", "reused"):
+                setattr(stats, field, getattr(stats, field) + getattr(done, field))
+    finally:
+        if bar is not None:
+            bar.close()
+    stats.seconds = time.perf_counter() - start
+    rate = (stats.interactions + stats.turns) / max(stats.seconds, 1e-9)
+    return (
+        f"scored {stats.interactions} interactions ({stats.not_scored} not scored: empty, no words, "
+        f"not English or too long) and {stats.turns} turns; encoded {stats.encoded} distinct texts, "
+        f"reused {stats.reused} stored embeddings; {rate:.1f} texts/s; model version {version}"
+    )

@@ -1,0 +1,129 @@
+"""Ingest: source files -> raw + staging. `ingest_paths` is the one entry point (CLI, demo, tests).
+
+Formats per kind come from two kinds of loader:
+- bulk tabular loaders (`pipelines.ingest.tabular`): CSV/JSONL read by DuckDB, typed in SQL;
+- Python parsers (`pipelines.ingest.transcripts`, `pipelines.ingest.emails`): each module exposes
+  `PARSERS` (format -> fn(path, options) -> Iterator[Parsed]) and `detect_format(path)`; their
+  records are landed by `pipelines.ingest.core.land`. They are imported lazily, so ingest works
+  for the formats that exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+
+from pipelines.ingest.records import FileReport, IngestOptions, Parsed
+
+log = logging.getLogger(__name__)
+
+KINDS = ("transcripts", "emails", "social", "customers", "transactions")
+PARSER_MODULES = {"transcripts": "pipelines.ingest.transcripts", "emails": "pipelines.ingest.emails"}
+
+__all__ = ["KINDS", "FileReport", "IngestOptions", "Parsed", "IngestError", "formats", "ingest_paths",
+           "detect_format", "expand_paths"]
+
+
+class IngestError(ValueError):
+    """A file or option that cannot be ingested; the message names the file and the fix."""
+
+
+def _parser_module(kind: str) -> ModuleType | None:
+    name = PARSER_MODULES.get(kind)
+    if not name:
+        return None
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def formats(kind: str) -> dict[str, str]:
+    """Format name -> 'tabular' or 'parser', for the formats of `kind` available now."""
+    from pipelines.ingest import tabular
+
+    found = {fmt: "tabular" for fmt in tabular.FORMATS.get(kind, {})}
+    module = _parser_module(kind)
+    if module is not None:
+        found.update({fmt: "parser" for fmt in getattr(module, "PARSERS", {})})
+    return found
+
+
+def detect_format(kind: str, path: Path) -> str | None:
+    """The format of `path` for `kind`, from its extension and content; None when unknown."""
+    from pipelines.ingest import tabular
+
+    fmt = tabular.detect_format(kind, path)
+    if fmt:
+        return fmt
+    module = _parser_module(kind)
+    if module is not None and hasattr(module, "detect_format"):
+        return module.detect_format(path)
+    return None
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files as given; directories expand to their files (recursively, sorted, hidden ones skipped)."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out.extend(p for p in sorted(path.rglob("*"))
+                       if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.exists():
+            out.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    return out
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | None,
+              options: IngestOptions) -> FileReport:
+    from pipelines.ingest import core, tabular
+    from pipelines.ingest.encoding import detect_encoding
+
+    fmt = fmt or detect_format(kind, path)
+    available = formats(kind)
+    if fmt is None:
+        raise IngestError(f"{path}: cannot tell its format for kind '{kind}'; pass --format "
+                          f"(one of: {', '.join(sorted(available)) or 'none installed'})")
+    if fmt not in available:
+        raise IngestError(f"{path}: format '{fmt}' is not available for '{kind}'; "
+                          f"choose one of: {', '.join(sorted(available))}")
+    if available[fmt] == "tabular":
+        return tabular.load(con, path, kind, fmt, options)
+    module = _parser_module(kind)
+    parse: Callable[[Path, IngestOptions], Iterator[Parsed]] = module.PARSERS[fmt]  # type: ignore[union-attr]
+    encoding = None if kind == "emails" else detect_encoding(path, options.encoding)
+    state = core.begin_file(con, path)
+    if state.already_loaded_as:  # do not parse what is already loaded
+        return core.skipped_report(state, path, kind, fmt)
+    return core.land(con, path, kind, fmt, parse(path, options), options, encoding)
+
+
+def ingest_paths(con: duckdb.DuckDBPyConnection, kind: str, paths: list[Path], options: IngestOptions,
+                 fmt: str | None = None) -> list[FileReport]:
+    """Load every file under `paths` as `kind`; one report per file, errors kept per file.
+
+    >>> ingest_paths(con, "social", [Path("Tweets.csv")], IngestOptions())  # doctest: +SKIP
+    """
+    if kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    files = expand_paths(paths)
+    if not files:
+        raise IngestError(f"no files found under {', '.join(map(str, paths))}")
+    reports = []
+    for path in files:
+        try:
+            report = _load_one(con, kind, path, fmt, options)
+        except (ValueError, OSError, duckdb.Error) as exc:
+            log.debug("loading %s failed", path, exc_info=True)
+            report = FileReport(path=str(path), kind=kind, format=fmt or "?", error=str(exc))
+        reports.append(report)
+    return reports

@@ -1,0 +1,194 @@
+"""Text encodings seen in contact-center exports: detect them, decode strictly, hand UTF-8 to DuckDB.
+
+Detection order: a byte-order mark; strict UTF-8 over the whole file (the common case, and a
+strict check is the only reliable one); UTF-16 without a BOM (NUL bytes in every other position);
+then charset-normalizer restricted to the legacy code pages exports really use (GB18030 for
+Chinese, cp1250 for Central European, Latin-1 for Western). An explicit `--encoding` always wins.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHUNK = 1 << 20
+SAMPLE = 256 * 1024
+# Code pages tried when a file is not Unicode; order breaks ties (charset-normalizer scores them).
+LEGACY_CANDIDATES = ("gb18030", "cp1250", "latin_1")
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class EncodingError(ValueError):
+    """A file cannot be decoded; the message names the file, the position and the `--encoding` fix."""
+
+
+def normalise_encoding(name: str) -> str:
+    """The codec's canonical Python name (`UTF8` -> `utf-8`, `GBK` -> `gbk`); raises on unknown names."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError as exc:
+        raise EncodingError(
+            f"unknown encoding {name!r}; use a Python codec name such as utf-8, utf-16, gb18030, cp1250, latin-1"
+        ) from exc
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _looks_utf16(sample: bytes) -> str | None:
+    """UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte."""
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(path: Path, declared: str | None = None) -> str:
+    """The encoding to read `path` with: `declared` when given, else detected.
+
+    >>> detect_encoding(Path("tweets.csv"))  # doctest: +SKIP
+    'utf-8'
+    """
+    if declared:
+        return normalise_encoding(declared)
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE)
+    for bom, name in BOMS:
+        if sample.startswith(bom):
+            return name
+    utf16 = _looks_utf16(sample)
+    if utf16:
+        return utf16
+    if _is_utf8(path):
+        return "utf-8"
+    from charset_normalizer import from_bytes  # imported late: only legacy files need it
+
+    best = from_bytes(sample, cp_isolation=list(LEGACY_CANDIDATES)).best()
+    if best is not None:
+        name = normalise_encoding(best.encoding)
+        # charset-normalizer judges a sample; the whole file must decode too
+        if name != "gb18030" or _decodes(path, name):
+            return name
+    for name in LEGACY_CANDIDATES:
+        if _decodes(path, name):
+            return normalise_encoding(name)
+    return "latin-1"  # decodes any byte sequence
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_error(path: Path, encoding: str, data: bytes, exc: UnicodeDecodeError) -> EncodingError:
+    line = data[: exc.start].count(b"\n") + 1
+    return EncodingError(
+        f"{path}: cannot decode as {encoding} at byte {exc.start} (line {line}): {exc.reason}; "
+        "pass the right one with --encoding (e.g. --encoding cp1250, gb18030, latin-1, utf-16)"
+    )
+
+
+def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """The whole file as text and the encoding used (BOM stripped); raises `EncodingError`."""
+    path = Path(path)
+    used = detect_encoding(path, encoding)
+    data = path.read_bytes()
+    try:
+        return data.decode(used), used
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, used, data, exc) from exc
+
+
+def needs_transcoding(encoding: str) -> bool:
+    """DuckDB's CSV/JSON readers take UTF-8 only (a UTF-8 BOM is fine)."""
+    return normalise_encoding(encoding) not in {"utf-8", "utf-8-sig"}
+
+
+# Stands in for a bare carriage return while DuckDB reads a CSV (its reader ends a row at any
+# CR, even inside an unquoted field, as TWCS tweets have); loaders turn it back into '\r'.
+CR_PLACEHOLDER = "\ue000"
+_BARE_CR = re.compile("\r(?!\n)")
+
+
+def has_bare_cr(path: Path) -> bool:
+    """True when the file holds a CR that does not end a CRLF line (cheap byte scan)."""
+    with open(path, "rb") as fh:
+        tail = b""
+        while chunk := fh.read(CHUNK):
+            data = tail + chunk
+            start = 0
+            while (i := data.find(b"\r", start)) != -1:
+                if i + 1 < len(data) and data[i + 1] not in (0x0A, 0x00):
+                    return True
+                start = i + 1
+            tail = data[-1:]
+    return False
+
+
+@contextmanager
+def utf8_copy(path: Path, encoding: str, bare_cr: bool = False) -> Iterator[Path]:
+    """`path` itself when it is UTF-8, else a temporary UTF-8 copy (streamed), removed afterwards.
+
+    With `bare_cr`, CRs that do not end a line become `CR_PLACEHOLDER` in the copy.
+    """
+    path = Path(path)
+    if not needs_transcoding(encoding) and not bare_cr:
+        yield path
+        return
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    fd, tmp = tempfile.mkstemp(prefix="voc-utf8-", suffix=path.suffix)
+    offset, carry = 0, ""
+    try:
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            while True:
+                chunk = src.read(CHUNK)
+                try:
+                    text = decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError as exc:
+                    exc.start += offset
+                    raise _decode_error(path, encoding, path.read_bytes(), exc) from exc
+                if offset == 0:
+                    text = text.lstrip("\ufeff")
+                offset += len(chunk)
+                text, carry = carry + text, ""
+                if bare_cr and chunk and text.endswith("\r"):
+                    text, carry = text[:-1], "\r"  # may be the CR of a CRLF split across chunks
+                if bare_cr:
+                    text = _BARE_CR.sub(CR_PLACEHOLDER, text)
+                out.write(text.encode("utf-8"))
+                if not chunk:
+                    break
+        yield Path(tmp)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,117 @@
+"""Sentiment, emotion and NEV (text proxy) models on the shared all-MiniLM-L6-v2 encoder.
+
+Two protocols, one default each built from settings (`[models]` in voc.toml):
+
+- `SentimentModel`: negative/neutral/positive probabilities (n, 3) and a score in [-1, 1].
+- `EmotionModel`: 28 GoEmotions probabilities (n, 28) with calibrated per-label thresholds.
+
+`"builtin"` loads our heads (`models/sentiment`, `models/emotion`), which read the shared encoder's
+embeddings (`needs_embeddings = True`: the caller encodes each text once for every head and the
+topic model). Any other value is a Hugging Face sequence-classification model id or local directory
+(`pipelines.models.hf`), which runs its own forward pass (`needs_embeddings = False`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from pipelines.models.labels import EKMAN_LABELS, GOEMOTIONS_LABELS, SENTIMENT_LABELS, ekman
+from pipelines.settings import load_section
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+
+__all__ = [
+    "EKMAN_LABELS", "GOEMOTIONS_LABELS", "SENTIMENT_LABELS", "EmotionModel", "ModelSettings",
+    "SentimentModel", "ekman", "load_emotion", "load_sentiment", "load_settings", "sentiment_score",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSettings:
+    """`[models]` settings.
+
+    encoder_path: directory of the sentence encoder; empty = the packaged all-MiniLM-L6-v2.
+    sentiment_model / emotion_model: "builtin" (our heads) or a Hugging Face model id / local dir.
+    models_dir: where the builtin heads live; empty = the repo's `models/`.
+    batch_size, threads: encoder batching and torch threads (0 = torch's default).
+    nev_min_emotion: P + N below this means "no emotional content": NEV is NaN, not 0.
+    """
+
+    encoder_path: str = ""
+    sentiment_model: str = "builtin"
+    emotion_model: str = "builtin"
+    models_dir: str = ""
+    batch_size: int = 64
+    threads: int = 0
+    nev_min_emotion: float = 0.3
+
+
+def load_settings(path: Path | None = None) -> ModelSettings:
+    """`[models]` from voc.toml and `VOC_MODELS_*` env vars."""
+    return load_section("models", ModelSettings, path)
+
+
+def sentiment_score(probs: np.ndarray) -> np.ndarray:
+    """Score in [-1, 1] = p(positive) - p(negative); neutral mass pulls it toward 0."""
+    probs = np.asarray(probs, dtype=np.float32)
+    return probs[:, SENTIMENT_LABELS.index("positive")] - probs[:, SENTIMENT_LABELS.index("negative")]
+
+
+@runtime_checkable
+class SentimentModel(Protocol):
+    """Three-class sentiment in `SENTIMENT_LABELS` order."""
+
+    version: str
+    labels: tuple[str, ...]
+    needs_embeddings: bool
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        """(n, 3) probabilities; `embeddings` (n, 384) from the shared encoder when needs_embeddings."""
+        ...
+
+
+@runtime_checkable
+class EmotionModel(Protocol):
+    """Multi-label emotion over the 28 GoEmotions labels."""
+
+    version: str
+    labels: tuple[str, ...]
+    thresholds: np.ndarray
+    needs_embeddings: bool
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        """(n, 28) independent probabilities."""
+        ...
+
+
+def _models_dir(settings: ModelSettings) -> Path:
+    return Path(settings.models_dir) if settings.models_dir else DEFAULT_MODELS_DIR
+
+
+def load_sentiment(settings: ModelSettings | None = None) -> SentimentModel:
+    """The sentiment model the settings name ("builtin" head, or an HF id/dir)."""
+    s = settings or load_settings()
+    if s.sentiment_model in ("", "builtin"):
+        from pipelines.models.heads import HeadSentimentModel
+
+        return HeadSentimentModel.load(_models_dir(s) / "sentiment", encoder_path=s.encoder_path)
+    from pipelines.models.hf import HFSentimentModel
+
+    return HFSentimentModel(s.sentiment_model, batch_size=s.batch_size)
+
+
+def load_emotion(settings: ModelSettings | None = None) -> EmotionModel:
+    """The emotion model the settings name ("builtin" head, or an HF id/dir)."""
+    s = settings or load_settings()
+    if s.emotion_model in ("", "builtin"):
+        from pipelines.models.heads import HeadEmotionModel
+
+        return HeadEmotionModel.load(_models_dir(s) / "emotion", encoder_path=s.encoder_path)
+    from pipelines.models.hf import HFEmotionModel
+
+    return HFEmotionModel(s.emotion_model, batch_size=s.batch_size)

@@ -1,0 +1,188 @@
+"""Model quality on public data no one here wrote, next to the VADER lexicon (`make eval`).
+
+    python -m pipelines.models.evaluate [--json models/metrics.json]
+
+Prints GoEmotions dev macro-F1 (28 labels, Ekman), TweetEval sentiment test macro-recall, airline
+tweets macro-F1 and accuracy (CC BY-NC-SA: evaluation only), the held-out UCI split's accuracy,
+EmoBank test valence correlation, and a check on hand-written customer-service cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+from pipelines.models import ModelSettings, datasets, load_emotion, load_settings, load_sentiment, sentiment_score
+from pipelines.models.encoder import cached_encode
+from pipelines.models.labels import (
+    GOEMOTIONS_LABELS,
+    SENTIMENT_GROUPS,
+    SENTIMENT_LABELS,
+    ekman_labels_from_multi,
+)
+
+# Target-domain probes: complaints, sarcasm, polite anger, thanks, plain requests.
+SERVICE_CASES: list[tuple[str, str, str]] = [
+    ("complaint", "My flight was cancelled and nobody at the desk could tell me anything.", "negative"),
+    ("complaint", "I have been on hold for two hours. This is ridiculous.", "negative"),
+    ("complaint", "You charged my card twice and still haven't refunded me.", "negative"),
+    ("sarcasm", "Great, another delay. Just what I needed today.", "negative"),
+    ("sarcasm", "Thanks for losing my luggage, really appreciate it.", "negative"),
+    ("sarcasm", "Wow, only 3 hours on hold this time, amazing service.", "negative"),
+    ("polite anger", "I would appreciate it if someone could finally explain why my refund is still missing.", "negative"),
+    ("polite anger", "With respect, this is the fourth time I am asking for the same thing.", "negative"),
+    ("polite anger", "I'm sorry but this is simply not acceptable.", "negative"),
+    ("thanks", "Thank you so much, the agent sorted it out in minutes!", "positive"),
+    ("thanks", "Really appreciate your help today, you were great.", "positive"),
+    ("thanks", "Thanks, that fixed it.", "positive"),
+    ("request", "How do I change the email address on my account?", "neutral"),
+    ("request", "What time does the branch open on Saturday?", "neutral"),
+    ("request", "Please send me a copy of my last invoice.", "neutral"),
+]
+
+
+def vader_compound(texts: list[str]) -> np.ndarray:
+    """VADER's compound score in [-1, 1] per text."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
+
+
+def vader_classes(compound: np.ndarray) -> np.ndarray:
+    """VADER as a 3-class model at its standard cut-offs: <= -0.05 negative, >= 0.05 positive."""
+    return np.where(compound <= -0.05, 0, np.where(compound >= 0.05, 2, 1))
+
+
+class Runner:
+    """Scores texts with the configured models (cached embeddings) and with VADER."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.sentiment = load_sentiment(settings)
+        self.emotion = load_emotion(settings)
+
+    def _emb(self, texts: list[str], name: str, model: object) -> np.ndarray | None:
+        return cached_encode(texts, name) if getattr(model, "needs_embeddings", False) else None
+
+    def sent(self, texts: list[str], name: str, emb: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(probs, score) of our sentiment model (`emb`: embeddings already at hand)."""
+        if emb is None or not self.sentiment.needs_embeddings:
+            emb = self._emb(texts, name, self.sentiment)
+        probs = self.sentiment.predict_proba(texts, emb)
+        return probs, sentiment_score(probs)
+
+
+def three_class(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Accuracy, macro-F1 and macro-recall over the 3 sentiment classes."""
+    labels = [0, 1, 2]
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "macro_f1": float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)),
+        "macro_recall": float(recall_score(y, pred, labels=labels, average="macro", zero_division=0)),
+    }
+
+
+def goemotions_dev(run: Runner) -> dict[str, float]:
+    """Emotion macro/micro-F1 (28), Ekman macro-F1 (7) and sentiment-group macro-F1 on dev."""
+    texts, y = datasets.goemotions("dev")
+    emb = cached_encode(texts, "goemotions-dev")
+    probs = run.emotion.predict_proba(texts, emb if run.emotion.needs_embeddings else None)
+    pred = (probs >= run.emotion.thresholds).astype(int)
+    out = {
+        "emotion_macro_f1": float(f1_score(y, pred, average="macro", zero_division=0)),
+        "emotion_micro_f1": float(f1_score(y, pred, average="micro", zero_division=0)),
+        # An Ekman label is predicted when any of its GoEmotions labels is (GoEmotions' grouping).
+        "ekman_macro_f1": float(f1_score(ekman_labels_from_multi(y), ekman_labels_from_multi(pred), average="macro", zero_division=0)),
+    }
+    group = np.zeros((len(y), 3), dtype=bool)
+    for j, g in enumerate(SENTIMENT_LABELS):
+        group[:, j] = y[:, [GOEMOTIONS_LABELS.index(lb) for lb in SENTIMENT_GROUPS[g]]].any(1)
+    amb = y[:, [GOEMOTIONS_LABELS.index(lb) for lb in SENTIMENT_GROUPS["ambiguous"]]].any(1)
+    keep = (group.sum(1) == 1) & ~amb
+    gold = group[keep].argmax(1)
+    sprobs, _ = run.sent([t for t, k in zip(texts, keep) if k], "goemotions-dev-sent", emb[keep])
+    out["sentiment_macro_f1"] = three_class(gold, sprobs.argmax(1))["macro_f1"]
+    out["vader_sentiment_macro_f1"] = three_class(gold, vader_classes(vader_compound([t for t, k in zip(texts, keep) if k])))["macro_f1"]
+    return out
+
+
+def sentiment_sets(run: Runner) -> dict[str, dict[str, float]]:
+    """TweetEval test, airline tweets, UCI held-out, EmoBank test, for our model and VADER."""
+    out: dict[str, dict[str, float]] = {}
+    for name, (texts, y) in {"tweeteval_test": datasets.tweeteval("test"), "airline": datasets.airline()}.items():
+        probs, _ = run.sent(texts, name if name != "tweeteval_test" else "tweeteval-test")
+        out[name] = three_class(y, probs.argmax(1))
+        out[f"{name}_vader"] = three_class(y, vader_classes(vader_compound(texts)))
+    _, held = datasets.uci_split()
+    texts, y = held["text"].tolist(), held["label"].to_numpy()
+    _, score = run.sent(texts, "uci-heldout")
+    compound = vader_compound(texts)
+    # Binary set: positive when the score leans positive (neutral mass ignored), VADER likewise.
+    out["uci_heldout"] = {"accuracy": float(((score > 0).astype(int) == y).mean())}
+    out["uci_heldout_vader"] = {"accuracy": float(((compound >= 0).astype(int) == y).mean())}
+    emo = datasets.emobank()
+    emo = emo[emo["split"] == "test"]
+    _, score = run.sent(emo["text"].tolist(), "emobank-test")
+    out["emobank_test"] = {"pearson_v": float(np.corrcoef(score, emo["V"])[0, 1])}
+    out["emobank_test_vader"] = {"pearson_v": float(np.corrcoef(vader_compound(emo["text"].tolist()), emo["V"])[0, 1])}
+    return out
+
+
+def service_cases(run: Runner) -> list[dict[str, object]]:
+    """Predictions on the hand-written customer-service probes, ours and VADER's."""
+    texts = [t for _, t, _ in SERVICE_CASES]
+    probs = run.sentiment.predict_proba(texts, cached_encode(texts, "service-cases") if run.sentiment.needs_embeddings else None)
+    eprobs = run.emotion.predict_proba(texts, cached_encode(texts, "service-cases") if run.emotion.needs_embeddings else None)
+    vader = vader_classes(vader_compound(texts))
+    rows = []
+    for i, (kind, text, gold) in enumerate(SERVICE_CASES):
+        top = [GOEMOTIONS_LABELS[j] for j in np.argsort(-eprobs[i])[:2]]
+        rows.append({"kind": kind, "text": text, "gold": gold, "ours": SENTIMENT_LABELS[int(probs[i].argmax())],
+                     "vader": SENTIMENT_LABELS[int(vader[i])], "top_emotions": top})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Print every figure; `--json` also writes them (the model card quotes that file)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    run = Runner(load_settings())
+    print(f"sentiment model: {run.sentiment.version}\nemotion model:   {run.emotion.version}\n")
+    ge = goemotions_dev(run)
+    print("GoEmotions dev (5,426 Reddit comments; never trained on)")
+    print(f"  emotion macro-F1 (28 labels) {ge['emotion_macro_f1']:.3f}   micro-F1 {ge['emotion_micro_f1']:.3f}   [anchor: BERT-base 0.46]")
+    print(f"  Ekman macro-F1 (7)           {ge['ekman_macro_f1']:.3f}")
+    print(f"  sentiment groups macro-F1    {ge['sentiment_macro_f1']:.3f}   VADER {ge['vader_sentiment_macro_f1']:.3f}")
+    ss = sentiment_sets(run)
+    print("\nSentiment                        ours                 VADER")
+    for name, title in (("tweeteval_test", "TweetEval test (12,284)"), ("airline", "Airline tweets (11,696; eval only)")):
+        a, v = ss[name], ss[f"{name}_vader"]
+        print(f"  {title:36s} macro-recall {a['macro_recall']:.3f} macro-F1 {a['macro_f1']:.3f} acc {a['accuracy']:.3f}"
+              f" | macro-recall {v['macro_recall']:.3f} macro-F1 {v['macro_f1']:.3f} acc {v['accuracy']:.3f}")
+    print(f"  {'UCI held-out 30% (900; 70% trained)':36s} accuracy {ss['uci_heldout']['accuracy']:.3f}"
+          f" | accuracy {ss['uci_heldout_vader']['accuracy']:.3f}")
+    print(f"  {'EmoBank test (1,000) valence r':36s} pearson {ss['emobank_test']['pearson_v']:.3f}"
+          f" | pearson {ss['emobank_test_vader']['pearson_v']:.3f}")
+    print("  anchors: TweetEval macro-recall 0.72 (RoBERTa-base); airline: logistic head 0.43 macro-F1, VADER 0.45")
+    cases = service_cases(run)
+    ok = sum(r["ours"] == r["gold"] for r in cases)
+    okv = sum(r["vader"] == r["gold"] for r in cases)
+    print(f"\nCustomer-service probes: ours {ok}/{len(cases)}, VADER {okv}/{len(cases)}")
+    for r in cases:
+        mark = "ok " if r["ours"] == r["gold"] else "ERR"
+        print(f"  {mark} [{r['kind']:12s}] gold {r['gold']:8s} ours {r['ours']:8s} vader {r['vader']:8s} "
+              f"{','.join(r['top_emotions']):24s} {r['text'][:70]}")
+    result = {"sentiment_model": run.sentiment.version, "emotion_model": run.emotion.version,
+              "goemotions_dev": ge, "sentiment": ss, "service_cases": cases}
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

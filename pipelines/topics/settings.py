@@ -1,0 +1,53 @@
+"""Settings of the topic stage: section `[topics]` of `voc.toml`, env `VOC_TOPICS_<FIELD>`.
+
+Example `voc.toml`::
+
+    [topics]
+    seed = 42
+    taxonomy = "taxonomy.yaml"
+    languages = ["en"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.settings import load_section
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Knobs of fit and assignment; defaults chosen by `make eval-topics` / `make bench-topics`."""
+
+    seed: int = 42
+    # Fit only on texts in these languages (ISO 639-1, from enriched.interaction_scores.language);
+    # the packaged encoder is English-only, so other languages go to "other" and are counted.
+    languages: tuple[str, ...] = ("en",)
+    min_fit_docs: int = 30
+    max_fit_docs: int = 50_000
+    # HDBSCAN minimum cluster size; 0 = automatic from the corpus size (see model.auto_min_cluster_size).
+    min_cluster_size: int = 0
+    min_samples: int = 0  # 0 = automatic (a small fraction of min_cluster_size)
+    umap_neighbors: int = 15
+    umap_components: int = 5
+    pca_components: int = 50  # PCA before UMAP speeds up its neighbour search on 384-d vectors
+    # Outlier reduction: a document joins its nearest topic centroid when the cosine similarity is
+    # at least this; below it, it stays in "other" (id -1).
+    min_similarity: float = 0.25
+    # Re-fit matching: a new topic inherits an old id when their centroids' cosine is at least this.
+    match_similarity: float = 0.80
+    n_keywords: int = 10
+    n_representative: int = 3
+    min_parents: int = 10
+    max_parents: int = 30
+    taxonomy: str = ""  # path to the business-owned taxonomy (YAML or TOML); empty = none
+    model_dir: str = ""  # where fitted models live; empty = <warehouse folder>/topic_models
+
+
+def load_topic_settings(path: Path | None = None, **overrides: object) -> TopicSettings:
+    """`[topics]` from the settings file and env vars, then any keyword overrides (CLI flags)."""
+    settings = load_section("topics", TopicSettings, path)
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(settings, **clean) if clean else settings
