@@ -15,8 +15,12 @@ auth.require_sign_in()
 
 PAGES = {
     "Leadership": [
-        st.Page("dashboard/pages/executive.py", title="Executive summary", icon=":material/summarize:",
-                default=True),
+        st.Page(
+            "dashboard/pages/executive.py",
+            title="Executive summary",
+            icon=":material/summarize:",
+            default=True,
+        ),
         st.Page("dashboard/pages/overview.py", title="Overview", icon=":material/monitoring:"),
     ],
     "Analysis": [

@@ -11,21 +11,40 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 NEV = "NEV (text proxy)"
-QUADRANT_COLORS = {"Eliminate": "#d62728", "Simplify": "#ff7f0e", "Automate": "#1f77b4", "Leverage": "#2ca02c"}
+QUADRANT_COLORS = {
+    "Eliminate": "#d62728",
+    "Simplify": "#ff7f0e",
+    "Automate": "#1f77b4",
+    "Leverage": "#2ca02c",
+}
 
 
 def _empty(title: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text="No data for these filters", showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper")
+    fig.add_annotation(
+        text="No data for these filters", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+    )
     fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, meta={"empty": True})
     return fig
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend_title_text="",
-                      template="plotly_white")
+    # No template here: st.plotly_chart applies the Streamlit theme, and resolving a template costs
+    # ~50 ms per figure on every rerun.
+    fig.update_layout(
+        title=title,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend_title_text="",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    )
     return fig
+
+
+def _keys(values: pd.Series) -> pd.Series:
+    # Dates go to the browser and come back on a click: send them as 'YYYY-MM-DD' drill keys.
+    if pd.api.types.is_datetime64_any_dtype(values) or values.map(lambda v: hasattr(v, "isoformat")).all():
+        return pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+    return values
 
 
 def is_empty(fig: go.Figure) -> bool:
@@ -34,35 +53,53 @@ def is_empty(fig: go.Figure) -> bool:
 
 
 def trend(df: pd.DataFrame, x: str, y: str, title: str, percent: bool = False) -> go.Figure:
-    """A small line of one KPI over time."""
+    """A small line of one KPI over time (graph_objects: plotly express costs ~10x more per figure)."""
     if df.empty or df[y].isna().all():
         return _empty(title)
-    fig = px.line(df, x=x, y=y, markers=True)
+    fig = go.Figure(go.Scatter(x=df[x], y=df[y], mode="lines+markers", customdata=_keys(df[x]), name=y))
     if percent:
         fig.update_yaxes(tickformat=".0%")
-    fig.update_layout(height=220, showlegend=False)
+    fig.update_xaxes(title=None, tickformat="%b %d")
+    fig.update_yaxes(title=None)
+    fig.update_layout(height=240, showlegend=False)
     return _layout(fig, title)
 
 
-def bar(df: pd.DataFrame, x: str, y: str, title: str, drill: str | None = None,
-        horizontal: bool = False, color: str | None = None) -> go.Figure:
-    """Bars of `y` per `x`; customdata is the `drill` column (default: x)."""
+def bar(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    drill: str | None = None,
+    horizontal: bool = False,
+    color: str | None = None,
+) -> go.Figure:
+    """Bars of `y` per `x` (one trace per `color` value); customdata is the `drill` column (default: x)."""
     if df.empty:
         return _empty(title)
-    kwargs = {"x": y, "y": x, "orientation": "h"} if horizontal else {"x": x, "y": y}
-    fig = px.bar(df, color=color, custom_data=[drill or x], **kwargs)
+    groups = df.groupby(color, sort=True) if color else [(None, df)]
+    fig = go.Figure()
+    for name, part in groups:
+        xs, ys = (part[y], part[x]) if horizontal else (part[x], part[y])
+        fig.add_bar(
+            x=xs,
+            y=ys,
+            orientation="h" if horizontal else "v",
+            customdata=_keys(part[drill or x]),
+            name=str(name) if name is not None else y,
+            showlegend=name is not None,
+        )
     if horizontal:
         fig.update_yaxes(autorange="reversed")
+    fig.update_layout(barmode="stack")
     return _layout(fig, title)
 
 
 def volume_by_channel(df: pd.DataFrame) -> go.Figure:
     """Stacked daily contacts per channel."""
-    if df.empty:
-        return _empty("Contacts per day and channel")
-    fig = px.bar(df, x="day", y="n", color="channel", custom_data=["channel"],
-                 labels={"n": "contacts", "day": ""})
-    return _layout(fig, "Contacts per day and channel")
+    fig = bar(df, "day", "n", "Contacts per day and channel", drill="channel", color="channel")
+    fig.update_yaxes(title="contacts")
+    return fig
 
 
 def sentiment_nev_trend(df: pd.DataFrame) -> go.Figure:
@@ -70,15 +107,22 @@ def sentiment_nev_trend(df: pd.DataFrame) -> go.Figure:
     if df.empty:
         return _empty(f"Sentiment and {NEV} per week")
     week = pd.to_datetime(df["day"]).dt.to_period("W").dt.start_time
-    g = df.assign(week=week, s=df["sentiment"] * df["n"], v=df["nev"] * df["n"],
-                  vn=df["n"].where(df["nev"].notna(), 0))
+    g = df.assign(
+        week=week, s=df["sentiment"] * df["n"], v=df["nev"] * df["n"], vn=df["n"].where(df["nev"].notna(), 0)
+    )
     g = g.groupby("week", as_index=False)[["s", "v", "n", "vn"]].sum()
     g["sentiment"] = g["s"] / g["n"]
     g["nev"] = g["v"] / g["vn"].where(g["vn"] > 0)
     fig = go.Figure()
-    fig.add_scatter(x=g["week"], y=g["nev"], name=NEV, mode="lines+markers", customdata=g["week"])
-    fig.add_scatter(x=g["week"], y=g["sentiment"], name="Sentiment (-1..1)", mode="lines+markers",
-                    yaxis="y2", customdata=g["week"])
+    fig.add_scatter(x=g["week"], y=g["nev"], name=NEV, mode="lines+markers", customdata=_keys(g["week"]))
+    fig.add_scatter(
+        x=g["week"],
+        y=g["sentiment"],
+        name="Sentiment (-1..1)",
+        mode="lines+markers",
+        yaxis="y2",
+        customdata=_keys(g["week"]),
+    )
     fig.update_layout(yaxis={"title": NEV}, yaxis2={"title": "Sentiment", "overlaying": "y", "side": "right"})
     return _layout(fig, f"Sentiment and {NEV} per week")
 
@@ -89,12 +133,30 @@ def trajectory(df: pd.DataFrame) -> go.Figure:
         return _empty("Sentiment trajectory within conversations")
     fig = go.Figure()
     for _, row in df.iterrows():
-        fig.add_scatter(x=[row["start"], row["end"]], y=[row["channel"]] * 2, mode="lines+markers",
-                        showlegend=False, line={"color": "#999"}, customdata=[row["channel"]] * 2)
-    fig.add_scatter(x=df["start"], y=df["channel"], mode="markers", name="start", marker={"size": 12},
-                    customdata=df["channel"])
-    fig.add_scatter(x=df["end"], y=df["channel"], mode="markers", name="end", marker={"size": 12},
-                    customdata=df["channel"])
+        fig.add_scatter(
+            x=[row["start"], row["end"]],
+            y=[row["channel"]] * 2,
+            mode="lines+markers",
+            showlegend=False,
+            line={"color": "#999"},
+            customdata=[row["channel"]] * 2,
+        )
+    fig.add_scatter(
+        x=df["start"],
+        y=df["channel"],
+        mode="markers",
+        name="start",
+        marker={"size": 12},
+        customdata=df["channel"],
+    )
+    fig.add_scatter(
+        x=df["end"],
+        y=df["channel"],
+        mode="markers",
+        name="end",
+        marker={"size": 12},
+        customdata=df["channel"],
+    )
     fig.update_xaxes(title="mean customer sentiment", range=[-1, 1])
     return _layout(fig, "Sentiment trajectory within conversations (start -> end)")
 
@@ -105,22 +167,58 @@ def pareto(df: pd.DataFrame) -> go.Figure:
         return _empty("Pareto of contact reasons")
     fig = go.Figure()
     fig.add_bar(x=df["reason"], y=df["n"], name="contacts", customdata=df["reason"])
-    fig.add_scatter(x=df["reason"], y=df["cum_share"], name="cumulative share", yaxis="y2",
-                    mode="lines+markers", customdata=df["reason"])
+    fig.add_scatter(
+        x=df["reason"],
+        y=df["cum_share"],
+        name="cumulative share",
+        yaxis="y2",
+        mode="lines+markers",
+        customdata=df["reason"],
+    )
     fig.add_hline(y=0.8, line_dash="dot", yref="y2", annotation_text="80%")
-    fig.update_layout(yaxis={"title": "contacts"},
-                      yaxis2={"title": "cumulative share", "overlaying": "y", "side": "right",
-                              "tickformat": ".0%", "range": [0, 1.05]})
+    fig.update_layout(
+        yaxis={"title": "contacts"},
+        yaxis2={
+            "title": "cumulative share",
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1.05],
+        },
+    )
     return _layout(fig, "Pareto of contact reasons")
 
 
 def hierarchy(df: pd.DataFrame) -> go.Figure:
-    """Reason -> sub-reason sunburst, coloured by NEV (text proxy)."""
+    """Reason -> sub-reason sunburst sized by volume, coloured by NEV (text proxy); customdata = parent."""
     if df.empty:
         return _empty("Reason hierarchy")
-    fig = px.sunburst(df, path=["parent", "reason"], values="n", color="nev",
-                      color_continuous_scale="RdYlGn", range_color=[-100, 100],
-                      labels={"nev": NEV})
+    df = df.assign(parent=df["parent"].fillna("unassigned").astype(str), reason=df["reason"].astype(str))
+    nev = df["nev"] * df["n"]
+    tops = df.assign(w=nev.fillna(0), wn=df["n"].where(df["nev"].notna(), 0)).groupby(
+        "parent", as_index=False
+    )
+    tops = tops.agg(n=("n", "sum"), w=("w", "sum"), wn=("wn", "sum"))
+    tops["nev"] = tops["w"] / tops["wn"].where(tops["wn"] > 0)
+    ids = [*tops["parent"], *(df["parent"] + "/" + df["reason"])]
+    fig = go.Figure(
+        go.Sunburst(
+            ids=ids,
+            labels=[*tops["parent"], *df["reason"]],
+            parents=["" for _ in range(len(tops))] + list(df["parent"]),
+            values=[*tops["n"], *df["n"]],
+            branchvalues="total",
+            customdata=[*tops["parent"], *df["parent"]],
+            marker={
+                "colors": [*tops["nev"], *df["nev"]],
+                "colorscale": "RdYlGn",
+                "cmin": -100,
+                "cmax": 100,
+                "colorbar": {"title": {"text": NEV}},
+            },
+            hovertemplate="%{label}: %{value} contacts<extra></extra>",
+        )
+    )
     return _layout(fig, "Reason hierarchy (reason -> sub-reason)")
 
 
@@ -128,8 +226,12 @@ def reason_trend(df: pd.DataFrame) -> go.Figure:
     """Weekly volume per reason."""
     if df.empty:
         return _empty("Weekly volume per reason")
-    fig = px.line(df, x="week", y="n", color="reason", markers=True, custom_data=["reason"],
-                  labels={"n": "contacts", "week": ""})
+    fig = go.Figure()
+    for reason, part in df.groupby("reason", sort=True):
+        fig.add_scatter(
+            x=part["week"], y=part["n"], mode="lines+markers", name=str(reason), customdata=part["reason"]
+        )
+    fig.update_yaxes(title="contacts")
     return _layout(fig, "Weekly volume per reason")
 
 
@@ -137,11 +239,21 @@ def value_irritant(df: pd.DataFrame) -> go.Figure:
     """Reasons by company cost and customer irritation (0..1 ranks), coloured by the quadrant's action."""
     if df.empty:
         return _empty("Value-irritant matrix")
-    fig = px.scatter(df, x="company_cost", y="irritation", size="volume", color="action", text="reason",
-                     custom_data=["reason"], color_discrete_map=QUADRANT_COLORS,
-                     hover_data=["negative_share", "repeat_rate", "cost_to_serve_s"],
-                     labels={"company_cost": "company cost (rank of cost to serve)",
-                             "irritation": "customer irritation (rank of negative share and repeat rate)"})
+    fig = px.scatter(
+        df,
+        x="company_cost",
+        y="irritation",
+        size="volume",
+        color="action",
+        text="reason",
+        custom_data=["reason"],
+        color_discrete_map=QUADRANT_COLORS,
+        hover_data=["negative_share", "repeat_rate", "cost_to_serve_s"],
+        labels={
+            "company_cost": "company cost (rank of cost to serve)",
+            "irritation": "customer irritation (rank of negative share and repeat rate)",
+        },
+    )
     fig.add_vline(x=0.5, line_dash="dot")
     fig.add_hline(y=0.5, line_dash="dot")
     fig.update_traces(textposition="top center")
@@ -152,11 +264,19 @@ def repeat_rates(df: pd.DataFrame, title: str) -> go.Figure:
     """Same-issue and any-issue rates per value of a dimension; the hover shows the denominator."""
     if df.empty:
         return _empty(title)
-    df = df.assign(scope=df["scope"].str.replace("_", " "))
-    fig = px.bar(df, x="dim_value", y="rate", color="scope", barmode="group", custom_data=["dim_value"],
-                 hover_data={"numerator": True, "denominator": True},
-                 labels={"dim_value": "", "rate": "repeat rate", "denominator": "denominator"})
-    fig.update_yaxes(tickformat=".0%")
+    fig = go.Figure()
+    for scope, part in df.groupby("scope", sort=True):
+        fig.add_bar(
+            x=part["dim_value"],
+            y=part["rate"],
+            name=str(scope).replace("_", " "),
+            customdata=part["dim_value"],
+            text=part["numerator"].astype(str) + " / " + part["denominator"].astype(str),
+            hovertemplate="%{x}: %{y:.1%} (%{text})<extra>%{fullData.name}</extra>",
+            textposition="none",
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(tickformat=".0%", title="repeat rate")
     return _layout(fig, title)
 
 
@@ -165,9 +285,17 @@ def channel_switch(df: pd.DataFrame) -> go.Figure:
     if df.empty:
         return _empty("Channel switching")
     grid = df.pivot_table(index="from_channel", columns="to_channel", values="n", fill_value=0)
-    fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=list(grid.index), colorscale="Blues",
-                               text=grid.values, texttemplate="%{text}", hovertemplate=
-                               "from %{y} to %{x}: %{z}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.values,
+            x=list(grid.columns),
+            y=list(grid.index),
+            colorscale="Blues",
+            text=grid.values,
+            texttemplate="%{text}",
+            hovertemplate="from %{y} to %{x}: %{z}<extra></extra>",
+        )
+    )
     fig.update_xaxes(title="repeat on")
     fig.update_yaxes(title="first contact on")
     return _layout(fig, "Channel switching (first contact -> repeat)")
@@ -179,24 +307,44 @@ def timeline(df: pd.DataFrame, customer_id: str) -> go.Figure:
     if df.empty:
         return _empty(title)
     df = df.assign(kind=df["is_repeat"].map({True: "repeat", False: "first contact"}).fillna("first contact"))
-    fig = px.scatter(df, x="occurred_at", y="channel", color="reason", symbol="kind",
-                     custom_data=["interaction_id"], hover_data=["sentiment_label", "hours_since_prev"])
+    fig = px.scatter(
+        df,
+        x="occurred_at",
+        y="channel",
+        color="reason",
+        symbol="kind",
+        custom_data=["interaction_id"],
+        hover_data=["sentiment_label", "hours_since_prev"],
+    )
     fig.update_traces(marker={"size": 14})
-    fig.add_scatter(x=df["occurred_at"], y=df["channel"], mode="lines", line={"color": "#bbb"},
-                    showlegend=False, hoverinfo="skip")
+    fig.add_scatter(
+        x=df["occurred_at"],
+        y=df["channel"],
+        mode="lines",
+        line={"color": "#bbb"},
+        showlegend=False,
+        hoverinfo="skip",
+    )
     return _layout(fig, title)
 
 
-def impact(df: pd.DataFrame, label: str, value: str, low: str | None, high: str | None,
-           title: str) -> go.Figure:
+def impact(
+    df: pd.DataFrame, label: str, value: str, low: str | None, high: str | None, title: str
+) -> go.Figure:
     """Impact per reason with confidence intervals as error bars."""
     if df.empty:
         return _empty(title)
     df = df.sort_values(value)
     error = {}
     if low and high:
-        error = {"error_x": {"type": "data", "symmetric": False, "array": df[high] - df[value],
-                             "arrayminus": df[value] - df[low]}}
+        error = {
+            "error_x": {
+                "type": "data",
+                "symmetric": False,
+                "array": df[high] - df[value],
+                "arrayminus": df[value] - df[low],
+            }
+        }
     fig = go.Figure(go.Bar(x=df[value], y=df[label], orientation="h", customdata=df[label], **error))
     fig.add_vline(x=0, line_color="#444")
     return _layout(fig, title)
@@ -206,8 +354,17 @@ def clv_nev(df: pd.DataFrame) -> go.Figure:
     """Customers by CLV and mean NEV (text proxy), by segment; the quadrant lines at the medians."""
     if df.empty:
         return _empty(f"CLV x {NEV}")
-    fig = px.scatter(df, x="nev", y="clv", color="segment", symbol="churned", custom_data=["customer_id"],
-                     labels={"nev": NEV, "clv": "CLV"}, opacity=0.7)
+    status = df["churned"].map({True: "churned", False: "active"}).fillna("unknown")
+    fig = px.scatter(
+        df.assign(status=status),
+        x="nev",
+        y="clv",
+        color="segment",
+        symbol="status",
+        custom_data=["customer_id"],
+        labels={"nev": NEV, "clv": "CLV"},
+        opacity=0.7,
+    )
     fig.add_vline(x=0, line_dash="dot")
     fig.add_hline(y=float(df["clv"].median()), line_dash="dot")
     return _layout(fig, f"Customers: CLV x {NEV}")

@@ -50,20 +50,37 @@ def snapshot() -> Snapshot:
     return Snapshot(str(path), stat.st_ino, stat.st_mtime_ns)
 
 
+CATALOG = "voc"
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(snap: Snapshot) -> duckdb.DuckDBPyConnection:
-    # read_only: the app never takes the write lock the pipeline needs.
-    return duckdb.connect(snap.path, read_only=True)
+    # READ_ONLY: the app never takes the write lock the pipeline needs. ATTACH from a private
+    # in-memory instance, because duckdb.connect(path) reuses a process-wide instance per path and
+    # would keep serving the replaced file's contents after a publish.
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [snap.path])
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseMissing(f"Cannot open {snap.path} ({exc}). Rebuild it with `{BUILD_HINT}`.") from exc
+    return con
+
+
+def _cursor(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    cursor = _connection(snap).cursor()
+    cursor.execute(f"USE {CATALOG}")
+    return cursor
 
 
 def connection() -> duckdb.DuckDBPyConnection:
     """A cursor on the current build (a cursor per caller: DuckDB connections are not thread-safe)."""
-    return _connection(snapshot()).cursor()
+    return _cursor(snapshot())
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def _cached(snap: Snapshot, sql: str, params: tuple) -> pd.DataFrame:
-    con = _connection(snap).cursor()
+    con = _cursor(snap)
     try:
         return con.execute(sql, list(params)).df()
     finally:
@@ -77,10 +94,11 @@ def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _tables(snap: Snapshot) -> dict[str, tuple[str, ...]]:
-    con = _connection(snap).cursor()
+    con = _cursor(snap)
     rows = con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = 'marts' ORDER BY table_name, ordinal_position"
+        "WHERE table_catalog = ? AND table_schema = 'marts' ORDER BY table_name, ordinal_position",
+        [CATALOG],
     ).fetchall()
     con.close()
     out: dict[str, list[str]] = {}
@@ -126,8 +144,13 @@ def build_info() -> dict[str, str]:
     return {}
 
 
-def mart(table: str, where: str = "TRUE", params: list | tuple = (), order: str = "", limit: int = 500,
-         ) -> pd.DataFrame:
+def mart(
+    table: str,
+    where: str = "TRUE",
+    params: list | tuple = (),
+    order: str = "",
+    limit: int = 500,
+) -> pd.DataFrame:
     """Rows of a whole mart (table from the code's constants, never from user input)."""
     if not has_mart(table):
         return pd.DataFrame()

@@ -43,13 +43,18 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for column in out.columns:
         if out[column].map(lambda v: isinstance(v, (list, tuple))).any():
-            out[column] = out[column].map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+            out[column] = out[column].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+            )
     return out
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM so Excel reads accents right)."""
-    return neutralise(_plain(df)).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 CSV (with BOM so Excel reads accents right), RFC 4180 line ends.
+
+    CRLF line ends make the writer quote any cell holding a bare CR, which would otherwise split a row.
+    """
+    return neutralise(_plain(df)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_excel(df: pd.DataFrame) -> bytes:

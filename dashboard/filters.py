@@ -43,8 +43,11 @@ class Filters:
         if self.end is not None:
             clauses.append(f"{p}day <= ?" if on_day else f"{p}occurred_at < ?")
             params.append(self.end if on_day else self.end + timedelta(days=1))
-        for column, values in (("channel", self.channels), ("segment", self.segments),
-                               ("language", self.languages)):
+        for column, values in (
+            ("channel", self.channels),
+            ("segment", self.segments),
+            ("language", self.languages),
+        ):
             if values:
                 clauses.append(f"{p}{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
@@ -85,15 +88,19 @@ def sidebar(options: dict[str, list[str]], first: date | None, last: date | None
     st.sidebar.header("Filters")
     start, end = first, last
     if first is not None and last is not None:
-        picked = st.sidebar.date_input("Date range", value=(first, last), min_value=first,
-                                       max_value=last, key="f_dates")
+        picked = st.sidebar.date_input(
+            "Date range", value=(first, last), min_value=first, max_value=last, key="f_dates"
+        )
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             start, end = picked[0], picked[1]
     chosen = {
-        name: tuple(st.sidebar.multiselect(label, options.get(name, []), key=f"f_{name}",
-                                           placeholder="All"))
-        for name, label in (("channels", "Channel"), ("segments", "Segment"), ("reasons", "Reason"),
-                            ("languages", "Language"))
+        name: tuple(st.sidebar.multiselect(label, options.get(name, []), key=f"f_{name}", placeholder="All"))
+        for name, label in (
+            ("channels", "Channel"),
+            ("segments", "Segment"),
+            ("reasons", "Reason"),
+            ("languages", "Language"),
+        )
     }
     filters = Filters(start=start, end=end, **chosen)
     st.session_state[STATE_KEY] = filters

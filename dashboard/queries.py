@@ -7,7 +7,8 @@ way the browser only receives aggregates and one page of rows.
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -15,13 +16,43 @@ from dashboard.data import build_info, columns, has_mart, query
 from dashboard.filters import Filters
 
 # Columns a drill-down may narrow on: identifiers come from this constant, never from the browser.
-DRILL_COLUMNS = frozenset({"channel", "segment", "reason", "parent_reason", "language", "sentiment_label",
-                           "ekman", "customer_id", "chain_id", "day", "week", "is_negative", "is_repeat"})
-VERBATIM_COLUMNS = ("interaction_id", "occurred_at", "channel", "customer_id", "segment", "parent_reason",
-                    "reason", "sentiment_label", "nev_text", "is_repeat", "text")
+DRILL_COLUMNS = frozenset(
+    {
+        "emotion",
+        "term",
+        "channel",
+        "segment",
+        "reason",
+        "parent_reason",
+        "language",
+        "sentiment_label",
+        "ekman",
+        "customer_id",
+        "chain_id",
+        "day",
+        "week",
+        "is_negative",
+        "is_repeat",
+    }
+)
+VERBATIM_COLUMNS = (
+    "interaction_id",
+    "occurred_at",
+    "channel",
+    "customer_id",
+    "segment",
+    "parent_reason",
+    "reason",
+    "sentiment_label",
+    "nev_text",
+    "is_repeat",
+    "text",
+)
 # Reason -> parent reason, so daily_volume (which has only `reason`) honours a parent-reason filter.
-_DAILY = ("(SELECT d.*, p.parent_reason FROM marts.daily_volume AS d "
-          "LEFT JOIN (SELECT DISTINCT reason, parent_reason FROM marts.interactions) AS p USING (reason))")
+_DAILY = (
+    "(SELECT d.*, p.parent_reason FROM marts.daily_volume AS d "
+    "LEFT JOIN (SELECT DISTINCT reason, parent_reason FROM marts.interactions) AS p USING (reason))"
+)
 
 
 def window_hours() -> int:
@@ -41,15 +72,25 @@ def window_label(hours: int | None = None) -> str:
 def options() -> tuple[dict[str, list[str]], date | None, date | None]:
     """Filter choices and the data's first and last day."""
     out: dict[str, list[str]] = {}
-    for name, column in (("channels", "channel"), ("segments", "segment"), ("languages", "language"),
-                         ("parents", "parent_reason"), ("reasons", "reason")):
-        df = query(f"SELECT DISTINCT {column} AS v FROM marts.interactions WHERE {column} IS NOT NULL ORDER BY v")
+    for name, column in (
+        ("channels", "channel"),
+        ("segments", "segment"),
+        ("languages", "language"),
+        ("parents", "parent_reason"),
+        ("reasons", "reason"),
+    ):
+        df = query(
+            f"SELECT DISTINCT {column} AS v FROM marts.interactions WHERE {column} IS NOT NULL ORDER BY v"
+        )
         out[name] = [str(v) for v in df["v"]]
     out["reasons"] = list(dict.fromkeys(out.pop("parents") + out["reasons"]))
     span = query("SELECT min(day) AS a, max(day) AS b FROM marts.interactions")
     first, last = span.iloc[0]["a"], span.iloc[0]["b"]
-    as_date = (lambda v: None if pd.isna(v) else pd.Timestamp(v).date())
-    return out, as_date(first), as_date(last)
+    return out, _as_date(first), _as_date(last)
+
+
+def _as_date(value: object) -> date | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
 _KPI_SQL = """
@@ -83,6 +124,20 @@ def weekly_kpis(filters: Filters) -> pd.DataFrame:
     return query(_KPI_SQL.format(group="week,", where=where, group_by="GROUP BY week ORDER BY week"), params)
 
 
+def summary_period(filters: Filters) -> Filters:
+    """The period the executive summary compares: the chosen dates when data precede them, else the
+    last `summary_period_days` (default 28, as marts.executive_summary) of the chosen range."""
+    previous = filters.previous_period()
+    if previous is None or kpis(previous)["volume"] > 0:
+        return filters
+    try:
+        days = int(float(build_info().get("summary_period_days", 28)))
+    except ValueError:
+        days = 28
+    start = max(filters.start, filters.end - timedelta(days=days - 1))
+    return dataclasses.replace(filters, start=start)
+
+
 def revenue_at_risk(scope: str, keys: tuple[str, ...] = (), limit: int = 50) -> pd.DataFrame:
     """`marts.revenue_at_risk` for one scope ('total', 'reason', 'segment'), largest first."""
     if not has_mart("revenue_at_risk"):
@@ -91,21 +146,27 @@ def revenue_at_risk(scope: str, keys: tuple[str, ...] = (), limit: int = 50) -> 
     if keys:
         where += f" AND key IN ({', '.join('?' * len(keys))})"
         params += list(keys)
-    return query(f"SELECT * FROM marts.revenue_at_risk WHERE {where} "
-                 "ORDER BY revenue_at_risk DESC NULLS LAST LIMIT ?", [*params, limit])
+    return query(
+        f"SELECT * FROM marts.revenue_at_risk WHERE {where} ORDER BY revenue_at_risk DESC NULLS LAST LIMIT ?",
+        [*params, limit],
+    )
 
 
 def daily_by_channel(filters: Filters) -> pd.DataFrame:
     """Contacts, mean sentiment and NEV (text proxy) per day and channel."""
     if filters.only_mart_dimensions and has_mart("daily_volume"):
         where, params = filters.where(on_day=True)
-        sql = ("SELECT day, channel, sum(contacts) AS n, sum(sentiment_sum) / nullif(sum(sentiment_n), 0) "
-               f"AS sentiment, sum(nev_sum) / nullif(sum(nev_n), 0) AS nev FROM {_DAILY} WHERE {where} "
-               "GROUP BY ALL ORDER BY day, channel")
+        sql = (
+            "SELECT day, channel, sum(contacts) AS n, sum(sentiment_sum) / nullif(sum(sentiment_n), 0) "
+            f"AS sentiment, sum(nev_sum) / nullif(sum(nev_n), 0) AS nev FROM {_DAILY} WHERE {where} "
+            "GROUP BY ALL ORDER BY day, channel"
+        )
     else:
         where, params = filters.where()
-        sql = ("SELECT day, channel, count(*) AS n, avg(sentiment_score) AS sentiment, avg(nev_text) AS nev "
-               f"FROM marts.interactions WHERE {where} GROUP BY ALL ORDER BY day, channel")
+        sql = (
+            "SELECT day, channel, count(*) AS n, avg(sentiment_score) AS sentiment, avg(nev_text) AS nev "
+            f"FROM marts.interactions WHERE {where} GROUP BY ALL ORDER BY day, channel"
+        )
     return query(sql, params)
 
 
@@ -114,7 +175,9 @@ def emotion_mix(filters: Filters) -> pd.DataFrame:
     where, params = filters.where()
     return query(
         "SELECT emotion, count(*) AS n FROM (SELECT unnest(top_emotions) AS emotion FROM marts.interactions "
-        f"WHERE {where}) WHERE emotion IS NOT NULL GROUP BY emotion ORDER BY n DESC LIMIT 20", params)
+        f"WHERE {where}) WHERE emotion IS NOT NULL GROUP BY emotion ORDER BY n DESC LIMIT 20",
+        params,
+    )
 
 
 def trajectory(filters: Filters) -> pd.DataFrame:
@@ -123,8 +186,11 @@ def trajectory(filters: Filters) -> pd.DataFrame:
     return query(
         "SELECT channel, avg(sentiment_start) AS start, avg(sentiment_end) AS end, count(*) AS n, "
         "avg(CASE WHEN sentiment_end > sentiment_start THEN 1.0 ELSE 0.0 END) AS improved "
-        f"FROM marts.interactions WHERE {where} AND sentiment_start IS NOT NULL AND sentiment_end IS NOT NULL "
-        "GROUP BY channel ORDER BY channel", params)
+        f"FROM marts.interactions WHERE {where} "
+        "AND sentiment_start IS NOT NULL AND sentiment_end IS NOT NULL "
+        "GROUP BY channel ORDER BY channel",
+        params,
+    )
 
 
 _ORDER = {"volume": "n", "cost to serve": "handle_hours"}
@@ -145,7 +211,9 @@ def pareto(filters: Filters, by: str = "volume") -> pd.DataFrame:
         f"final AS (SELECT *, {measure} / sum({measure}) OVER () AS share, "
         f"sum({measure}) OVER (ORDER BY {measure} DESC, reason ROWS UNBOUNDED PRECEDING) "
         f"/ sum({measure}) OVER () AS cum_share FROM r) "
-        f"SELECT * FROM final ORDER BY {measure} DESC, reason", params)
+        f"SELECT * FROM final ORDER BY {measure} DESC, reason",
+        params,
+    )
 
 
 def hierarchy(filters: Filters) -> pd.DataFrame:
@@ -153,7 +221,9 @@ def hierarchy(filters: Filters) -> pd.DataFrame:
     where, params = filters.where()
     return query(
         "SELECT parent_reason AS parent, reason, count(*) AS n, avg(nev_text) AS nev "
-        f"FROM marts.interactions WHERE {where} GROUP BY ALL ORDER BY n DESC", params)
+        f"FROM marts.interactions WHERE {where} GROUP BY ALL ORDER BY n DESC",
+        params,
+    )
 
 
 def reason_trend(filters: Filters, top: int = 8) -> pd.DataFrame:
@@ -163,7 +233,9 @@ def reason_trend(filters: Filters, top: int = 8) -> pd.DataFrame:
         f"WITH base AS (SELECT week, reason FROM marts.interactions WHERE {where}), "
         "top AS (SELECT reason FROM base GROUP BY 1 ORDER BY count(*) DESC, reason LIMIT ?) "
         "SELECT week, reason, count(*) AS n FROM base WHERE reason IN (SELECT reason FROM top) "
-        "GROUP BY ALL ORDER BY week, reason", [*params, top])
+        "GROUP BY ALL ORDER BY week, reason",
+        [*params, top],
+    )
 
 
 def reason_filter_sql(filters: Filters, column: str = "reason") -> tuple[str, list[object]]:
@@ -171,8 +243,10 @@ def reason_filter_sql(filters: Filters, column: str = "reason") -> tuple[str, li
     if not filters.reasons:
         return "TRUE", []
     marks = ", ".join("?" * len(filters.reasons))
-    return (f"({column} IN ({marks}) OR {column} IN (SELECT reason FROM marts.interactions "
-            f"WHERE parent_reason IN ({marks})))"), [*filters.reasons, *filters.reasons]
+    return (
+        f"({column} IN ({marks}) OR {column} IN (SELECT reason FROM marts.interactions "
+        f"WHERE parent_reason IN ({marks})))"
+    ), [*filters.reasons, *filters.reasons]
 
 
 def matching_reasons(filters: Filters) -> set[str] | None:
@@ -180,8 +254,11 @@ def matching_reasons(filters: Filters) -> set[str] | None:
     if not filters.reasons:
         return None
     marks = ", ".join("?" * len(filters.reasons))
-    df = query(f"SELECT DISTINCT reason FROM marts.interactions WHERE reason IN ({marks}) "
-               f"OR parent_reason IN ({marks})", [*filters.reasons, *filters.reasons])
+    df = query(
+        f"SELECT DISTINCT reason FROM marts.interactions WHERE reason IN ({marks}) "
+        f"OR parent_reason IN ({marks})",
+        [*filters.reasons, *filters.reasons],
+    )
     return set(df["reason"])
 
 
@@ -197,26 +274,45 @@ def repeat_rates(dimension: str, window: int, denominator: str = "judged_contact
     """`marts.repeat_rates` for one dimension and window, both scopes."""
     if not has_mart("repeat_rates"):
         return pd.DataFrame()
-    return query("SELECT * FROM marts.repeat_rates WHERE dimension = ? AND window_hours = ? "
-                 "AND denominator_kind = ? ORDER BY scope, rate DESC NULLS LAST",
-                 [dimension, window, denominator])
+    return query(
+        "SELECT * FROM marts.repeat_rates WHERE dimension = ? AND window_hours = ? "
+        "AND denominator_kind = ? ORDER BY scope, rate DESC NULLS LAST",
+        [dimension, window, denominator],
+    )
 
 
 def repeat_windows() -> list[int]:
     """Windows the build computed rates for."""
     if not has_mart("repeat_rates"):
         return []
-    return [int(v) for v in query("SELECT DISTINCT window_hours FROM marts.repeat_rates ORDER BY 1")
-            ["window_hours"]]
+    return [
+        int(v)
+        for v in query("SELECT DISTINCT window_hours FROM marts.repeat_rates ORDER BY 1")["window_hours"]
+    ]
 
 
 def channel_switch(window: int, reason: str = "(all)") -> pd.DataFrame:
     """From-channel x to-channel switches of judged contacts within the window."""
     if not has_mart("channel_switch"):
         return pd.DataFrame()
-    return query("SELECT from_channel, to_channel, sum(switches) AS n, sum(from_contacts) AS from_contacts "
-                 "FROM marts.channel_switch WHERE window_hours = ? AND reason = ? GROUP BY ALL "
-                 "ORDER BY from_channel, to_channel", [window, reason])
+    return query(
+        "SELECT from_channel, to_channel, sum(switches) AS n, sum(from_contacts) AS from_contacts "
+        "FROM marts.channel_switch WHERE window_hours = ? AND reason = ? GROUP BY ALL "
+        "ORDER BY from_channel, to_channel",
+        [window, reason],
+    )
+
+
+def switch_reasons(window: int) -> list[str]:
+    """Reasons `marts.channel_switch` has rows for ('(all)' first)."""
+    if not has_mart("channel_switch"):
+        return ["(all)"]
+    df = query(
+        "SELECT DISTINCT reason FROM marts.channel_switch WHERE window_hours = ? "
+        "ORDER BY reason <> '(all)', reason",
+        [window],
+    )
+    return df["reason"].tolist() or ["(all)"]
 
 
 def top_chains(filters: Filters, limit: int = 20) -> pd.DataFrame:
@@ -225,14 +321,18 @@ def top_chains(filters: Filters, limit: int = 20) -> pd.DataFrame:
     return query(
         "SELECT customer_id, count(*) AS contacts, count(*) FILTER (WHERE is_repeat) AS repeats "
         f"FROM marts.interactions WHERE {where} AND customer_id IS NOT NULL GROUP BY 1 "
-        "ORDER BY repeats DESC, contacts DESC, customer_id LIMIT ?", [*params, limit])
+        "ORDER BY repeats DESC, contacts DESC, customer_id LIMIT ?",
+        [*params, limit],
+    )
 
 
 def customer_timeline(customer_id: str) -> pd.DataFrame:
     """Every contact of one customer, in order, for the timeline."""
     return query(
         "SELECT interaction_id, occurred_at, channel, reason, sentiment_label, is_repeat, chain_id, "
-        "hours_since_prev FROM marts.interactions WHERE customer_id = ? ORDER BY occurred_at", [customer_id])
+        "hours_since_prev FROM marts.interactions WHERE customer_id = ? ORDER BY occurred_at",
+        [customer_id],
+    )
 
 
 def customer_value(filters: Filters, limit: int = 3000) -> pd.DataFrame:
@@ -243,7 +343,9 @@ def customer_value(filters: Filters, limit: int = 3000) -> pd.DataFrame:
     if filters.segments:
         where += f" AND segment IN ({', '.join('?' * len(filters.segments))})"
         params += list(filters.segments)
-    return query(f"SELECT * FROM marts.customer_value WHERE {where} ORDER BY clv DESC LIMIT ?", [*params, limit])
+    return query(
+        f"SELECT * FROM marts.customer_value WHERE {where} ORDER BY clv DESC LIMIT ?", [*params, limit]
+    )
 
 
 def _drill_sql(drill: tuple[tuple[str, object], ...]) -> tuple[str, list[object]]:
@@ -254,26 +356,38 @@ def _drill_sql(drill: tuple[tuple[str, object], ...]) -> tuple[str, list[object]
         if value is None:
             clauses.append(f"{column} IS NULL")
             continue
-        clauses.append(f"{column} = ?")
+        if column == "emotion":  # one of the interaction's top emotions
+            clauses.append("list_contains(top_emotions, ?)")
+        elif column == "term":  # a distinctive word or bigram, as typed by customers
+            clauses.append("text ILIKE ? ESCAPE '\\'")
+            value = "%" + str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        else:
+            clauses.append(f"{column} = ?")
         params.append(value)
     return (" AND ".join(clauses) or "TRUE"), params
 
 
-def verbatims(filters: Filters, drill: tuple[tuple[str, object], ...] = (), limit: int = 50,
-              offset: int = 0) -> pd.DataFrame:
+def verbatims(
+    filters: Filters, drill: tuple[tuple[str, object], ...] = (), limit: int = 50, offset: int = 0
+) -> pd.DataFrame:
     """One page of interactions (newest first) under the filters and a drill-down."""
     where, params = filters.where()
     dwhere, dparams = _drill_sql(drill)
     cols = ", ".join(c for c in VERBATIM_COLUMNS if c in columns("interactions"))
-    return query(f"SELECT {cols} FROM marts.interactions WHERE {where} AND {dwhere} "
-                 "ORDER BY occurred_at DESC, interaction_id LIMIT ? OFFSET ?", [*params, *dparams, limit, offset])
+    return query(
+        f"SELECT {cols} FROM marts.interactions WHERE {where} AND {dwhere} "
+        "ORDER BY occurred_at DESC, interaction_id LIMIT ? OFFSET ?",
+        [*params, *dparams, limit, offset],
+    )
 
 
 def count_verbatims(filters: Filters, drill: tuple[tuple[str, object], ...] = ()) -> int:
     """How many interactions match the filters and drill-down (for the pager)."""
     where, params = filters.where()
     dwhere, dparams = _drill_sql(drill)
-    df = query(f"SELECT count(*) AS n FROM marts.interactions WHERE {where} AND {dwhere}", [*params, *dparams])
+    df = query(
+        f"SELECT count(*) AS n FROM marts.interactions WHERE {where} AND {dwhere}", [*params, *dparams]
+    )
     return int(df.iloc[0, 0])
 
 

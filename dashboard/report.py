@@ -38,12 +38,17 @@ def money(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
-def change(now: float | None, before: float | None, points: bool = False) -> str | None:
-    """'+2.1 pts' / '+12.0%' versus the previous period, None when it cannot be compared."""
+def change(
+    now: float | None, before: float | None, points: bool = False, absolute: bool = False
+) -> str | None:
+    """'+2.1 pts' (shares) / '+3.2' (scores such as NEV) / '+12.0%' versus the previous period;
+    None when it cannot be compared."""
     if now is None or before is None or any(isinstance(v, float) and math.isnan(v) for v in (now, before)):
         return None
     if points:
         return f"{(now - before) * 100:+.1f} pts"
+    if absolute:
+        return f"{now - before:+.1f}"
     if before == 0:
         return None
     return f"{(now - before) / abs(before):+.1%}"
@@ -69,14 +74,24 @@ def sentences(now: dict, before: dict | None, revenue_at_risk: float | None, win
         "revenue_at_risk": (
             f"About {money(revenue_at_risk)} of customer lifetime value is at risk from customers with a "
             "negative or repeated experience (CLV x churn uplift, all data)."
-            if revenue_at_risk is not None else "Revenue at risk is not in this build."),
-        "mean_nev": (f"NEV (text proxy) is {num(now.get('nev'))} on a -100..+100 scale, "
-                     f"{versus('nev', num)}; below 0 means negative emotions outweigh positive ones."),
-        "fcr_proxy": (f"{pct(now.get('fcr'))} of judged contacts were not followed by a same-reason contact "
-                      f"within the {window} (FCR proxy), {versus('fcr', pct)}; SQM calls 70-79% good."),
-        "repeat_rate_any": (f"{pct(now.get('repeat_rate'))} of judged contacts ({num(now.get('judged'), 0)}) "
-                            f"came back about anything within the {window}, {versus('repeat_rate', pct)}."),
-        "contact_volume": f"{num(now.get('volume'), 0)} contacts in the period, {versus('volume', lambda v: num(v, 0))}.",
+            if revenue_at_risk is not None
+            else "Revenue at risk is not in this build."
+        ),
+        "mean_nev": (
+            f"NEV (text proxy) is {num(now.get('nev'))} on a -100..+100 scale, "
+            f"{versus('nev', num)}; below 0 means negative emotions outweigh positive ones."
+        ),
+        "fcr_proxy": (
+            f"{pct(now.get('fcr'))} of judged contacts were not followed by a same-reason contact "
+            f"within the {window} (FCR proxy), {versus('fcr', pct)}; SQM calls 70-79% good."
+        ),
+        "repeat_rate_any": (
+            f"{pct(now.get('repeat_rate'))} of judged contacts ({num(now.get('judged'), 0)}) "
+            f"came back about anything within the {window}, {versus('repeat_rate', pct)}."
+        ),
+        "contact_volume": (
+            f"{num(now.get('volume'), 0)} contacts in the period, {versus('volume', lambda v: num(v, 0))}."
+        ),
     }
 
 
@@ -87,10 +102,12 @@ h1{font-size:1.6em} li{margin:.3em 0} .fig{page-break-inside:avoid;margin:1em 0}
 
 def printable_html(title: str, period: str, lines: Sequence[str], figures: Sequence[go.Figure]) -> bytes:
     """A self-contained, print-friendly HTML report (escape every text; plotly.js inlined once)."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-             f"<p>{html.escape(period)} &middot; generated {datetime.now():%Y-%m-%d %H:%M}</p>",
-             "<p class='noprint'>Use your browser's Print (Ctrl+P) to save as PDF.</p><ul>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+        f"<p>{html.escape(period)} &middot; generated {datetime.now():%Y-%m-%d %H:%M}</p>",
+        "<p class='noprint'>Use your browser's Print (Ctrl+P) to save as PDF.</p><ul>",
+    ]
     parts += [f"<li>{html.escape(line)}</li>" for line in lines]
     parts.append("</ul>")
     for i, fig in enumerate(figures):

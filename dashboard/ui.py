@@ -4,13 +4,14 @@ charts that drill down to verbatims, verbatim tables rendered as text, export bu
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data, definitions, export, queries
+from dashboard import data, definitions, export, queries
 from dashboard.filters import Filters
 
 PAGE_ROWS = 25
@@ -33,8 +34,13 @@ def defs() -> dict[str, definitions.Definition]:
     return definitions.merge(data.mart("metric_definitions"))
 
 
-def metric(col: st.delta_generator.DeltaGenerator, key: str, value: str, delta: str | None = None,
-           delta_color: str = "normal") -> None:
+def metric(
+    col: st.delta_generator.DeltaGenerator,
+    key: str,
+    value: str,
+    delta: str | None = None,
+    delta_color: str = "normal",
+) -> None:
     """A metric whose hover text is its definition and source."""
     d = defs().get(key, definitions.Definition(key, "", "docs/domain.md"))
     col.metric(d.label, value, delta, help=d.help(), delta_color=delta_color)
@@ -65,8 +71,13 @@ def _picked(event: object) -> object | None:
     return None
 
 
-def chart(fig: go.Figure, key: str, column: str | None = None, choices: Sequence[object] = (),
-          filters: Filters | None = None) -> None:
+def chart(
+    fig: go.Figure,
+    key: str,
+    column: str | None = None,
+    choices: Sequence[object] = (),
+    filters: Filters | None = None,
+) -> None:
     """Show a figure; a click on a point, or the select box, lists the verbatims behind it."""
     if column is None:
         st.plotly_chart(fig, key=key, width="stretch")
@@ -76,16 +87,30 @@ def chart(fig: go.Figure, key: str, column: str | None = None, choices: Sequence
     options = [None, *dict.fromkeys(choices)]
     if clicked is not None and clicked not in options:
         options.append(clicked)
-    chosen = st.selectbox(f"Verbatims behind this chart ({column.replace('_', ' ')})", options,
-                          index=options.index(clicked) if clicked is not None else 0,
-                          format_func=lambda v: "choose, or click the chart" if v is None else str(v),
-                          key=f"{key}_drill")
+    drill_key, seen_key = f"{key}_drill", f"{key}_last_click"
+    # A new click wins over the select box (whose own state would otherwise keep the old choice).
+    if clicked is not None and st.session_state.get(seen_key) != clicked:
+        st.session_state[drill_key] = clicked
+    st.session_state[seen_key] = clicked
+    if st.session_state.get(drill_key) not in options:
+        st.session_state[drill_key] = None
+    chosen = st.selectbox(
+        f"Verbatims behind this chart ({column.replace('_', ' ')})",
+        options,
+        format_func=lambda v: "choose, or click the chart" if v is None else str(v),
+        key=drill_key,
+    )
     if chosen is not None:
         verbatim_table(filters or Filters(), ((column, chosen),), key=f"{key}_rows")
 
 
-def verbatim_table(filters: Filters, drill: tuple[tuple[str, object], ...] = (), key: str = "rows",
-                   page_rows: int = PAGE_ROWS, selectable: bool = False) -> pd.DataFrame:
+def verbatim_table(
+    filters: Filters,
+    drill: tuple[tuple[str, object], ...] = (),
+    key: str = "rows",
+    page_rows: int = PAGE_ROWS,
+    selectable: bool = False,
+) -> pd.DataFrame:
     """One page of matching interactions, rendered as plain text cells, with a pager.
 
     With `selectable`, the clicked row's interaction_id is in `st.session_state[key + "_clicked"]`.
@@ -94,7 +119,9 @@ def verbatim_table(filters: Filters, drill: tuple[tuple[str, object], ...] = (),
     pages = max(1, -(-total // page_rows))
     page = 1
     if pages > 1:
-        page = int(st.number_input(f"Page (of {pages}, {total:,} interactions)", 1, pages, 1, key=f"{key}_page"))
+        page = int(
+            st.number_input(f"Page (of {pages}, {total:,} interactions)", 1, pages, 1, key=f"{key}_page")
+        )
     else:
         st.caption(f"{total:,} interactions")
     rows = queries.verbatims(filters, drill, page_rows, (page - 1) * page_rows)
@@ -102,11 +129,25 @@ def verbatim_table(filters: Filters, drill: tuple[tuple[str, object], ...] = (),
     if not selectable:
         st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
         return rows
-    event = st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table", on_select="rerun",
-                         selection_mode="single-row")
+    event = st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
     picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     st.session_state[f"{key}_clicked"] = rows["interaction_id"].iloc[picked[0]] if picked else None
     return rows
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(value: object) -> str:
+    """Data (reason labels, channel names...) made literal inside a markdown caption."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
 def text_block(label: str, value: object) -> None:
@@ -120,11 +161,11 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
     cols = st.columns(3)
     for col, fmt in zip(cols, ("csv", "xlsx", "parquet"), strict=True):
         # Deferred: the file is written only when clicked, not on every rerun.
-        col.download_button(f"Download {fmt.upper()}", functools.partial(export.WRITERS[fmt], df),
-                            file_name=f"{name}.{fmt}", mime=export.MIME[fmt], key=f"{key}_{fmt}",
-                            on_click="ignore")
-
-
-def figure_ok(fig: go.Figure) -> bool:
-    """False for an empty-placeholder figure (used to show a hint instead of a blank chart)."""
-    return not charts.is_empty(fig)
+        col.download_button(
+            f"Download {fmt.upper()}",
+            functools.partial(export.WRITERS[fmt], df),
+            file_name=f"{name}.{fmt}",
+            mime=export.MIME[fmt],
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+        )

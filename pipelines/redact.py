@@ -206,8 +206,10 @@ def _is_phone(text: str, start: int, raw: str) -> bool:
     international = raw.startswith("+") or (raw.startswith("00") and not raw.startswith("000") and len(groups) > 1)
     if international:
         return 8 <= len(digits) <= 15 and (raw.startswith("+") or len(digits) >= 10)
-    if not 9 <= len(digits) <= 12 or DATE_LIKE_RE.match(raw):
+    if not 9 <= len(digits) <= 12 or DATE_LIKE_RE.match(raw) or raw.startswith("000"):
         return False
+    if re.fullmatch(r"[0-9]{3}-[0-9]{2}-[0-9]{4}", raw):
+        return False  # SSN-shaped: left to the SSN rule, which knows the invalid areas
     before = text[max(0, start - 40):start]
     if NOT_PHONE_CUE_RE.search(before):
         return False

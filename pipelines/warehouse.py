@@ -84,12 +84,23 @@ def publish(db: Path | str) -> Path:
     target = serving_path(db)
     with duckdb.connect(str(db)) as con:
         con.execute("CHECKPOINT")
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+        os.close(fd)
         shutil.copyfile(db, tmp)
         os.replace(tmp, target)
+    except OSError as exc:
+        # Disk full, read-only folder, quota: the previous serving copy is untouched; say so.
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise WarehouseError(
+            f"cannot publish {db} to {target}: {exc.strerror or exc}. The previous serving copy is intact "
+            f"(the dashboard keeps showing the last build); free disk space or fix the folder's permissions, "
+            f"then run: python -m pipelines --db {db} publish"
+        ) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return target

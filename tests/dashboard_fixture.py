@@ -69,10 +69,14 @@ def interactions_frame(n: int = 400, days: int = 60, seed: int = 7) -> pd.DataFr
             "clv_method": "margin_retention",
             "churned": customers % 9 == 0,
             "language": rng.choice(["en", "en", "en", "es"], n),
-            "sentiment_label": np.where(sentiment < -0.2, "negative", np.where(sentiment > 0.2, "positive", "neutral")),
+            "sentiment_label": np.where(
+                sentiment < -0.2, "negative", np.where(sentiment > 0.2, "positive", "neutral")
+            ),
             "sentiment_score": sentiment,
-            "top_emotions": [[EMOTIONS[int(x) % len(EMOTIONS)], EMOTIONS[(int(x) + 3) % len(EMOTIONS)]]
-                             for x in rng.integers(0, 100, n)],
+            "top_emotions": [
+                [EMOTIONS[int(x) % len(EMOTIONS)], EMOTIONS[(int(x) + 3) % len(EMOTIONS)]]
+                for x in rng.integers(0, 100, n)
+            ],
             "ekman": rng.choice(["anger", "joy", "neutral", "sadness"], n),
             "nev_text": nev,
             "sentiment_start": np.clip(sentiment - 0.2, -1, 1),
@@ -117,7 +121,8 @@ final AS (
         CASE WHEN in_sequence AND NOT is_provisional
              THEN coalesce((epoch(next_at) - epoch(occurred_at)) / 3600.0 <= 168, false) END AS has_recontact,
         CASE WHEN in_sequence AND NOT is_provisional
-             THEN coalesce((epoch(next_at) - epoch(occurred_at)) / 3600.0 <= 168 AND next_reason = reason, false)
+             THEN coalesce((epoch(next_at) - epoch(occurred_at)) / 3600.0 <= 168
+                           AND next_reason = reason, false)
              END AS has_same_issue_recontact,
         CASE WHEN in_sequence THEN customer_id || '#' || interaction_id END AS chain_id,
         CASE WHEN in_sequence THEN interaction_id END AS trigger_interaction_id,
@@ -153,7 +158,8 @@ _DERIVED_SQL = [
        SELECT 168 AS window_hours, scope, 'judged_contacts' AS denominator_kind, dimension, dim_value,
               count(*) FILTER (WHERE hit) AS numerator, count(*) AS denominator,
               count(*) FILTER (WHERE hit) / count(*) AS rate,
-              'contacts followed by a recontact within the window / judged contacts' AS denominator_definition,
+              'contacts followed by a recontact within the window / judged contacts'
+                  AS denominator_definition,
               0 AS provisional_excluded,
               CASE WHEN scope = 'same_issue' THEN 1 - count(*) FILTER (WHERE hit) / count(*) END AS fcr_proxy,
               NULL::DOUBLE AS contacts_per_resolution, count(*) >= 30 AS meets_min_volume
@@ -177,7 +183,8 @@ _DERIVED_SQL = [
        WITH overall AS (SELECT avg(nev_text) AS nev FROM marts.interactions)
        SELECT reason, 'nev' AS outcome, count(nev_text) AS volume, avg(nev_text) AS reason_mean,
               (SELECT nev FROM overall) AS overall, (SELECT nev FROM overall) + 1 AS without,
-              avg(nev_text) / 20 AS impact, avg(nev_text) / 20 - 2 AS ci_low, avg(nev_text) / 20 + 2 AS ci_high,
+              avg(nev_text) / 20 AS impact, avg(nev_text) / 20 - 2 AS ci_low,
+              avg(nev_text) / 20 + 2 AS ci_high,
               abs(avg(nev_text) / 20) > 2 AS significant, true AS meets_min_volume, 0.1 AS driver_coef,
               1.0 / 6 AS relative_weight, 0.2 AS model_r2, 'association, not causation' AS note
        FROM marts.interactions GROUP BY reason""",
@@ -198,7 +205,8 @@ _DERIVED_SQL = [
     """CREATE TABLE marts.emerging_issues AS
        SELECT 'Lost parcel' AS reason, 'volume' AS metric, DATE '2026-02-02' AS start_week,
               DATE '2026-02-09' AS last_week, DATE '2026-02-09' AS peak_week, 42.0 AS peak_value,
-              11.0 AS baseline_mean, 3.0 AS baseline_sd, 10.3 AS z_max, 2 AS weeks_flagged, 3.0 AS threshold_z""",
+              11.0 AS baseline_mean, 3.0 AS baseline_sd, 10.3 AS z_max, 2 AS weeks_flagged,
+              3.0 AS threshold_z""",
     """CREATE TABLE marts.topic_trends AS
        SELECT reason, any_value(parent_reason) AS parent_reason, week, count(*) AS volume,
               avg(is_negative::INT) AS negative_share, avg(sentiment_score) AS mean_sentiment,
@@ -210,7 +218,8 @@ _DERIVED_SQL = [
               bool_or(churned) AS churned, max(clv) AS clv, any_value(clv_method) AS clv_method,
               count(*) AS contacts, count(*) FILTER (WHERE is_negative) AS negative_contacts,
               count(*) FILTER (WHERE is_repeat) AS repeat_contacts, avg(sentiment_score) AS mean_sentiment,
-              avg(nev_text) AS mean_nev, min(occurred_at) AS first_contact_at, max(occurred_at) AS last_contact_at,
+              avg(nev_text) AS mean_nev, min(occurred_at) AS first_contact_at,
+              max(occurred_at) AS last_contact_at,
               mode(reason) AS top_reason
        FROM marts.interactions WHERE customer_id IS NOT NULL GROUP BY customer_id""",
     """CREATE TABLE marts.revenue_at_risk AS
@@ -224,7 +233,8 @@ _DERIVED_SQL = [
               'measured churn flags', row_number() OVER (ORDER BY sum(clv) DESC) FROM exposed GROUP BY reason
        UNION ALL
        SELECT 'segment', segment, count(DISTINCT customer_id), 0.2, 0.1, 0.1, sum(clv), sum(clv) * 0.1,
-              'measured churn flags', row_number() OVER (ORDER BY sum(clv) DESC) FROM exposed GROUP BY segment""",
+              'measured churn flags', row_number() OVER (ORDER BY sum(clv) DESC)
+       FROM exposed GROUP BY segment""",
     """CREATE TABLE marts.nev_vs_loyalty AS
        SELECT 'mean_nev' AS predictor, 'churned' AS outcome, 'auc' AS statistic, 100 AS n, 0.62 AS value,
               0.55 AS ci_low, 0.69 AS ci_high, 'weak' AS strength""",
@@ -243,11 +253,13 @@ _DERIVED_SQL = [
               2 AS months_active, 20.0 AS mean_gap_days, 0.3 AS gap_cv, max(occurred_at) AS last_contact_at,
               max(occurred_at) + INTERVAL 20 DAY AS next_expected_at, 'email' AS suggested_channel,
               max(clv) AS priority, row_number() OVER (ORDER BY max(clv) DESC) AS rank
-       FROM marts.interactions WHERE customer_id IS NOT NULL GROUP BY customer_id, reason HAVING count(*) >= 2""",
+       FROM marts.interactions WHERE customer_id IS NOT NULL
+       GROUP BY customer_id, reason HAVING count(*) >= 2""",
     """CREATE TABLE marts.metric_definitions AS SELECT * FROM (VALUES
        ('mean_nev', 'NEV', 'Mean NEV text proxy over contacts with emotional content.', '100*(P-N)/(P+N)',
         'P+N above threshold', 'Shaw, The DNA of Customer Experience (2007); /work/shared/docs/domain.md'),
-       ('repeat_rate_any', 'Repeat rate (any issue)', 'Judged contacts followed by any recontact within the window.',
+       ('repeat_rate_any', 'Repeat rate (any issue)',
+        'Judged contacts followed by any recontact within the window.',
         'recontacted / judged', '7-day window', 'QueueMetrics; /work/shared/docs/domain.md'))
        t(metric, label, definition, formula, convention, source)""",
     """CREATE TABLE marts.build_info AS SELECT * FROM (VALUES

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -14,9 +14,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 import dashboard_fixture  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["dashboard/pages/executive.py", "dashboard/pages/overview.py", "dashboard/pages/reasons.py",
-         "dashboard/pages/repeats.py", "dashboard/pages/root_causes.py", "dashboard/pages/customers.py",
-         "dashboard/pages/explore.py"]
+PAGES = [
+    "dashboard/pages/executive.py",
+    "dashboard/pages/overview.py",
+    "dashboard/pages/reasons.py",
+    "dashboard/pages/repeats.py",
+    "dashboard/pages/root_causes.py",
+    "dashboard/pages/customers.py",
+    "dashboard/pages/explore.py",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +62,25 @@ def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path
     metrics = {m.label: m.value for m in at.metric}
     assert "NEV (text proxy)" in metrics
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        n, nev = con.execute("SELECT count(*), avg(nev_text) FROM marts.interactions").fetchone()
+        # all data selected and nothing before it: the summary compares the last 28 days
+        n, nev, fcr = con.execute(
+            "SELECT count(*), avg(nev_text), 1 - avg(has_same_issue_recontact::INT) FROM marts.interactions "
+            "WHERE day >= (SELECT max(day) - 27 FROM marts.interactions)"
+        ).fetchone()
+        rar = con.execute(
+            "SELECT revenue_at_risk FROM marts.revenue_at_risk WHERE scope = 'total'"
+        ).fetchone()[0]
+        top = con.execute(
+            "SELECT key FROM marts.revenue_at_risk WHERE scope = 'reason' "
+            "ORDER BY revenue_at_risk DESC LIMIT 5"
+        ).fetchall()
     assert metrics["Contacts"] == f"{n:,}"
     assert metrics["NEV (text proxy)"] == f"{nev:,.1f}"
+    assert metrics["FCR (proxy)"] == f"{fcr:.1%}"
+    assert metrics["Revenue at risk"] == f"{rar / 1000:,.2f}k"
+    assert all(m.delta for m in at.metric if m.label != "Revenue at risk"), "each trend shows its change"
+    top_chart = at.get("plotly_chart")[-1].proto.spec
+    assert all(f'"{key}"' in top_chart for (key,) in top)
 
 
 def test_channel_filter_changes_the_figures(app: AppTest, warehouse: Path) -> None:
@@ -74,6 +96,25 @@ def test_channel_filter_changes_the_figures(app: AppTest, warehouse: Path) -> No
         assert '"email"' in volume and '"call"' not in volume
     finally:
         at.sidebar.multiselect(key="f_channels").set_value([])
+        at.run()
+
+
+def test_date_filter_drives_the_summary_period(app: AppTest, warehouse: Path) -> None:
+    at = _open(app, PAGES[0])
+    at.sidebar.date_input(key="f_dates").set_value((date(2026, 2, 1), date(2026, 2, 14)))
+    at.run()
+    try:
+        assert not at.exception
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            n_now, n_before = con.execute(
+                "SELECT count(*) FILTER (WHERE day BETWEEN '2026-02-01' AND '2026-02-14'), "
+                "count(*) FILTER (WHERE day BETWEEN '2026-01-18' AND '2026-01-31') FROM marts.interactions"
+            ).fetchone()
+        contacts = next(m for m in at.metric if m.label == "Contacts")
+        assert contacts.value == f"{n_now:,}"
+        assert contacts.delta == f"{(n_now - n_before) / n_before:+.1%}"
+    finally:
+        at.sidebar.date_input(key="f_dates").set_value((date(2026, 1, 1), date(2026, 3, 1)))
         at.run()
 
 
@@ -94,3 +135,45 @@ def test_empty_warehouse_is_a_friendly_page(tmp_path: Path, monkeypatch: pytest.
     at.run()
     assert not at.exception
     assert "no interactions" in at.info[0].value
+
+
+def test_search_and_transcript_render_customer_text_as_text(app: AppTest) -> None:
+    at = _open(app, PAGES[-1])
+    at.text_input(key="ex_search").set_value("<b>bold</b>")
+    at.run()
+    try:
+        table = at.dataframe[0].value
+        assert len(table) > 0 and table["text"].str.contains("<b>bold</b>", regex=False).all()
+        at.selectbox(key="ex_open").set_value(table["interaction_id"].iloc[0])
+        at.run()
+        assert not at.exception
+        texts = [t.value for t in at.text]
+        assert any("<b>bold</b> **not markdown** =1+1" in t for t in texts)
+        rendered = " ".join(str(m.value) for m in [*at.markdown, *at.caption])
+        assert "<b>bold</b>" not in rendered and "**not markdown**" not in rendered
+        assert [b.label for b in at.get("download_button")][:3] == [
+            "Download CSV",
+            "Download XLSX",
+            "Download PARQUET",
+        ]
+    finally:
+        at.text_input(key="ex_search").set_value("")
+        at.selectbox(key="ex_open").set_value(None)
+        at.run()
+
+
+def test_chart_drill_down_lists_the_verbatims_behind_it(app: AppTest, warehouse: Path) -> None:
+    at = _open(app, PAGES[2])
+    at.selectbox(key="rs_pareto_drill").set_value("Lost parcel")
+    at.run()
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            n = con.execute(
+                "SELECT count(*) FROM marts.interactions WHERE reason = 'Lost parcel'"
+            ).fetchone()[0]
+        rows = at.dataframe[0].value
+        assert set(rows["reason"]) == {"Lost parcel"} and len(rows) == min(n, 25)
+        assert any(f"{n:,} interactions" in str(x.label) for x in at.number_input)
+    finally:
+        at.selectbox(key="rs_pareto_drill").set_value(None)
+        at.run()

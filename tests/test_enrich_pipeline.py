@@ -248,3 +248,19 @@ def test_interrupted_run_resumes_after_last_committed_batch(con, models, monkeyp
     assert len(scores(con)) == 3  # the first batch (commit_rows = 3) is kept
     monkeypatch.setattr(stage, "_score_batch", real)
     assert "scored 4 interactions" in stage.run(con, SETTINGS, models=models, progress=False)
+
+
+def test_cli_enrich_prints_device_and_version_and_is_incremental(db_path, model_settings, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("VOC_MODELS_MODELS_DIR", model_settings.models_dir)
+    con = warehouse.connect(db_path)
+    insert_interactions(con, BASIC[:2])
+    con.close()
+    assert main(["--db", str(db_path), "enrich", "--no-progress", "--batch-size", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "device cpu" in out and "model version" in out and "scored 2 interactions" in out
+    assert main(["--db", str(db_path), "enrich", "--no-progress"]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert main(["--db", str(db_path), "enrich", "--no-progress", "--rescore-all"]) == 0
+    assert "scored 2 interactions" in capsys.readouterr().out

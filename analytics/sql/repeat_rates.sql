@@ -40,17 +40,28 @@ long AS (
            unnest(['all', reason, channel, agent, segment, week]) AS dim_value
     FROM scoped
 ),
+per_customer AS (
+    -- counting per customer first, then customers, avoids a slow count(DISTINCT) on millions of rows
+    SELECT window_hours, scope, dimension, dim_value, customer_id,
+           count(*) FILTER (WHERE NOT provisional AND recontact) AS contacts_num,
+           count(*) FILTER (WHERE NOT provisional) AS contacts_den,
+           count(*) FILTER (WHERE provisional) AS provisional_excluded,
+           count(*) FILTER (WHERE is_repeat) AS all_num,
+           count(*) AS all_den
+    FROM long
+    GROUP BY window_hours, scope, dimension, dim_value, customer_id
+),
 grouped AS (
     SELECT
         window_hours, scope, dimension, dim_value,
-        count(*) FILTER (WHERE NOT provisional AND recontact) AS contacts_num,
-        count(*) FILTER (WHERE NOT provisional) AS contacts_den,
-        count(*) FILTER (WHERE provisional) AS provisional_excluded,
-        count(DISTINCT customer_id) FILTER (WHERE NOT provisional AND recontact) AS customers_num,
-        count(DISTINCT customer_id) FILTER (WHERE NOT provisional) AS customers_den,
-        count(*) FILTER (WHERE is_repeat) AS all_num,
-        count(*) AS all_den
-    FROM long
+        sum(contacts_num) AS contacts_num,
+        sum(contacts_den) AS contacts_den,
+        sum(provisional_excluded) AS provisional_excluded,
+        count(*) FILTER (WHERE contacts_num > 0) AS customers_num,
+        count(*) FILTER (WHERE contacts_den > 0) AS customers_den,
+        sum(all_num) AS all_num,
+        sum(all_den) AS all_den
+    FROM per_customer
     GROUP BY window_hours, scope, dimension, dim_value
 ),
 unpivoted AS (
@@ -75,7 +86,7 @@ unpivoted AS (
 final AS (
     SELECT
         window_hours, scope, denominator_kind, dimension, dim_value,
-        numerator, denominator,
+        CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator,
         CASE WHEN denominator > 0 THEN numerator / denominator END AS rate,
         denominator_definition, provisional_excluded,
         CASE WHEN scope = 'same_issue' AND denominator_kind = 'judged_contacts' AND denominator > 0

@@ -1,4 +1,4 @@
-"""Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive candidates."""
+"""Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive list."""
 
 import streamlit as st
 
@@ -17,11 +17,17 @@ if len(loyalty):
 
 st.subheader("Revenue at risk by segment")
 seg = queries.revenue_at_risk("segment", f.segments)
-ui.chart(charts.bar(seg.rename(columns={"key": "segment"}), "segment", "revenue_at_risk",
-                    "Revenue at risk by segment"), "cu_seg", "segment",
-         seg["key"].tolist() if len(seg) else (), f)
+ui.chart(
+    charts.bar(
+        seg.rename(columns={"key": "segment"}), "segment", "revenue_at_risk", "Revenue at risk by segment"
+    ),
+    "cu_seg",
+    "segment",
+    seg["key"].tolist() if len(seg) else (),
+    f,
+)
 if len(seg):
-    st.caption(f"Method: {seg['method'].iloc[0]}.")
+    st.caption(f"Method: {ui.md(seg['method'].iloc[0])}.")
 
 st.subheader("Closed loop: who to call back")
 cb = data.mart("callback_list", order="rank", limit=200)

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import charts, queries, report, ui
 from dashboard.filters import current
 
-f = current()
+f = queries.summary_period(current())
 window = queries.window_label()
 now = queries.kpis(f).to_dict()
 prev_filters = f.previous_period()
@@ -20,21 +20,35 @@ words = report.sentences(now, before, rar, window)
 b = before or {}
 
 st.title("Executive summary")
-st.caption(f"{f.start} to {f.end}, compared with the {prev_filters.start} to {prev_filters.end} period. "
-           f"Repeat figures: {window}, transfers excluded, provisional contacts left out."
-           if prev_filters else "All data.")
+st.caption(
+    f"{f.start} to {f.end}, compared with {prev_filters.start} to {prev_filters.end}. "
+    f"Repeat figures: {window}, transfers excluded, provisional contacts left out. "
+    "Revenue at risk covers all data (no trend)."
+    if prev_filters
+    else "All data."
+)
 cols = st.columns(5)
-ui.metric(cols[0], "revenue_at_risk", report.money(rar), "all data, no trend", delta_color="off")
-ui.metric(cols[1], "mean_nev", report.num(now["nev"]), report.change(now["nev"], b.get("nev")))
+ui.metric(cols[0], "revenue_at_risk", report.money(rar))
+ui.metric(cols[1], "mean_nev", report.num(now["nev"]), report.change(now["nev"], b.get("nev"), absolute=True))
 ui.metric(cols[2], "fcr_proxy", report.pct(now["fcr"]), report.change(now["fcr"], b.get("fcr"), points=True))
-ui.metric(cols[3], "repeat_rate_any", report.pct(now["repeat_rate"]),
-          report.change(now["repeat_rate"], b.get("repeat_rate"), points=True), delta_color="inverse")
-ui.metric(cols[4], "contact_volume", report.num(now["volume"], 0), report.change(now["volume"], b.get("volume")),
-          delta_color="off")
+ui.metric(
+    cols[3],
+    "repeat_rate_any",
+    report.pct(now["repeat_rate"]),
+    report.change(now["repeat_rate"], b.get("repeat_rate"), points=True),
+    delta_color="inverse",
+)
+ui.metric(
+    cols[4],
+    "contact_volume",
+    report.num(now["volume"], 0),
+    report.change(now["volume"], b.get("volume")),
+    delta_color="off",
+)
 for key in ("revenue_at_risk", "mean_nev", "fcr_proxy", "repeat_rate_any", "contact_volume"):
     st.markdown(f"- {words[key]}")  # built from our numbers only, no customer text
 
-weekly = queries.weekly_kpis(f)
+weekly = queries.weekly_kpis(current())
 trends = [
     charts.trend(weekly, "week", "nev", "NEV (text proxy) per week"),
     charts.trend(weekly, "week", "fcr", "FCR (proxy) per week", percent=True),
@@ -42,23 +56,42 @@ trends = [
     charts.trend(weekly, "week", "volume", "Contacts per week"),
 ]
 row = st.columns(4)
+weeks = [str(w)[:10] for w in weekly["week"]]
 for col, fig, key in zip(row, trends, ("t_nev", "t_fcr", "t_rep", "t_vol"), strict=True):
     with col:
-        ui.chart(fig, key)
+        ui.chart(fig, key, "week", weeks, current())
 ui.explain("revenue_at_risk", "mean_nev", "fcr_proxy", "repeat_rate_any", "contact_volume")
 
 st.subheader("Top 5 reasons by revenue at risk")
 top = queries.revenue_at_risk("reason", limit=5)
-top_fig = charts.bar(top.rename(columns={"key": "reason"}), "reason", "revenue_at_risk",
-                     "Top 5 reasons by revenue at risk", horizontal=True)
+top_fig = charts.bar(
+    top.rename(columns={"key": "reason"}),
+    "reason",
+    "revenue_at_risk",
+    "Top 5 reasons by revenue at risk",
+    horizontal=True,
+)
 if len(top):
-    st.caption(f"Method: {top['method'].iloc[0]}. {top['key'].iloc[0]} puts the most lifetime value at risk "
-               f"({report.money(float(top['revenue_at_risk'].iloc[0]))}).")
-ui.chart(top_fig, "exec_top", "reason", top["key"].tolist() if len(top) else (), f)
+    st.caption(
+        f"Method: {ui.md(top['method'].iloc[0])}. {ui.md(top['key'].iloc[0])} puts the most lifetime "
+        "value at risk "
+        f"({report.money(float(top['revenue_at_risk'].iloc[0]))})."
+    )
+ui.chart(top_fig, "exec_top", "reason", top["key"].tolist() if len(top) else (), current())
 
 lines = [words[k] for k in ("revenue_at_risk", "mean_nev", "fcr_proxy", "repeat_rate_any", "contact_volume")]
 # Deferred: the report (plotly.js inlined) is built only when someone clicks.
-st.download_button("Download printable report (HTML, print to PDF)",
-                   functools.partial(report.printable_html, "Voice of the customer: executive summary",
-                                     f"{f.start} to {f.end}", lines, [*trends, top_fig]),
-                   file_name="executive_summary.html", mime="text/html", key="exec_print", on_click="ignore")
+st.download_button(
+    "Download printable report (HTML, print to PDF)",
+    functools.partial(
+        report.printable_html,
+        "Voice of the customer: executive summary",
+        f"{f.start} to {f.end}",
+        lines,
+        [*trends, top_fig],
+    ),
+    file_name="executive_summary.html",
+    mime="text/html",
+    key="exec_print",
+    on_click="ignore",
+)

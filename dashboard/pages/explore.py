@@ -15,14 +15,22 @@ rows = ui.verbatim_table(f, key="ex", selectable=True)
 if len(rows):
     ui.downloads(rows, "interactions", "ex_dl")
     st.caption("Click a row to open its transcript, or pick it here.")
-    picked = st.selectbox("Open an interaction", [None, *rows["interaction_id"].tolist()], key="ex_open",
-                          format_func=lambda i: "choose an interaction" if i is None else i)
+    picked = st.selectbox(
+        "Open an interaction",
+        [None, *rows["interaction_id"].tolist()],
+        key="ex_open",
+        format_func=lambda i: "choose an interaction" if i is None else i,
+    )
     picked = st.session_state.get("ex_clicked") or picked
     if picked:
         row = queries.interaction(picked)
         st.subheader(f"Interaction {picked}")
-        st.caption(f"{row['channel']} on {row['occurred_at']}; reason: {row['reason']}; "
-                   f"NEV (text proxy): {row['nev_text']}")
+        st.caption(
+            ui.md(
+                f"{row['channel']} on {row['occurred_at']}; reason: {row['reason']}; "
+                f"NEV (text proxy): {row['nev_text']}"
+            )
+        )
         turns = queries.turns(picked)
         if turns.empty:
             ui.text_block("Customer", row["text"])

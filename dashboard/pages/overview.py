@@ -17,16 +17,20 @@ ui.metric(cols[3], "negative_share", f"{k['negative_share']:.1%}")
 
 channels = sorted(daily["channel"].unique()) if len(daily) else []
 ui.chart(charts.volume_by_channel(daily), "ov_volume", "channel", channels, f)
-ui.chart(charts.sentiment_nev_trend(daily), "ov_trend")
+trend = charts.sentiment_nev_trend(daily)
+weeks = list(trend.data[0].customdata) if trend.data else []
+ui.chart(trend, "ov_trend", "week", weeks, f)
 left, right = st.columns(2)
 with left:
     mix = queries.emotion_mix(f)
     fig = charts.bar(mix, "emotion", "n", "Emotion mix (top emotions per contact)", horizontal=True)
-    ui.chart(fig, "ov_emotions")
+    ui.chart(fig, "ov_emotions", "emotion", mix["emotion"].tolist(), f)
 with right:
     traj = queries.trajectory(f)
     ui.chart(charts.trajectory(traj), "ov_traj", "channel", traj["channel"].tolist(), f)
     if len(traj):
-        st.caption("Share of conversations that ended better than they started: "
-                   + ", ".join(f"{r.channel} {r.improved:.0%}" for r in traj.itertuples()))
+        st.caption(
+            "Share of conversations that ended better than they started: "
+            + ", ".join(f"{ui.md(r.channel)} {r.improved:.0%}" for r in traj.itertuples())
+        )
 ui.explain("contact_volume", "mean_nev", "mean_sentiment", "negative_share")

@@ -13,7 +13,9 @@ if by == "CLV at risk":
     if len(p):
         p = p.rename(columns={"parent_reason": "parent", "clv_at_risk": "n"})
         p["cum_share"] = p["n"].cumsum() / p["n"].sum()
-        st.caption("CLV at risk comes from marts.reason_pareto over all data (the date filter does not apply).")
+        st.caption(
+            "CLV at risk comes from marts.reason_pareto over all data (the date filter does not apply)."
+        )
 else:
     p = queries.pareto(f, by)
     if by == "cost to serve":
@@ -38,12 +40,17 @@ if em.empty:
     st.info("No reason's weekly volume or negative share left its normal range.")
 else:
     st.dataframe(em, hide_index=True, width="stretch")
-    ui.chart(charts.bar(em, "reason", "z_max", "Emerging issues: peak z-score above normal"), "rs_em", "reason",
-             em["reason"].tolist(), f)
+    ui.chart(
+        charts.bar(em, "reason", "z_max", "Emerging issues: peak z-score above normal"),
+        "rs_em",
+        "reason",
+        em["reason"].tolist(),
+        f,
+    )
 
 st.subheader("Value-irritant matrix")
 vi = queries.mart_by_reason("value_irritant", f, "volume DESC")
 ui.chart(charts.value_irritant(vi), "rs_vi", "reason", vi["reason"].tolist() if len(vi) else (), f)
 if len(vi) and "taxonomy_note" in vi and vi["taxonomy_note"].notna().any():
-    st.caption(str(vi["taxonomy_note"].dropna().iloc[0]))
+    st.caption(ui.md(vi["taxonomy_note"].dropna().iloc[0]))
 ui.explain("pareto", "value_irritant")

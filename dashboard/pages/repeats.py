@@ -13,8 +13,9 @@ default = windows.index(queries.window_hours()) if queries.window_hours() in win
 c1, c2, c3 = st.columns(3)
 window = c1.selectbox("Window", windows, index=default, format_func=queries.window_label, key="rp_window")
 dimension = c2.selectbox("By", ["reason", "channel", "segment", "agent", "week", "overall"], key="rp_dim")
-denominator = c3.selectbox("Denominator", ["judged_contacts", "customers"], key="rp_den",
-                           format_func=lambda d: d.replace("_", " "))
+denominator = c3.selectbox(
+    "Denominator", ["judged_contacts", "customers"], key="rp_den", format_func=lambda d: d.replace("_", " ")
+)
 rates = queries.repeat_rates(dimension, window, denominator)
 if dimension == "reason" and len(rates):
     allowed = queries.matching_reasons(f)
@@ -25,32 +26,52 @@ if dimension == "segment" and f.segments:
     rates = rates[rates["dim_value"].isin(f.segments)]
 drill = {"reason": "reason", "channel": "channel", "segment": "segment", "week": "week"}.get(dimension)
 choices = sorted(rates["dim_value"].unique()) if len(rates) and drill else ()
-ui.chart(charts.repeat_rates(rates, f"Repeat rate by {dimension}, {queries.window_label(window)}"), "rp_rates",
-         drill, choices, f)
+ui.chart(
+    charts.repeat_rates(rates, f"Repeat rate by {dimension}, {queries.window_label(window)}"),
+    "rp_rates",
+    drill,
+    choices,
+    f,
+)
 if len(rates):
-    st.caption("Denominator: " + "; ".join(sorted(set(rates["denominator_definition"].astype(str)))))
-    st.dataframe(rates[["scope", "dim_value", "numerator", "denominator", "rate", "fcr_proxy",
-                        "meets_min_volume"]], hide_index=True, width="stretch")
+    st.caption("Denominator: " + ui.md("; ".join(sorted(set(rates["denominator_definition"].astype(str))))))
+    st.dataframe(
+        rates[["scope", "dim_value", "numerator", "denominator", "rate", "fcr_proxy", "meets_min_volume"]],
+        hide_index=True,
+        width="stretch",
+    )
 else:
     st.info("marts.repeat_rates has no rows for this window and dimension.")
 
 st.subheader("Channel switching")
-reason_choices = ["(all)", *queries.options()[0]["reasons"]]
+reason_choices = queries.switch_reasons(window)
 reason = st.selectbox("Reason", reason_choices, key="rp_switch_reason")
 sw = queries.channel_switch(window, reason)
-ui.chart(charts.channel_switch(sw), "rp_switch", "channel", sorted(sw["from_channel"].unique()) if len(sw) else (),
-         f)
+ui.chart(
+    charts.channel_switch(sw),
+    "rp_switch",
+    "channel",
+    sorted(sw["from_channel"].unique()) if len(sw) else (),
+    f,
+)
 if len(sw):
     digital = sw[(sw["from_channel"] != "call") & (sw["to_channel"] == "call")]["n"].sum()
-    st.caption(f"{int(digital):,} digital contacts were followed by a call within the {queries.window_label(window)}.")
+    st.caption(
+        f"{int(digital):,} digital contacts were followed by a call within the "
+        f"{queries.window_label(window)}."
+    )
 
 st.subheader("A customer's chain of contacts")
 chains = queries.top_chains(f)
 if chains.empty:
     st.info("No identified customers under these filters.")
 else:
-    who = st.selectbox("Customer (most repeats first)", chains["customer_id"].tolist(), key="rp_customer",
-                       format_func=lambda c: f"{c} ({int(chains.set_index('customer_id').loc[c, 'repeats'])} repeats)")
+    who = st.selectbox(
+        "Customer (most repeats first)",
+        chains["customer_id"].tolist(),
+        key="rp_customer",
+        format_func=lambda c: f"{c} ({int(chains.set_index('customer_id').loc[c, 'repeats'])} repeats)",
+    )
     ui.chart(charts.timeline(queries.customer_timeline(who), who), "rp_timeline")
     ui.verbatim_table(Filters(), (("customer_id", who),), key="rp_chain_rows")
 ui.explain("repeat_rate_any", "repeat_rate_same", "fcr_proxy", "channel_switch")

@@ -25,22 +25,41 @@ Rejected records are kept in raw.rejects with their record number and reason."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="load exports (transcripts, emails, social, customers, transactions)",
-                       description="Load files (or folders of files) into raw + staging, one transaction per file.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Add the `ingest` command to the CLI."""
+    p = sub.add_parser(
+        "ingest",
+        help="load exports (transcripts, emails, social, customers, transactions)",
+        description="Load files (or folders of files) into raw + staging, one transaction per file.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("kind", choices=KINDS, help="what the files hold")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     p.add_argument("--format", dest="fmt", help="file format (default: detected from extension and content)")
-    p.add_argument("--column", action="append", metavar="FIELD=COLUMN",
-                   help="map a source column onto a warehouse field, e.g. text=body (repeatable)")
-    p.add_argument("--mapping", help="TOML/YAML column-mapping file ([columns] field = \"column\")")
-    p.add_argument("--encoding", help="file encoding (default: detected), e.g. utf-8, utf-16, gb18030, cp1250, latin-1")
+    p.add_argument(
+        "--column",
+        action="append",
+        metavar="FIELD=COLUMN",
+        help="map a source column onto a warehouse field, e.g. text=body (repeatable)",
+    )
+    p.add_argument("--mapping", help='TOML/YAML column-mapping file ([columns] field = "column")')
+    p.add_argument(
+        "--encoding", help="file encoding (default: detected), e.g. utf-8, utf-16, gb18030, cp1250, latin-1"
+    )
     p.add_argument("--timezone", help="time zone of naive timestamps (default: UTC), e.g. Europe/Warsaw")
     p.add_argument("--channel", help="override the channel a format implies (call, chat, email, social)")
-    p.add_argument("--brand-account", action="append", metavar="NAME",
-                   help="social author that is the company itself: its posts are agent replies (repeatable)")
-    p.add_argument("--keep-originals", action="store_true", default=None,
-                   help="keep unredacted text (default: PII is redacted before anything is stored)")
+    p.add_argument(
+        "--brand-account",
+        action="append",
+        metavar="NAME",
+        help="social author that is the company itself: its posts are agent replies (repeatable)",
+    )
+    p.add_argument(
+        "--keep-originals",
+        action="store_true",
+        default=None,
+        help="keep unredacted text (default: PII is redacted before anything is stored)",
+    )
     p.set_defaults(func=handle)
 
 
@@ -50,8 +69,13 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
     changes: dict[str, object] = {}
     if args.column:
         changes["columns"] = {**options.columns, **parse_column_args(args.column)}
-    for flag, name in (("mapping", "mapping_file"), ("encoding", "encoding"), ("timezone", "timezone"),
-                       ("channel", "channel"), ("keep_originals", "keep_originals")):
+    for flag, name in (
+        ("mapping", "mapping_file"),
+        ("encoding", "encoding"),
+        ("timezone", "timezone"),
+        ("channel", "channel"),
+        ("keep_originals", "keep_originals"),
+    ):
         value = getattr(args, flag)
         if value is not None:
             changes[name] = value
@@ -61,6 +85,7 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Run `ingest`; exit 1 only when no file could be read at all."""
     options = options_from_args(args)
     con = warehouse.connect(Path(args.db))
     try:
@@ -70,8 +95,10 @@ def handle(args: argparse.Namespace) -> int:
     for report in reports:
         print(report.line())
     loaded = [r for r in reports if not r.error]
-    print(f"total: {len(reports)} file(s), read {sum(r.read for r in loaded)}, "
-          f"loaded {sum(r.loaded for r in loaded)}, rejected {sum(r.rejected for r in loaded)}, "
-          f"skipped {sum(r.skipped for r in loaded)}, failed {len(reports) - len(loaded)}")
+    print(
+        f"total: {len(reports)} file(s), read {sum(r.read for r in loaded)}, "
+        f"loaded {sum(r.loaded for r in loaded)}, rejected {sum(r.rejected for r in loaded)}, "
+        f"skipped {sum(r.skipped for r in loaded)}, failed {len(reports) - len(loaded)}"
+    )
     # Non-zero only when nothing could be read at all: rejects are data, not a failure.
     return 0 if loaded else 1

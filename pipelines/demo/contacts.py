@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.demo.reasons import BY_KEY, CATALOGUE, CHANNELS
+from pipelines.demo.reasons import CATALOGUE
 
 DAY = 86_400
-CALL, CHAT, EMAIL, SOCIAL = range(4)
+CALL, CHAT, EMAIL, SOCIAL = range(4)   # indices into reasons.CHANNELS
 # Why a contact exists; kept as a column so tests can check each planted pattern on its own.
 ORIGINS = ("base", "billing_defect", "delivery_spike", "login_switch", "repeat", "transfer", "monthly")
 ORIGIN = {name: i for i, name in enumerate(ORIGINS)}
@@ -34,7 +34,7 @@ class Plan:
     anonymous_share: float = 0.04       # calls/chats with no customer id
     defect_share: float = 0.05          # customers hit by the double charge
     spike_factor: float = 4.0           # late-delivery volume in the spike week vs a normal week
-    login_switch_share: float = 0.6     # login-failure chats followed by a call within 48 h
+    login_switch_share: float = 0.5     # login-failure chats followed by a call within 48 h
     repeat_share: float = 0.3           # unresolved contacts followed by a repeat
     transfer_share: float = 0.06        # calls with a transfer leg just before
     irregular_share: float = 0.03       # customers who contact us about payment every month
@@ -87,7 +87,13 @@ def _pick_customers(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.
 
 def schedule(rng: np.random.Generator, customers: pd.DataFrame, start_ts: int, end_ts: int, spike_start_ts: int,
              scale: float = 1.0, plan: Plan = Plan()) -> dict[str, np.ndarray]:
-    """Every inbound contact, sorted by time, as numpy columns (see module docstring)."""
+    """Every inbound contact, sorted by time, as numpy columns.
+
+    ts (epoch s), customer (row of `customers`, -1 = anonymous), reason (index into CATALOGUE), channel
+    (CALL..SOCIAL), resolved, negative (starts upset), repeat, origin (index into ORIGINS), kind
+    (1 = transfer leg), agent, extra (follow-up turn pairs), unknown_ref (email/social from an
+    identity not in the CRM), is_cancel. Adds `dc_affected` and `irregular_payer` to `customers`.
+    """
     n_cust = len(customers)
     days = (end_ts - start_ts) / DAY
     activity = customers["activity"].to_numpy()
@@ -104,7 +110,7 @@ def schedule(rng: np.random.Generator, customers: pd.DataFrame, start_ts: int, e
     defect_w = np.asarray((1.0, 1.5, 6.0))[seg]
     n_aff = max(1, int(plan.defect_share * n_cust))
     affected = rng.choice(n_cust, size=n_aff, replace=False, p=defect_w / defect_w.sum())
-    chain_len = np.minimum(2 + rng.poisson(1.2, n_aff), 5)
+    chain_len = np.minimum(2 + rng.poisson(1.5, n_aff), 5)
     first = _times(rng, n_aff, start_ts, end_ts - 3 * DAY)
     cust = np.repeat(affected, chain_len)
     step = np.concatenate([np.arange(k) for k in chain_len])
@@ -189,6 +195,3 @@ def schedule(rng: np.random.Generator, customers: pd.DataFrame, start_ts: int, e
     order = np.argsort(contacts["ts"], kind="stable")
     return {k: v[order] for k, v in contacts.items()}
 
-
-CHANNEL_NAMES = CHANNELS
-assert CHANNEL_NAMES == ("call", "chat", "email", "social") and BY_KEY  # the index constants above rely on it

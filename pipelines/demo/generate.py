@@ -37,7 +37,7 @@ Planted patterns (ground truth: `planted_truth()`; also written to `planted_trut
    churn probability rises (+45 points for Premium): the top repeat driver and revenue-at-risk reason.
 2. Delivery spike: `delivery_late` volume in the week starting `spike_week_start` (a Monday) is
    ~4x a normal week's.
-3. Web-login failure: 60% of `account_login_failure` chats are followed by a call on the same
+3. Web-login failure: 50% of `account_login_failure` chats are followed by a call on the same
    reason 1-40 hours later (chat -> phone switching).
 Also: ~4% anonymous calls/chats (customer_id null), transfers (a 4-turn call leg 2-9 minutes before
 6% of calls, same customer), contacts up to the last day (censoring), ~3% irregular payers who

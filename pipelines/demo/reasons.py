@@ -54,7 +54,7 @@ SLOTS: dict[str, tuple[str, ...]] = {
 R = Reason  # short alias for the table below
 
 CATALOGUE: tuple[Reason, ...] = (
-    R("billing_double_charge", "Billing", "Double charge", 0.060, (0.55, 0.15, 0.20, 0.10), 0.35, 0.85, "billing",
+    R("billing_double_charge", "Billing", "Double charge", 0.035, (0.55, 0.15, 0.20, 0.10), 0.35, 0.85, "billing",
       ("I've been charged twice for my bill this month", "you took {amount} out of my account two times",
        "there are two identical payments of {amount} on my statement", "my direct debit went out twice",
        "I was double charged for the same bill", "why did you bill me twice this month",

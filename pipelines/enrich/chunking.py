@@ -40,7 +40,7 @@ def split_sentences(text: str) -> list[str]:
 
 def _token_windows(text: str, tokenizer, budget: int) -> list[tuple[str, int]]:
     """Cut one overlong sentence into pieces of at most `budget` tokens, at token boundaries."""
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     offsets = enc["offset_mapping"]
     pieces = []
     for start in range(0, len(offsets), budget):
@@ -61,7 +61,7 @@ def chunk_text(text: str, tokenizer, max_tokens: int) -> list[tuple[str, int]]:
     sentences = split_sentences(text)
     if not sentences:
         return []
-    lengths = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]]
+    lengths = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"]]
     chunks: list[tuple[str, int]] = []
     current: list[str] = []
     used = 0
@@ -95,7 +95,7 @@ def make_units(texts: list[str], tokenizer, max_tokens: int) -> Units:
     long_idx = [i for i, t in enumerate(texts) if len(t) > budget]
     n_tokens = {}
     if long_idx:
-        ids = tokenizer([texts[i] for i in long_idx], add_special_tokens=False)["input_ids"]
+        ids = tokenizer([texts[i] for i in long_idx], add_special_tokens=False, verbose=False)["input_ids"]
         n_tokens = {i: len(x) for i, x in zip(long_idx, ids)}
     for i, text in enumerate(texts):
         if n_tokens.get(i, 0) <= budget:

@@ -25,8 +25,17 @@ log = logging.getLogger(__name__)
 KINDS = ("transcripts", "emails", "social", "customers", "transactions")
 PARSER_MODULES = {"transcripts": "pipelines.ingest.transcripts", "emails": "pipelines.ingest.emails"}
 
-__all__ = ["KINDS", "FileReport", "IngestOptions", "Parsed", "IngestError", "formats", "ingest_paths",
-           "detect_format", "expand_paths"]
+__all__ = [
+    "KINDS",
+    "FileReport",
+    "IngestOptions",
+    "Parsed",
+    "IngestError",
+    "formats",
+    "ingest_paths",
+    "detect_format",
+    "expand_paths",
+]
 
 
 class IngestError(ValueError):
@@ -74,8 +83,11 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            out.extend(p for p in sorted(path.rglob("*"))
-                       if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            out.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         elif path.exists():
             out.append(path)
         else:
@@ -83,19 +95,24 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | None,
-              options: IngestOptions) -> FileReport:
+def _load_one(
+    con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | None, options: IngestOptions
+) -> FileReport:
     from pipelines.ingest import core, tabular
     from pipelines.ingest.encoding import detect_encoding
 
     fmt = fmt or detect_format(kind, path)
     available = formats(kind)
     if fmt is None:
-        raise IngestError(f"{path}: cannot tell its format for kind '{kind}'; pass --format "
-                          f"(one of: {', '.join(sorted(available)) or 'none installed'})")
+        raise IngestError(
+            f"{path}: cannot tell its format for kind '{kind}'; pass --format "
+            f"(one of: {', '.join(sorted(available)) or 'none installed'})"
+        )
     if fmt not in available:
-        raise IngestError(f"{path}: format '{fmt}' is not available for '{kind}'; "
-                          f"choose one of: {', '.join(sorted(available))}")
+        raise IngestError(
+            f"{path}: format '{fmt}' is not available for '{kind}'; "
+            f"choose one of: {', '.join(sorted(available))}"
+        )
     if available[fmt] == "tabular":
         return tabular.load(con, path, kind, fmt, options)
     module = _parser_module(kind)
@@ -107,8 +124,13 @@ def _load_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | 
     return core.land(con, path, kind, fmt, parse(path, options), options, encoding)
 
 
-def ingest_paths(con: duckdb.DuckDBPyConnection, kind: str, paths: list[Path], options: IngestOptions,
-                 fmt: str | None = None) -> list[FileReport]:
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    paths: list[Path],
+    options: IngestOptions,
+    fmt: str | None = None,
+) -> list[FileReport]:
     """Load every file under `paths` as `kind`; one report per file, errors kept per file.
 
     >>> ingest_paths(con, "social", [Path("Tweets.csv")], IngestOptions())  # doctest: +SKIP

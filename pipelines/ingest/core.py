@@ -31,17 +31,52 @@ CHANNELS = ("call", "chat", "email", "social")
 DIRECTIONS = ("inbound", "outbound")
 SPEAKERS = ("customer", "agent", "system")
 SPEAKER_ALIASES = {
-    "customer": "customer", "caller": "customer", "client": "customer", "user": "customer", "cust": "customer",
-    "agent": "agent", "rep": "agent", "representative": "agent", "advisor": "agent", "operator": "agent",
-    "system": "system", "action": "system", "bot": "system", "ivr": "system",
+    "customer": "customer",
+    "caller": "customer",
+    "client": "customer",
+    "user": "customer",
+    "cust": "customer",
+    "agent": "agent",
+    "rep": "agent",
+    "representative": "agent",
+    "advisor": "agent",
+    "operator": "agent",
+    "system": "system",
+    "action": "system",
+    "bot": "system",
+    "ivr": "system",
 }
 # Staging tables a file's rows live in (deleted by file_id when the file is replaced).
-FILE_TABLES = ("staging.turns", "staging.interactions", "staging.customers", "staging.transactions",
-               "raw.records", "raw.rejects", "raw.files")
-INTERACTION_COLUMNS = ("interaction_id", "source_id", "channel", "direction", "customer_id",
-                       "customer_ref_type", "customer_ref", "occurred_at", "text", "agent_text", "subject",
-                       "agent_id", "duration_s", "thread_id", "brand", "queue", "source_category",
-                       "file_id", "record_no")
+FILE_TABLES = (
+    "staging.turns",
+    "staging.interactions",
+    "staging.customers",
+    "staging.transactions",
+    "raw.records",
+    "raw.rejects",
+    "raw.files",
+)
+INTERACTION_COLUMNS = (
+    "interaction_id",
+    "source_id",
+    "channel",
+    "direction",
+    "customer_id",
+    "customer_ref_type",
+    "customer_ref",
+    "occurred_at",
+    "text",
+    "agent_text",
+    "subject",
+    "agent_id",
+    "duration_s",
+    "thread_id",
+    "brand",
+    "queue",
+    "source_category",
+    "file_id",
+    "record_no",
+)
 EXCERPT_CHARS = 200
 
 
@@ -52,11 +87,12 @@ class FileState:
     file_id: str
     path: str
     size: int
-    already_loaded_as: str | None    # path of an earlier load of the same content
-    replaces: tuple[str, ...]        # file_ids this path loaded before (other content)
+    already_loaded_as: str | None  # path of an earlier load of the same content
+    replaces: tuple[str, ...]  # file_ids this path loaded before (other content)
 
 
 def sha256_file(path: Path) -> str:
+    """The sha256 of the file's bytes (its `file_id`), streamed."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -70,6 +106,7 @@ def interaction_id(channel: str, source_id: str) -> str:
 
 
 def path_key(path: Path) -> str:
+    """The absolute path a file version is recorded under in raw.files."""
     return str(Path(path).resolve())
 
 
@@ -78,37 +115,60 @@ def begin_file(con: duckdb.DuckDBPyConnection, path: Path) -> FileState:
     file_id = sha256_file(path)
     key = path_key(path)
     same = next(iter(con.execute("SELECT path FROM raw.files WHERE file_id = ?", [file_id]).fetchall()), None)
-    old = con.execute("SELECT file_id FROM raw.files WHERE path = ? AND file_id <> ?", [key, file_id]).fetchall()
-    return FileState(file_id, key, Path(path).stat().st_size, same[0] if same else None,
-                     tuple(r[0] for r in old))
+    old = con.execute(
+        "SELECT file_id FROM raw.files WHERE path = ? AND file_id <> ?", [key, file_id]
+    ).fetchall()
+    return FileState(
+        file_id, key, Path(path).stat().st_size, same[0] if same else None, tuple(r[0] for r in old)
+    )
 
 
 def delete_files(con: duckdb.DuckDBPyConnection, file_ids: Iterable[str]) -> None:
     """Remove everything the given file loads wrote (inside the caller's transaction)."""
     for file_id in file_ids:
-        con.execute("DELETE FROM staging.turns WHERE interaction_id IN "
-                    "(SELECT interaction_id FROM staging.interactions WHERE file_id = ?)", [file_id])
+        con.execute(
+            "DELETE FROM staging.turns WHERE interaction_id IN "
+            "(SELECT interaction_id FROM staging.interactions WHERE file_id = ?)",
+            [file_id],
+        )
         for table in FILE_TABLES:
             con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
 
 
 def skipped_report(state: FileState, path: Path, kind: str, fmt: str) -> FileReport:
+    """The report for a file whose content is already loaded."""
     report = FileReport(path=str(path), kind=kind, format=fmt, skipped=True)
     log.debug("%s: same content already loaded from %s", path, state.already_loaded_as)
     return report
 
 
-def record_file(con: duckdb.DuckDBPyConnection, state: FileState, kind: str, fmt: str, encoding: str | None,
-                report: FileReport) -> None:
+def record_file(
+    con: duckdb.DuckDBPyConnection,
+    state: FileState,
+    kind: str,
+    fmt: str,
+    encoding: str | None,
+    report: FileReport,
+) -> None:
     """The raw.files row, written last inside the transaction: its presence means 'fully loaded'."""
     con.execute(
         "INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)",
-        [state.file_id, state.path, kind, fmt, state.file_id, state.size, encoding,
-         report.read, report.loaded, report.rejected],
+        [
+            state.file_id,
+            state.path,
+            kind,
+            fmt,
+            state.file_id,
+            state.size,
+            encoding,
+            report.read,
+            report.loaded,
+            report.rejected,
+        ],
     )
 
 
-def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_id: str, replaced: bool) -> None:
+def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_id: str) -> None:
     """Identity upkeep: customers change the identity table (re-resolve all); interactions resolve their own."""
     if kind == "customers":
         identity.rebuild_identities(con)
@@ -162,6 +222,7 @@ def _replace_strings(obj: Any, it: Iterable[str | None]) -> Any:
 
 # --- normalising parser output ---------------------------------------------------------------
 
+
 class Reject(ValueError):
     """A record that cannot be loaded; `str()` is the reason stored in raw.rejects."""
 
@@ -197,12 +258,23 @@ def normalise_interaction(value: dict[str, Any], options: IngestOptions) -> tupl
         speaker = SPEAKER_ALIASES.get(str(turn.get("speaker") or "").strip().lower())
         if speaker is None:
             raise Reject(f"unknown speaker: {turn.get('speaker')!r} in turn {no}")
-        turns.append({"turn_no": int(turn.get("turn_no") or no), "speaker": speaker,
-                      "text": turn.get("text"), "begin_s": turn.get("begin_s"), "end_s": turn.get("end_s")})
+        turns.append(
+            {
+                "turn_no": int(turn.get("turn_no") or no),
+                "speaker": speaker,
+                "text": turn.get("text"),
+                "begin_s": turn.get("begin_s"),
+                "end_s": turn.get("end_s"),
+            }
+        )
     if not _clean(row.get("text")) and turns:
-        row["text"] = "\n".join(t["text"] for t in turns if t["speaker"] == "customer" and _clean(t["text"])) or None
+        row["text"] = (
+            "\n".join(t["text"] for t in turns if t["speaker"] == "customer" and _clean(t["text"])) or None
+        )
     if not _clean(row.get("agent_text")) and turns:
-        row["agent_text"] = "\n".join(t["text"] for t in turns if t["speaker"] == "agent" and _clean(t["text"])) or None
+        row["agent_text"] = (
+            "\n".join(t["text"] for t in turns if t["speaker"] == "agent" and _clean(t["text"])) or None
+        )
     if direction == "inbound" and not _clean(row.get("text")):
         raise Reject("missing text: no customer-side text")
     if direction == "outbound" and not (_clean(row.get("text")) or _clean(row.get("agent_text"))):
@@ -217,9 +289,14 @@ def normalise_interaction(value: dict[str, Any], options: IngestOptions) -> tupl
         except ValueError as exc:
             raise Reject(f"unknown reference type: {exc}") from exc
     row.update(
-        interaction_id=interaction_id(channel, source_id), source_id=source_id, channel=channel,
-        direction=direction, occurred_at=occurred, customer_ref_type=ref_type if ref else None,
-        customer_ref=ref, customer_id=identity.pseudo_id(ref_type, ref),
+        interaction_id=interaction_id(channel, source_id),
+        source_id=source_id,
+        channel=channel,
+        direction=direction,
+        occurred_at=occurred,
+        customer_ref_type=ref_type if ref else None,
+        customer_ref=ref,
+        customer_id=identity.pseudo_id(ref_type, ref),
     )
     if row.get("duration_s") is None and turns and turns[-1].get("end_s") is not None:
         row["duration_s"] = float(turns[-1]["end_s"])
@@ -229,13 +306,34 @@ def normalise_interaction(value: dict[str, Any], options: IngestOptions) -> tupl
 # --- landing ---------------------------------------------------------------------------------
 
 INTERACTION_SCHEMA = pa.schema(
-    [(c, pa.timestamp("us") if c == "occurred_at" else pa.float64() if c == "duration_s"
-      else pa.int64() if c == "record_no" else pa.string()) for c in INTERACTION_COLUMNS]
+    [
+        (
+            c,
+            pa.timestamp("us")
+            if c == "occurred_at"
+            else pa.float64()
+            if c == "duration_s"
+            else pa.int64()
+            if c == "record_no"
+            else pa.string(),
+        )
+        for c in INTERACTION_COLUMNS
+    ]
 )
-TURN_SCHEMA = pa.schema([("interaction_id", pa.string()), ("turn_no", pa.int32()), ("speaker", pa.string()),
-                         ("text", pa.string()), ("begin_s", pa.float64()), ("end_s", pa.float64()),
-                         ("file_id", pa.string())])
-RECORD_SCHEMA = pa.schema([("record_no", pa.int64()), ("content_hash", pa.string()), ("payload", pa.string())])
+TURN_SCHEMA = pa.schema(
+    [
+        ("interaction_id", pa.string()),
+        ("turn_no", pa.int32()),
+        ("speaker", pa.string()),
+        ("text", pa.string()),
+        ("begin_s", pa.float64()),
+        ("end_s", pa.float64()),
+        ("file_id", pa.string()),
+    ]
+)
+RECORD_SCHEMA = pa.schema(
+    [("record_no", pa.int64()), ("content_hash", pa.string()), ("payload", pa.string())]
+)
 REJECT_SCHEMA = pa.schema([("record_no", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string())])
 
 
@@ -258,14 +356,23 @@ def _existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, t
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def land(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: str, records: Iterable[Parsed],
-         options: IngestOptions, encoding: str | None) -> FileReport:
+def land(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    fmt: str,
+    records: Iterable[Parsed],
+    options: IngestOptions,
+    encoding: str | None,
+) -> FileReport:
     """Load what a Python parser yielded for `path`, in one transaction; see the module docstring."""
     path = Path(path)
     state = begin_file(con, path)
     if state.already_loaded_as:
         return skipped_report(state, path, kind, fmt)
-    report = FileReport(path=str(path), kind=kind, format=fmt, encoding=encoding, replaced=bool(state.replaces))
+    report = FileReport(
+        path=str(path), kind=kind, format=fmt, encoding=encoding, replaced=bool(state.replaces)
+    )
     parsed = list(records)
     redact = redactor(options)
 
@@ -289,8 +396,9 @@ def land(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: str, record
         strings.extend([row.get("text"), row.get("agent_text"), row.get("subject")])
         strings.extend(t.get("text") for t in turns)
     redacted = iter(redact(strings))
-    payloads = [json.dumps(_replace_strings(rec.payload, redacted), ensure_ascii=False, default=str)
-                for rec in parsed]
+    payloads = [
+        json.dumps(_replace_strings(rec.payload, redacted), ensure_ascii=False, default=str) for rec in parsed
+    ]
     for _, row, turns in good:
         row["text"], row["agent_text"], row["subject"] = next(redacted), next(redacted), next(redacted)
         for turn in turns:
@@ -305,11 +413,23 @@ def land(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: str, record
         for rec, row, turns in good:
             iid = row["interaction_id"]
             if iid in seen:
-                rejects.append((rec.record_no, f"duplicate id: {row['source_id']} is also record {seen[iid]} of this file", ""))
+                rejects.append(
+                    (
+                        rec.record_no,
+                        f"duplicate id: {row['source_id']} is also record {seen[iid]} of this file",
+                        "",
+                    )
+                )
                 continue
             if iid in existing:
                 other, other_no = existing[iid]
-                rejects.append((rec.record_no, f"duplicate id: {row['source_id']} already loaded from {other} (record {other_no})", ""))
+                rejects.append(
+                    (
+                        rec.record_no,
+                        f"duplicate id: {row['source_id']} already loaded from {other} (record {other_no})",
+                        "",
+                    )
+                )
                 continue
             seen[iid] = rec.record_no
             rows.append({**row, "file_id": state.file_id, "record_no": rec.record_no})
@@ -317,21 +437,35 @@ def land(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: str, record
         _insert(con, "staging.interactions", pa.Table.from_pylist(rows, schema=INTERACTION_SCHEMA))
         _insert(con, "staging.turns", pa.Table.from_pylist(turn_rows, schema=TURN_SCHEMA))
         hashes = [hashlib.md5(p.encode()).hexdigest() for p in payloads]
-        con.register("_voc_records", pa.table({"record_no": [r.record_no for r in parsed], "content_hash": hashes,
-                                               "payload": payloads}, schema=RECORD_SCHEMA))
-        con.execute("INSERT INTO raw.records SELECT ?, ?, record_no, content_hash, payload::JSON FROM _voc_records",
-                    [state.file_id, kind])
+        con.register(
+            "_voc_records",
+            pa.table(
+                {"record_no": [r.record_no for r in parsed], "content_hash": hashes, "payload": payloads},
+                schema=RECORD_SCHEMA,
+            ),
+        )
+        con.execute(
+            "INSERT INTO raw.records SELECT ?, ?, record_no, content_hash, payload::JSON FROM _voc_records",
+            [state.file_id, kind],
+        )
         con.unregister("_voc_records")
         rejects.sort()
-        con.register("_voc_rejects", pa.Table.from_pylist(
-            [{"record_no": n, "reason": r, "excerpt": excerpts.get(n, e)} for n, r, e in rejects], schema=REJECT_SCHEMA))
-        con.execute("INSERT INTO raw.rejects SELECT ?, ?, ?, record_no, reason, excerpt FROM _voc_rejects",
-                    [state.file_id, state.path, kind])
+        con.register(
+            "_voc_rejects",
+            pa.Table.from_pylist(
+                [{"record_no": n, "reason": r, "excerpt": excerpts.get(n, e)} for n, r, e in rejects],
+                schema=REJECT_SCHEMA,
+            ),
+        )
+        con.execute(
+            "INSERT INTO raw.rejects SELECT ?, ?, ?, record_no, reason, excerpt FROM _voc_rejects",
+            [state.file_id, state.path, kind],
+        )
         con.unregister("_voc_rejects")
         report.read, report.loaded, report.rejected = len(parsed), len(rows), len(rejects)
         report.reasons = dict(Counter(_category(r) for _, r, _ in rejects))
         record_file(con, state, kind, fmt, encoding, report)
-        after_load(con, kind, state.file_id, bool(state.replaces))
+        after_load(con, kind, state.file_id)
     return report
 
 

@@ -88,15 +88,26 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
     from charset_normalizer import from_bytes  # imported late: only legacy files need it
 
     best = from_bytes(sample, cp_isolation=list(LEGACY_CANDIDATES)).best()
-    if best is not None:
-        name = normalise_encoding(best.encoding)
-        # charset-normalizer judges a sample; the whole file must decode too
-        if name != "gb18030" or _decodes(path, name):
-            return name
-    for name in LEGACY_CANDIDATES:
-        if _decodes(path, name):
-            return normalise_encoding(name)
-    return "latin-1"  # decodes any byte sequence
+    if best is not None and normalise_encoding(best.encoding) == "gb18030" and _decodes(path, "gb18030"):
+        return "gb18030"
+    return _cp1250_or_latin1(sample)
+
+
+# Letters only one of the two single-byte code pages has at a given byte: charset-normalizer
+# often mistakes French or Spanish Latin-1 for cp1250 (è/č and ù/ů share bytes).
+_CP1250_ONLY = set("ąćęłńśźżĄĆĘŁŃŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽőűŐŰ")
+_LATIN1_ONLY = set("àâæçèêëîïôùûüÿÀÂÆÇÈÊËÎÏÔÙÛÜñÑãõÃÕìòÌÒ")
+
+
+def _cp1250_or_latin1(sample: bytes) -> str:
+    as_cp1250 = sample.decode("cp1250", errors="replace")
+    as_latin1 = sample.decode("latin-1")
+    cp_score = sum(ch in _CP1250_ONLY for ch in as_cp1250) - 5 * as_cp1250.count("\ufffd")
+    # C1 control characters (0x80-0x9F) never appear in real Latin-1 text
+    latin_score = sum(ch in _LATIN1_ONLY for ch in as_latin1) - 5 * sum(
+        "\x80" <= ch <= "\x9f" for ch in as_latin1
+    )
+    return "cp1250" if cp_score > latin_score else "iso8859-1"
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -109,6 +120,23 @@ def _decodes(path: Path, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def check_decodes(path: Path, encoding: str) -> None:
+    """Raise `EncodingError` (file, byte, line, fix) unless the whole file decodes as `encoding`."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                exc.start += offset
+                raise _decode_error(path, encoding, Path(path).read_bytes()[: exc.start + 1], exc) from exc
+            offset += len(chunk)
+            if not chunk:
+                return
 
 
 def _decode_error(path: Path, encoding: str, data: bytes, exc: UnicodeDecodeError) -> EncodingError:

@@ -22,7 +22,7 @@ SQL_NORMALISE = {
     # digits only, an international 00 prefix dropped: '+48 601-234-567' and '0048601234567' agree
     "phone": "NULLIF(regexp_replace(regexp_replace({}, '\\D', '', 'g'), '^00', ''), '')",
     "handle": "CASE WHEN NULLIF(trim(ltrim(trim({}), '@')), '') IS NULL THEN NULL "
-              "ELSE '@' || lower(trim(ltrim(trim({}), '@'))) END",
+    "ELSE '@' || lower(trim(ltrim(trim({}), '@'))) END",
 }
 
 

@@ -21,12 +21,45 @@ import re
 import tomllib
 from pathlib import Path
 
-INTERACTION_FIELDS = ("source_id", "channel", "direction", "customer_id", "customer_email", "customer_phone",
-                      "customer_handle", "occurred_at", "text", "agent_text", "subject", "agent_id", "duration_s",
-                      "thread_id", "brand", "queue", "source_category", "in_reply_to", "inbound",
-                      "speaker", "turn_no", "begin_s", "end_s")
-CUSTOMER_FIELDS = ("customer_id", "segment", "plan", "revenue", "margin", "tenure_months", "churned",
-                   "churned_at", "clv", "email", "phone", "handle")
+INTERACTION_FIELDS = (
+    "source_id",
+    "channel",
+    "direction",
+    "customer_id",
+    "customer_email",
+    "customer_phone",
+    "customer_handle",
+    "occurred_at",
+    "text",
+    "agent_text",
+    "subject",
+    "agent_id",
+    "duration_s",
+    "thread_id",
+    "brand",
+    "queue",
+    "source_category",
+    "in_reply_to",
+    "inbound",
+    "speaker",
+    "turn_no",
+    "begin_s",
+    "end_s",
+)
+CUSTOMER_FIELDS = (
+    "customer_id",
+    "segment",
+    "plan",
+    "revenue",
+    "margin",
+    "tenure_months",
+    "churned",
+    "churned_at",
+    "clv",
+    "email",
+    "phone",
+    "handle",
+)
 TRANSACTION_FIELDS = ("customer_id", "occurred_at", "amount")
 
 _SOCIAL = {
@@ -34,20 +67,42 @@ _SOCIAL = {
     "occurred_at": ("tweet_created", "created_at", "posted_at", "timestamp", "date", "time"),
     "text": ("text", "full_text", "body", "message", "content", "tweet"),
     "customer_id": ("name", "author_id", "author", "screen_name", "username", "user_name", "user", "handle"),
-    "in_reply_to": ("in_response_to_tweet_id", "in_reply_to_status_id", "in_reply_to", "reply_to", "parent_id"),
+    "in_reply_to": (
+        "in_response_to_tweet_id",
+        "in_reply_to_status_id",
+        "in_reply_to",
+        "reply_to",
+        "parent_id",
+    ),
     "inbound": ("inbound",),
     "brand": ("airline", "brand", "company"),
     "source_category": ("negativereason",),
     "thread_id": ("thread_id",),
 }
 _UTTERANCES = {
-    "source_id": ("conversation_id", "convo_id", "call_id", "contact_id", "chat_id", "session_id", "conversation"),
+    "source_id": (
+        "conversation_id",
+        "convo_id",
+        "call_id",
+        "contact_id",
+        "chat_id",
+        "session_id",
+        "conversation",
+    ),
     "turn_no": ("turn_no", "turn_index", "turn", "utterance_no", "seq", "sequence"),
     "speaker": ("speaker", "role", "participant", "participant_role", "party", "speaker_role"),
     "text": ("text", "utterance", "transcript", "message", "content"),
     "begin_s": ("begin_s", "begin_offset_s", "start_s", "begin", "start", "start_time_s"),
     "end_s": ("end_s", "end_offset_s", "stop_s", "end", "stop", "end_time_s"),
-    "occurred_at": ("occurred_at", "started_at", "start_time", "call_start", "created_at", "timestamp", "date"),
+    "occurred_at": (
+        "occurred_at",
+        "started_at",
+        "start_time",
+        "call_start",
+        "created_at",
+        "timestamp",
+        "date",
+    ),
     "customer_id": ("customer_id", "account_id", "customer"),
     "customer_phone": ("phone", "caller_number", "customer_phone", "ani"),
     "customer_email": ("email", "customer_email"),
@@ -99,12 +154,23 @@ _TRANSACTIONS = {
     "amount": ("amount", "value", "total", "revenue"),
 }
 DEFAULTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "social_csv": _SOCIAL, "social_jsonl": _SOCIAL, "utterances_csv": _UTTERANCES,
-    "helpdesk_csv": _HELPDESK, "cfpb_csv": _CFPB, "customers_csv": _CUSTOMERS, "transactions_csv": _TRANSACTIONS,
+    "social_csv": _SOCIAL,
+    "social_jsonl": _SOCIAL,
+    "utterances_csv": _UTTERANCES,
+    "helpdesk_csv": _HELPDESK,
+    "cfpb_csv": _CFPB,
+    "customers_csv": _CUSTOMERS,
+    "transactions_csv": _TRANSACTIONS,
 }
-FIELDS = {"social_csv": INTERACTION_FIELDS, "social_jsonl": INTERACTION_FIELDS, "utterances_csv": INTERACTION_FIELDS,
-          "helpdesk_csv": INTERACTION_FIELDS, "cfpb_csv": INTERACTION_FIELDS, "customers_csv": CUSTOMER_FIELDS,
-          "transactions_csv": TRANSACTION_FIELDS}
+FIELDS = {
+    "social_csv": INTERACTION_FIELDS,
+    "social_jsonl": INTERACTION_FIELDS,
+    "utterances_csv": INTERACTION_FIELDS,
+    "helpdesk_csv": INTERACTION_FIELDS,
+    "cfpb_csv": INTERACTION_FIELDS,
+    "customers_csv": CUSTOMER_FIELDS,
+    "transactions_csv": TRANSACTION_FIELDS,
+}
 
 
 class MappingError(ValueError):
@@ -131,7 +197,7 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
         raise MappingError(f"cannot read mapping file {path}: {exc}") from exc
     table = data.get("columns", data) if isinstance(data, dict) else None
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise MappingError(f"{path}: expected a [columns] table of field = \"column name\" strings")
+        raise MappingError(f'{path}: expected a [columns] table of field = "column name" strings')
     return dict(table)
 
 

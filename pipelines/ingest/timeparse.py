@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Formats with an explicit offset (DuckDB strptime and Python strptime share these directives).
 OFFSET_FORMATS = (
-    "%a %b %d %H:%M:%S %z %Y",      # Twitter API: Tue Oct 31 22:10:47 +0000 2017
-    "%a, %d %b %Y %H:%M:%S %z",     # RFC 2822 (emails)
+    "%a %b %d %H:%M:%S %z %Y",  # Twitter API: Tue Oct 31 22:10:47 +0000 2017
+    "%a, %d %b %Y %H:%M:%S %z",  # RFC 2822 (emails)
     "%d %b %Y %H:%M:%S %z",
 )
 # Naive formats, tried in order after ISO 8601.
@@ -52,7 +52,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as UTC or Europe/Warsaw (--timezone)") from exc
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as UTC or Europe/Warsaw (--timezone)"
+        ) from exc
 
 
 def _to_utc(moment: datetime, default_tz: str) -> datetime:
@@ -96,10 +98,14 @@ def parse_timestamp(value: object, default_tz: str = "UTC") -> datetime:
         return _to_utc(email.utils.parsedate_to_datetime(text), default_tz)
     except (TypeError, ValueError, IndexError):
         pass
-    raise ValueError(f"unparseable timestamp {text[:60]!r} (expected ISO 8601, M/D/YYYY H:MM, epoch, RFC 2822...)")
+    raise ValueError(
+        f"unparseable timestamp {text[:60]!r} (expected ISO 8601, M/D/YYYY H:MM, epoch, RFC 2822...)"
+    )
 
 
-def sql_timestamp(column: str, timezone: str, named: bool = False) -> tuple[str, list[object] | dict[str, object]]:
+def sql_timestamp(
+    column: str, timezone: str, named: bool = False
+) -> tuple[str, list[object] | dict[str, object]]:
     """A DuckDB expression turning VARCHAR expression `column` into naive UTC, and its parameters.
 
     `column` must be a quoted identifier or an expression built from constants; `timezone` is
@@ -123,12 +129,41 @@ def sql_timestamp(column: str, timezone: str, named: bool = False) -> tuple[str,
                  ELSE TRY_CAST({v} AS DOUBLE) * 1000000 END) AS BIGINT))
         WHEN regexp_full_match({v}, '\\d{{4}}-\\d\\d-\\d\\d[T ].*(Z|[+-]\\d\\d:?\\d\\d)')
             THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))
+        WHEN regexp_full_match({v}, '\\d{{4}}-\\d\\d-\\d\\d([T ][0-9:.]+)?')
+            THEN timezone('UTC', timezone({tz}, TRY_CAST({v} AS TIMESTAMP)))
         ELSE COALESCE(
-            timezone('UTC', timezone({tz}, TRY_CAST({v} AS TIMESTAMP))),
             timezone('UTC', try_strptime({v}, {offsets})),
             timezone('UTC', timezone({tz}, try_strptime({v}, {naives}))))
         END"""
     if named:
         return expr, {"ts_tz": timezone} | {f"ts_off{i}": f for i, f in enumerate(OFFSET_FORMATS)} | {
-            f"ts_naive{i}": f for i, f in enumerate(NAIVE_FORMATS)}
+            f"ts_naive{i}": f for i, f in enumerate(NAIVE_FORMATS)
+        }
     return expr, [timezone, *OFFSET_FORMATS, timezone, *NAIVE_FORMATS]
+
+
+def sniff_format(samples: list[str]) -> str | None:
+    """The one strptime format every sample matches (from the supported list), or None.
+
+    Bulk loads try it first (`fast_sql`), so most rows take one `strptime` instead of the
+    chain of checks in `sql_timestamp`.
+    """
+    values = [s.strip() for s in samples if s and s.strip()]
+    if not values:
+        return None
+    for fmt in OFFSET_FORMATS + NAIVE_FORMATS:
+        try:
+            for value in values:
+                datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
+def fast_sql(column: str, fmt: str, fmt_param: str, tz_param: str) -> str:
+    """`column` parsed with the single format bound as `$fmt_param`, to naive UTC (NULL if no match)."""
+    parsed = f"try_strptime(trim({column}), ${fmt_param})"
+    if "%z" in fmt:
+        return f"timezone('UTC', {parsed})"
+    return f"timezone('UTC', timezone(${tz_param}, {parsed}))"

@@ -159,12 +159,16 @@ def cached_encode(
     never returns stale vectors. Large lists are cached in chunks, so an interrupted run resumes.
     """
     texts = list(texts)
-    if len(texts) > chunk:
+    if len(texts) >= chunk:
         parts = [
-            cached_encode(texts[i : i + chunk], f"{cache_name}.part{i // chunk}", encoder, chunk)
+            _cached_chunk(texts[i : i + chunk], f"{cache_name}.part{i // chunk}", encoder)
             for i in range(0, len(texts), chunk)
         ]
         return np.concatenate(parts)
+    return _cached_chunk(texts, cache_name, encoder)
+
+
+def _cached_chunk(texts: list[str], cache_name: str, encoder: Encoder | None) -> np.ndarray:
     enc = encoder or shared_encoder()
     digest = hashlib.sha1(enc.name.encode())
     for text in texts:

@@ -18,6 +18,7 @@ from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from pipelines.models import ModelSettings, datasets, load_emotion, load_settings, load_sentiment, sentiment_score
 from pipelines.models.encoder import cached_encode
+from pipelines.models.nev import nev_text
 from pipelines.models.labels import (
     GOEMOTIONS_LABELS,
     SENTIMENT_GROUPS,
@@ -62,6 +63,7 @@ class Runner:
     """Scores texts with the configured models (cached embeddings) and with VADER."""
 
     def __init__(self, settings: ModelSettings) -> None:
+        self.settings = settings
         self.sentiment = load_sentiment(settings)
         self.emotion = load_emotion(settings)
 
@@ -98,23 +100,43 @@ def goemotions_dev(run: Runner) -> dict[str, float]:
         # An Ekman label is predicted when any of its GoEmotions labels is (GoEmotions' grouping).
         "ekman_macro_f1": float(f1_score(ekman_labels_from_multi(y), ekman_labels_from_multi(pred), average="macro", zero_division=0)),
     }
+    # NEV (text proxy) at the configured min_emotion: are neutral texts excluded, emotional ones kept,
+    # and does the sign follow the gold sentiment group?
+    _, _, nev = nev_text(probs, run.settings.nev_min_emotion)
+    neutral_only = (y[:, GOEMOTIONS_LABELS.index("neutral")] == 1) & (y.sum(1) == 1)
+    out["nev_min_emotion"] = run.settings.nev_min_emotion
+    out["nev_excluded_neutral_only"] = float(np.isnan(nev[neutral_only]).mean())
     group = np.zeros((len(y), 3), dtype=bool)
     for j, g in enumerate(SENTIMENT_LABELS):
         group[:, j] = y[:, [GOEMOTIONS_LABELS.index(lb) for lb in SENTIMENT_GROUPS[g]]].any(1)
     amb = y[:, [GOEMOTIONS_LABELS.index(lb) for lb in SENTIMENT_GROUPS["ambiguous"]]].any(1)
     keep = (group.sum(1) == 1) & ~amb
     gold = group[keep].argmax(1)
+    polar = keep & ~group[:, 1]
+    out["nev_kept_polar"] = float((~np.isnan(nev[polar])).mean())
+    signs = np.sign(nev[polar])
+    out["nev_sign_agreement"] = float((signs[~np.isnan(signs)] == np.where(group[polar, 2], 1, -1)[~np.isnan(signs)]).mean())
     sprobs, _ = run.sent([t for t, k in zip(texts, keep) if k], "goemotions-dev-sent", emb[keep])
     out["sentiment_macro_f1"] = three_class(gold, sprobs.argmax(1))["macro_f1"]
     out["vader_sentiment_macro_f1"] = three_class(gold, vader_classes(vader_compound([t for t, k in zip(texts, keep) if k])))["macro_f1"]
     return out
 
 
-def sentiment_sets(run: Runner) -> dict[str, dict[str, float]]:
+def subsample(texts: list[str], y: np.ndarray, n: int, seed: int = 13) -> tuple[list[str], np.ndarray]:
+    """A seeded random subset of `n` rows (all rows when n is 0 or larger than the set)."""
+    if not n or n >= len(texts):
+        return texts, y
+    pick = np.sort(np.random.default_rng(seed).permutation(len(texts))[:n])
+    return [texts[i] for i in pick], y[pick]
+
+
+def sentiment_sets(run: Runner, sample: int = 0) -> dict[str, dict[str, float]]:
     """TweetEval test, airline tweets, UCI held-out, EmoBank test, for our model and VADER."""
     out: dict[str, dict[str, float]] = {}
     for name, (texts, y) in {"tweeteval_test": datasets.tweeteval("test"), "airline": datasets.airline()}.items():
-        probs, _ = run.sent(texts, name if name != "tweeteval_test" else "tweeteval-test")
+        texts, y = subsample(texts, y, sample)
+        out[f"{name}_rows"] = {"rows": len(texts)}
+        probs, _ = run.sent(texts, f"{name}-{len(texts)}")
         out[name] = three_class(y, probs.argmax(1))
         out[f"{name}_vader"] = three_class(y, vader_classes(vader_compound(texts)))
     _, held = datasets.uci_split()
@@ -150,6 +172,8 @@ def main(argv: list[str] | None = None) -> dict:
     """Print every figure; `--json` also writes them (the model card quotes that file)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--sample", type=int, default=0,
+                        help="score a seeded random subset of N rows of TweetEval test and airline (0 = all)")
     args = parser.parse_args(argv)
     run = Runner(load_settings())
     print(f"sentiment model: {run.sentiment.version}\nemotion model:   {run.emotion.version}\n")
@@ -158,10 +182,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  emotion macro-F1 (28 labels) {ge['emotion_macro_f1']:.3f}   micro-F1 {ge['emotion_micro_f1']:.3f}   [anchor: BERT-base 0.46]")
     print(f"  Ekman macro-F1 (7)           {ge['ekman_macro_f1']:.3f}")
     print(f"  sentiment groups macro-F1    {ge['sentiment_macro_f1']:.3f}   VADER {ge['vader_sentiment_macro_f1']:.3f}")
-    ss = sentiment_sets(run)
+    print(f"  NEV (text proxy) at min_emotion {ge['nev_min_emotion']}: neutral-only rows excluded "
+          f"{ge['nev_excluded_neutral_only']:.1%}, positive/negative rows kept {ge['nev_kept_polar']:.1%}, "
+          f"sign agrees with gold group {ge['nev_sign_agreement']:.1%}")
+    ss = sentiment_sets(run, args.sample)
     print("\nSentiment                        ours                 VADER")
-    for name, title in (("tweeteval_test", "TweetEval test (12,284)"), ("airline", "Airline tweets (11,696; eval only)")):
+    for name, title in (("tweeteval_test", "TweetEval test"), ("airline", "Airline tweets (eval only)")):
         a, v = ss[name], ss[f"{name}_vader"]
+        title = f"{title} ({ss[f'{name}_rows']['rows']:,})"
         print(f"  {title:36s} macro-recall {a['macro_recall']:.3f} macro-F1 {a['macro_f1']:.3f} acc {a['accuracy']:.3f}"
               f" | macro-recall {v['macro_recall']:.3f} macro-F1 {v['macro_f1']:.3f} acc {v['accuracy']:.3f}")
     print(f"  {'UCI held-out 30% (900; 70% trained)':36s} accuracy {ss['uci_heldout']['accuracy']:.3f}"

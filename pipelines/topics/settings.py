@@ -32,6 +32,7 @@ class TopicSettings:
     min_samples: int = 0  # 0 = automatic (a small fraction of min_cluster_size)
     umap_neighbors: int = 15
     umap_components: int = 5
+    umap_min_docs: int = 500  # below this, PCA alone reduces (see model._reduce)
     pca_components: int = 50  # PCA before UMAP speeds up its neighbour search on 384-d vectors
     # Outlier reduction: a document joins its nearest topic centroid when the cosine similarity is
     # at least this; below it, it stays in "other" (id -1).

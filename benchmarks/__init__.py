@@ -1,0 +1,1 @@
+"""Benchmarks: each prints measured figures (no timing asserts); run with `make bench-<name>`."""

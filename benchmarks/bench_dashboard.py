@@ -1,0 +1,204 @@
+"""Serve the dashboard on a large warehouse and time each page in headless Chromium.
+
+Builds N interactions (default 1,000,000) with analytics' bench generator (benchmarks/bench_build.py)
+and the real mart build, publishes the serving copy, runs `streamlit run app.py`, then prints per page
+the cold load (first visit: queries not cached yet), the median of the warm full loads (a new tab)
+and of in-app navigation (a sidebar click), and the latency
+of a filter change (a new channel each time, so never a cache hit). Goal: pages < 2 s, filters < 1 s.
+
+Usage: python -m benchmarks.bench_dashboard [N] [--loads 5] [--db existing.duckdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PAGES = [
+    ("", "Executive summary"),
+    ("overview", "Overview"),
+    ("reasons", "Contact reasons"),
+    ("repeats", "Repeat contacts"),
+    ("root_causes", "Root causes"),
+    ("customers", "Customers and value"),
+    ("explore", "Explore and export"),
+]
+
+
+def build(db: Path, n: int) -> str:
+    """Generate and build N interactions; returns which generator made them."""
+    from pipelines.warehouse import connect, publish
+
+    try:
+        from analytics import build as marts
+        from analytics.settings import AnalyticsSettings
+        from benchmarks.bench_build import populate
+    except ImportError as exc:  # analytics not there: mart-shaped data from the test fixture
+        sys.path.insert(0, str(ROOT / "tests"))
+        import dashboard_fixture
+
+        print(f"analytics bench generator unavailable ({exc}); using tests/dashboard_fixture.py")
+        dashboard_fixture.build(db, n=n, days=180)
+        return "tests/dashboard_fixture.py"
+    con = connect(db)
+    populate(con, n)
+    marts.run(con, AnalyticsSettings())
+    con.close()
+    publish(db)
+    return "benchmarks/bench_build.py + analytics build"
+
+
+def serve(db: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--client.toolbarMode",
+            "viewer",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "VOC_DB": str(db)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(180):
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+_IDLE_JS = """(minCharts) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
+}"""
+
+
+def idle(page, min_charts: int = 1) -> None:
+    """Script finished and at least `min_charts` charts drawn (the explore page has none)."""
+    if "/explore" in page.url:
+        min_charts = 0
+    page.wait_for_function(_IDLE_JS, arg=min_charts, timeout=120_000)
+    errors = page.locator('[data-testid="stException"]')
+    if errors.count():
+        raise SystemExit(f"{page.url} raised: {errors.first.inner_text()[:1500]}")
+
+
+def measure(url: str, loads: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        # full load: a fresh tab on the page's URL (the frontend bundle, the session, then the script);
+        # in-app: a click in the sidebar, how a person moves between pages (queries cached by then).
+        print(f"{'page':<22}{'cold full load s':>17}{'warm full load s':>17}{'in-app nav s':>14}")
+        full: dict[str, list[float]] = {}
+        for path, title in PAGES:
+            full[title] = []
+            for _ in range(loads):
+                t0 = time.perf_counter()
+                page.goto(f"{url}/{path}")
+                idle(page)
+                full[title].append(time.perf_counter() - t0)
+        nav: dict[str, list[float]] = {title: [] for _, title in PAGES}
+        page.goto(url)
+        idle(page)
+        for _ in range(loads):
+            for _, title in PAGES[1:] + PAGES[:1]:
+                t0 = time.perf_counter()
+                page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+                page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
+                idle(page)
+                nav[title].append(time.perf_counter() - t0)
+        for _, title in PAGES:
+            times = full[title]
+            print(
+                f"{title:<22}{times[0]:>17.2f}{statistics.median(times[1:] or times):>17.2f}"
+                f"{statistics.median(nav[title]):>14.2f}"
+            )
+        page.goto(f"{url}/overview")
+        idle(page)
+        lat = []
+        for channel in ("call", "chat", "email", "social"):
+            page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.click()
+            t0 = time.perf_counter()
+            page.get_by_role("option", name=channel).click()
+            page.wait_for_timeout(50)  # let the rerun start before waiting for it to end
+            idle(page)
+            lat.append(time.perf_counter() - t0)
+            page.keyboard.press("Escape")
+        print(
+            f"filter change (channel, overview): median {statistics.median(lat):.2f}s, "
+            f"max {max(lat):.2f}s over {len(lat)} uncached changes"
+        )
+        browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="an already built warehouse (skips generation)")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} not found: apt-get install -y chromium")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "bench.duckdb"
+        if args.db is None:
+            t0 = time.perf_counter()
+            source = build(db, args.n)
+            print(f"built {args.n:,} interactions with {source} in {time.perf_counter() - t0:.0f}s")
+        proc, url = serve(db)
+        try:
+            measure(url, args.loads)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()

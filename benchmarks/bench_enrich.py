@@ -1,0 +1,157 @@
+"""`make bench-enrich`: texts/s of the whole enrichment next to the bare encoder and a naive baseline.
+
+Sets (real, from ../shared/datasets, evaluation use): airline tweets (short) and CFPB complaint
+narratives (long). Rows printed per set:
+
+- bare forward pass: `Encoder.encode` over the very chunks the enrichment encodes (the physical
+  limit: the encoder's work and nothing else);
+- enrichment: `pipelines.enrich.stage.run` on a fresh warehouse holding the texts: language
+  detection, chunking, one forward pass per distinct text, both heads, NEV, embedding store and
+  bulk writes;
+- naive baseline: one `transformers` pipeline per task, as a team without a shared encoder would
+  build it: `pipeline("feature-extraction")` loaded twice (sentiment, emotion) on the same model,
+  same batch size and threads, each truncating at 256 tokens, mean pooling + normalising, then the
+  same heads. It does two forward passes and skips the long texts' tails, so it does *less* work
+  than the enrichment on long texts;
+- int8: the encoder with dynamic int8 quantisation of its Linear layers (torch), speed and the
+  airline sentiment accuracy / macro-F1 against fp32 on the same tweets (adopt only under 1 point).
+
+Usage: python -m benchmarks.bench_enrich [--short 10000] [--long 1000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines import warehouse
+from pipelines.enrich import stage
+from pipelines.enrich.chunking import make_units
+from pipelines.enrich.scoring import Models
+from pipelines.enrich.settings import EnrichSettings
+from pipelines.models import SENTIMENT_LABELS
+from pipelines.models.datasets import shared_dir
+from pipelines.models.nev import nev_text
+
+
+def short_texts(n: int) -> tuple[list[str], np.ndarray]:
+    df = pd.read_csv(shared_dir() / "twitter_us_airline_sentiment" / "Tweets_shared.csv")
+    df = df[df["text"].fillna("").str.strip() != ""].head(n)
+    return df["text"].tolist(), df["airline_sentiment"].map(SENTIMENT_LABELS.index).to_numpy()
+
+
+def long_texts(n: int) -> list[str]:
+    df = pd.read_csv(shared_dir() / "cfpb_complaints_sample" / "complaints_sample.csv", dtype=str)
+    narratives = df["Consumer complaint narrative"].fillna("")
+    return narratives[narratives.str.strip() != ""].head(n).tolist()
+
+
+def timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def bare_forward(models: Models, texts: list[str]) -> float:
+    units = make_units(texts, models.encoder.tokenizer, models.encoder.max_tokens)
+    seconds, _ = timed(lambda: models.encoder.encode(units.texts))
+    return seconds
+
+
+def enrichment(models: Models, texts: list[str], settings: EnrichSettings) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        con = warehouse.connect(Path(tmp) / "bench.duckdb")
+        df = pd.DataFrame({"interaction_id": [f"b{i:07d}" for i in range(len(texts))], "text": texts})  # noqa: F841
+        con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
+                       occurred_at, text, file_id)
+                       SELECT interaction_id, interaction_id, 'email', 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
+                       FROM df""")
+        seconds, summary = timed(lambda: stage.run(con, settings, models=models, progress=False))
+        print(f"    ({summary.split(';')[0]})")
+        con.close()
+    return seconds
+
+
+def naive(models: Models, texts: list[str]) -> float:
+    from transformers import pipeline
+
+    path = str(models.encoder.path)
+    size = models.encoder.batch_size
+
+    def embed(extractor) -> np.ndarray:
+        out = extractor(texts, batch_size=size, tokenize_kwargs={"truncation": True, "max_length": 256})
+        vecs = np.stack([np.asarray(o)[0].mean(axis=0) for o in out])
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    def run() -> None:
+        sentiment_pipe = pipeline("feature-extraction", model=path, tokenizer=path, device="cpu")
+        emotion_pipe = pipeline("feature-extraction", model=path, tokenizer=path, device="cpu")
+        models.sentiment.predict_proba(texts, embed(sentiment_pipe).astype(np.float32))
+        emo = models.emotion.predict_proba(texts, embed(emotion_pipe).astype(np.float32))
+        nev_text(emo, models.settings.nev_min_emotion)
+
+    seconds, _ = timed(run)
+    return seconds
+
+
+def int8_check(models: Models, texts: list[str], labels: np.ndarray) -> None:
+    import torch
+    from sklearn.metrics import accuracy_score, f1_score
+
+    fp32_s, fp32 = timed(lambda: models.encoder.encode(texts))
+    quantised = copy.copy(models.encoder)
+    quantised.model = torch.ao.quantization.quantize_dynamic(
+        copy.deepcopy(models.encoder.model), {torch.nn.Linear}, dtype=torch.qint8
+    )
+    int8_s, int8 = timed(lambda: quantised.encode(texts))
+    rows = []
+    for name, vecs, secs in (("fp32", fp32, fp32_s), ("int8", int8, int8_s)):
+        pred = models.sentiment.predict_proba(texts, vecs).argmax(axis=1)
+        rows.append((name, len(texts) / secs, accuracy_score(labels, pred), f1_score(labels, pred, average="macro")))
+    for name, rate, acc, f1 in rows:
+        print(f"  {name:<5} encoder {rate:8.1f} texts/s   airline accuracy {acc:.4f}   macro-F1 {f1:.4f}")
+    drop = 100 * (rows[0][3] - rows[1][3])
+    verdict = "adoptable" if drop < 1.0 else "not adopted (drop >= 1 point)"
+    print(f"  int8: {rows[1][1] / rows[0][1]:.2f}x speed, macro-F1 drop {drop:.2f} points -> {verdict}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--short", type=int, default=10_000, help="tweets (default 10000)")
+    parser.add_argument("--long", type=int, default=1_000, help="complaint narratives (default 1000)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-naive", action="store_true")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    settings = dataclasses.replace(EnrichSettings(), threads=args.threads)
+    models = Models.load(settings)
+    print(f"bench-enrich: {stage.describe(models, models.version)}; batch size {models.encoder.batch_size}")
+    tweets, labels = short_texts(args.short)
+    sets = (("short: airline tweets", tweets), ("long: CFPB narratives", long_texts(args.long)))
+    for title, texts in sets:
+        units = make_units(texts, models.encoder.tokenizer, models.encoder.max_tokens)
+        print(f"\n{title}: {len(texts)} texts, {len(units.texts)} chunks of <= {models.encoder.max_tokens} tokens")
+        bare = bare_forward(models, texts)
+        print(f"  bare forward pass   {len(texts) / bare:8.1f} texts/s  ({bare:.1f} s)")
+        full = enrichment(models, texts, settings)
+        print(f"  enrichment          {len(texts) / full:8.1f} texts/s  ({full:.1f} s)  = {full / bare:.2f}x the bare pass")
+        if not args.skip_naive:
+            base = naive(models, texts)
+            print(f"  naive (2 pipelines) {len(texts) / base:8.1f} texts/s  ({base:.1f} s)  = {base / bare:.2f}x the bare pass"
+                  + ("; truncates at 256 tokens" if len(units.texts) > len(texts) else ""))
+    print("\nint8 dynamic quantisation, airline tweets:")
+    int8_check(models, tweets[: min(len(tweets), 2000)], labels[: min(len(tweets), 2000)])
+
+
+if __name__ == "__main__":
+    main()

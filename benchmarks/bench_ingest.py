@@ -1,0 +1,107 @@
+"""Ingest throughput: 1,000,000 generated social posts through `ingest social`, next to DuckDB's read_csv.
+
+Run: `make bench-ingest` (or `nice -n 10 .venv/bin/python -m benchmarks.bench_ingest --rows 1000000`).
+Prints rows/s of DuckDB's own `read_csv` of the same file (materialised into a table), of our
+ingest without redaction (`--keep-originals`) and with the default PII redaction, and the ratios.
+The file is TWCS-shaped (brand replies, reply threads, Twitter timestamps), written by DuckDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest import IngestOptions, ingest_paths
+from pipelines.warehouse import connect
+
+TEMPLATES = [
+    "my parcel is late again, nobody answers the phone",
+    "the app keeps logging me out, I cannot pay my bill",
+    "thank you for the quick refund, great service",
+    "charged twice this month, please fix my invoice",
+    "the delivery driver left the box in the rain",
+    "cannot reset my password, the link has expired",
+    "why is my internet down for the third day in a row",
+    "your agent was very helpful and kind today",
+    "order {n} still not shipped after two weeks",
+    "call me back on 0{n} about the billing error",
+    "email me at user{n}@example.com with the tracking number",
+    "flight {n} delayed four hours and no information at the gate",
+]
+
+
+def generate(path: Path, rows: int) -> None:
+    """A TWCS-shaped CSV: every third post is a brand reply to the previous one."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE templates AS SELECT * FROM (SELECT unnest($t) AS t, generate_subscripts($t, 1) - 1 AS k)",
+        {"t": TEMPLATES},
+    )
+    con.execute(
+        f"""COPY (
+        SELECT i AS tweet_id,
+               CASE WHEN i % 3 = 2 THEN 'BrandHelp' || (i % 7) ELSE CAST(100000 + hash(i // 3) % 200000 AS VARCHAR) END
+                   AS author_id,
+               CASE WHEN i % 3 = 2 THEN 'False' ELSE 'True' END AS inbound,
+               strftime(TIMESTAMP '2024-01-01' + to_seconds(i * 7), '%a %b %d %H:%M:%S +0000 %Y') AS created_at,
+               replace(t.t, '{{n}}', CAST(hash(i) % 100000000 AS VARCHAR)) AS text,
+               NULL AS response_tweet_id,
+               CASE WHEN i % 3 = 2 THEN CAST(i - 1 AS VARCHAR) || '.0' END AS in_response_to_tweet_id
+        FROM range(1, $n + 1) r(i) JOIN templates t ON t.k = hash(i * 31) % {len(TEMPLATES)}
+        ORDER BY i) TO '{path}' (HEADER, DELIMITER ',')""",
+        {"n": rows},
+    )
+    con.close()
+
+
+def duckdb_read_csv(path: Path) -> float:
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv($p)", {"p": str(path)})
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+def ingest(path: Path, db: Path, options: IngestOptions) -> tuple[float, str]:
+    con = connect(db)
+    start = time.perf_counter()
+    [report] = ingest_paths(con, "social", [path], options)
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds, report.line()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--no-redaction-run", action="store_true", help="skip the run with PII redaction")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="voc-bench-") as tmp:
+        csv_path = Path(tmp) / "posts.csv"
+        start = time.perf_counter()
+        generate(csv_path, args.rows)
+        print(
+            f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f}s"
+        )
+        base = duckdb_read_csv(csv_path)
+        print(f"duckdb read_csv -> table:     {base:7.2f}s  {args.rows / base:12,.0f} rows/s")
+        plain, line = ingest(csv_path, Path(tmp) / "plain.duckdb", IngestOptions(keep_originals=True))
+        print(
+            f"ingest social (no redaction): {plain:7.2f}s  {args.rows / plain:12,.0f} rows/s  "
+            f"ratio {plain / base:.1f}x   [{line.split(': ', 1)[1]}]"
+        )
+        if not args.no_redaction_run:
+            red, line = ingest(csv_path, Path(tmp) / "redacted.duckdb", IngestOptions())
+            print(
+                f"ingest social (PII redacted): {red:7.2f}s  {args.rows / red:12,.0f} rows/s  "
+                f"ratio {red / base:.1f}x   [{line.split(': ', 1)[1]}]"
+            )
+
+
+if __name__ == "__main__":
+    main()

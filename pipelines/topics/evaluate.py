@@ -1,0 +1,55 @@
+"""`make eval-topics`: topic quality on data no one here wrote.
+
+Fits on banking77 test utterances (3,080; 77 gold intents) and CFPB complaint narratives (gold
+Product / Issue) with the shipped settings, and prints NMI and ARI against gold, the share left in
+"other", the number of topics, and stability: NMI between fits with another seed and a shuffled
+document order. Anchors (issue 4): k-means with the true k=77 gives NMI 0.79 with this encoder,
+BERTopic defaults ~0.80 with ~10% outliers; goal NMI >= 0.85, other <= 5%, stability > 0.90.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from pipelines.topics import corpora
+from pipelines.topics.model import fit_topics, nearest_topic
+from pipelines.topics.settings import TopicSettings
+
+
+def labels_of(texts: list[str], x: np.ndarray, settings: TopicSettings) -> tuple[np.ndarray, int, float]:
+    """Fit and return (topic per text, number of topics, seconds)."""
+    start = time.perf_counter()
+    model = fit_topics(texts, x, settings, "eval")
+    topic, _ = nearest_topic(x, model.centroids, np.asarray(model.ids), settings.min_similarity)
+    return topic, len(model.ids), time.perf_counter() - start
+
+
+def evaluate(name: str, texts: list[str], x: np.ndarray, gold: dict[str, np.ndarray], seed: int = 42) -> None:
+    s = TopicSettings(seed=seed)
+    topic, k, secs = labels_of(texts, x, s)
+    print(f"\n{name}: {len(texts)} texts, {k} topics, other {np.mean(topic == -1):.1%}, fit {secs:.0f}s")
+    for gname, g in gold.items():
+        print(f"  vs {gname:<9} ({len(set(g))} gold): NMI {normalized_mutual_info_score(g, topic):.3f}  "
+              f"ARI {adjusted_rand_score(g, topic):.3f}")
+    # Stability: another seed and a shuffled order, ids mapped back to the original rows.
+    order = np.random.default_rng(seed + 1).permutation(len(texts))
+    other, _, _ = labels_of([texts[i] for i in order], x[order], TopicSettings(seed=seed + 1))
+    back = np.empty_like(other)
+    back[order] = other
+    print(f"  stability (seed {seed + 1}, shuffled order): NMI {normalized_mutual_info_score(topic, back):.3f}")
+
+
+def main() -> None:
+    bank = corpora.banking77("test")
+    evaluate("banking77 test", bank["text"].tolist(), corpora.embed(bank["text"].tolist(), "banking77-test"),
+             {"intent": bank["category"].to_numpy()})
+    cfpb = corpora.cfpb_narratives()
+    evaluate("CFPB narratives", cfpb["text"].tolist(), corpora.embed(cfpb["text"].tolist(), "cfpb-narratives"),
+             {"product": cfpb["product"].to_numpy(), "issue": cfpb["issue"].to_numpy()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Two levels: contact reason (10-30 parents) -> sub-reason (the fitted topics).
+
+Price & Jaffe (domain.md, value-irritant matrix): fewer than ~10 reasons is too coarse to act on,
+more than ~60 too fine, so parents are topic centroids grouped by average-linkage cosine
+clustering into `clip(n_topics / 4, min_parents, max_parents)` groups. A parent's id is
+`PARENT_OFFSET + smallest child id`, so it survives re-fits as long as its children keep their ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+PARENT_OFFSET = 1000
+
+
+def n_parents(n_topics: int, min_parents: int = 10, max_parents: int = 30) -> int:
+    """How many top-level reasons for `n_topics` sub-reasons (each its own parent when few)."""
+    if n_topics <= min_parents:
+        return n_topics
+    return int(np.clip(round(n_topics / 4), min_parents, max_parents))
+
+
+def group_topics(centroids: np.ndarray, k: int) -> np.ndarray:
+    """Group labels (0..k-1) of each centroid row; deterministic (no random state involved)."""
+    n = len(centroids)
+    if k >= n:
+        return np.arange(n)
+    from sklearn.cluster import AgglomerativeClustering
+
+    return AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(centroids)
+
+
+def parent_label(child_keywords: list[list[str]], sizes: list[int]) -> str:
+    """Name a parent by the keywords its children share, weighted by their sizes."""
+    votes: Counter[str] = Counter()
+    for words, size in zip(child_keywords, sizes):
+        for rank, word in enumerate(words[:5]):
+            if " " not in word:
+                votes[word] += size * (5 - rank)
+    top = [w for w, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:2]]
+    label = " & ".join(top) if top else "Misc"
+    return label[:1].upper() + label[1:]
+
+
+def build_parents(
+    ids: list[int],
+    centroids: np.ndarray,
+    sizes: list[int],
+    keywords: list[list[str]],
+    labels: list[str],
+    min_parents: int = 10,
+    max_parents: int = 30,
+) -> dict[int, tuple[int, str]]:
+    """Map each topic id to (parent_topic_id, parent_topic_label)."""
+    if not ids:
+        return {}
+    groups = group_topics(centroids, n_parents(len(ids), min_parents, max_parents))
+    out: dict[int, tuple[int, str]] = {}
+    for g in np.unique(groups):
+        members = [i for i in range(len(ids)) if groups[i] == g]
+        pid = PARENT_OFFSET + min(ids[i] for i in members)
+        if len(members) == 1:
+            name = labels[members[0]]  # a reason with one sub-reason keeps the readable name
+        else:
+            name = parent_label([keywords[i] for i in members], [sizes[i] for i in members])
+        for i in members:
+            out[ids[i]] = (pid, name)
+    return out

@@ -1,0 +1,216 @@
+"""The topic stage: read customer texts and stored embeddings, fit or load the model, assign.
+
+`assign(con)` is what `python -m pipelines run` calls: it fits first when no model exists, then
+assigns only interactions without an assignment for the current version (all of them again when
+the taxonomy file changed). Only English texts (per enriched.interaction_scores.language; unknown
+language counts as English) are fitted and assigned by the model: the packaged encoder is
+English-only. The others, and empty texts, go to "other" unless a taxonomy rule matches them.
+enriched.topic_assignments holds the current version only, so readers never double count.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipelines.topics import model as tm
+from pipelines.topics.labels import OTHER_ID, OTHER_LABEL
+from pipelines.topics.settings import TopicSettings, load_topic_settings
+from pipelines.topics.taxonomy import Taxonomy, apply_rules, carry_pins, load_taxonomy, topic_rows
+
+log = logging.getLogger(__name__)
+DIM = 384
+
+CORPUS_SQL = """
+WITH lang AS (
+    SELECT interaction_id, arg_max(language, scored_at) AS language
+    FROM enriched.interaction_scores GROUP BY interaction_id
+)
+SELECT i.interaction_id, coalesce(i.text, '') AS text, md5(coalesce(i.text, '')) AS text_hash,
+       lang.language, e.embedding
+FROM staging.interactions i
+LEFT JOIN lang USING (interaction_id)
+LEFT JOIN enriched.embeddings e ON e.text_hash = md5(i.text) AND e.encoder = ?
+{where}
+ORDER BY i.interaction_id
+"""
+
+
+def model_root(con: duckdb.DuckDBPyConnection, settings: TopicSettings) -> Path:
+    """`[topics] model_dir`, else `<warehouse folder>/topic_models`."""
+    if settings.model_dir:
+        return Path(settings.model_dir)
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0]
+    base = Path(row[0]).parent if row and row[0] else Path("data")
+    return base / "topic_models"
+
+
+def current_model(con: duckdb.DuckDBPyConnection) -> tm.TopicModel | None:
+    rows = con.execute("SELECT path FROM enriched.topic_models WHERE is_current").fetchall()
+    return tm.load_model(Path(rows[0][0])) if rows else None
+
+
+def _encoder_name(con: duckdb.DuckDBPyConnection, encoder) -> str:
+    """The encoder whose stored vectors to use; loading the encoder only when it cannot be inferred."""
+    if encoder is not None:
+        return encoder.name
+    names = [r[0] for r in con.execute("SELECT DISTINCT encoder FROM enriched.embeddings").fetchall()]
+    if len(names) == 1:
+        return names[0]
+    from pipelines.models.encoder import Encoder
+
+    return Encoder.from_settings().name
+
+
+def _corpus(con, encoder_name: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+    rel = con.execute(CORPUS_SQL.format(where=where), [encoder_name, *(params or [])])
+    return rel.fetch_df()
+
+
+def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
+    """(n, 384) stored vectors of `df`; the missing ones are encoded once and stored."""
+    out = np.zeros((len(df), DIM), dtype=np.float32)
+    have = df["embedding"].notna().to_numpy()
+    if have.any():
+        out[have] = np.stack(df.loc[have, "embedding"].to_numpy())
+    missing = df.loc[~have].drop_duplicates("text_hash")
+    if len(missing):
+        if encoder is None:
+            from pipelines.models.encoder import Encoder
+
+            encoder = Encoder.from_settings()
+        if encoder.name != encoder_name:
+            raise tm.TopicsError(f"stored vectors are from {encoder_name} but the encoder is {encoder.name}")
+        log.info("encoding %d texts without a stored embedding", len(missing))
+        vecs = encoder.encode(missing["text"].tolist(), progress=len(missing) > 500)
+        new = pd.DataFrame({"text_hash": missing["text_hash"].to_numpy(), "encoder": encoder_name,
+                            "embedding": list(vecs.astype(np.float32))})
+        con.register("topics_new_vectors", new)
+        con.execute("INSERT INTO enriched.embeddings SELECT text_hash, encoder, embedding::FLOAT[384] "
+                    "FROM topics_new_vectors ON CONFLICT DO NOTHING")
+        con.unregister("topics_new_vectors")
+        lookup = dict(zip(missing["text_hash"], vecs))
+        idx = np.flatnonzero(~have)
+        out[idx] = np.stack([lookup[h] for h in df["text_hash"].to_numpy()[idx]])
+    return out
+
+
+def _english(df: pd.DataFrame, languages: tuple[str, ...]) -> np.ndarray:
+    lang = df["language"]
+    return (lang.isna() | lang.isin(list(languages))).to_numpy() & (df["text"].str.strip().str.len() > 0).to_numpy()
+
+
+def fit(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None) -> tm.TopicModel:
+    """Fit on distinct English customer texts (sorted by interaction id), save, register, re-assign."""
+    s = settings or load_topic_settings()
+    tax = load_taxonomy(s.taxonomy)
+    name = _encoder_name(con, encoder)
+    df = _corpus(con, name)
+    df = df[_english(df, s.languages)].drop_duplicates("text_hash").head(s.max_fit_docs).reset_index(drop=True)
+    previous = current_model(con)
+    x = _vectors(con, df, name, encoder) if len(df) else np.zeros((0, DIM), np.float32)
+    model = tm.fit_topics(df["text"].tolist(), x, s, name, previous)
+    carry_pins(model, previous, tax)
+    folder = tm.save_model(model, model_root(con, s))
+    con.execute("UPDATE enriched.topic_models SET is_current = false")
+    con.execute("DELETE FROM enriched.topic_models WHERE topic_model_version = ?", [model.version])
+    con.execute(
+        "INSERT INTO enriched.topic_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, true, now()::TIMESTAMP)",
+        [model.version, model.previous_version, name, str(folder.resolve()), model.n_docs, len(model.ids),
+         model.other_share, model.matching.get("matched", 0), model.matching.get("changed", 0)],
+    )
+    con.execute("DELETE FROM enriched.topic_assignments")  # current version only (see module doc)
+    return model
+
+
+def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None) -> str:
+    """Assign every interaction without a topic for the current model; fit first when none exists."""
+    s = settings or load_topic_settings()
+    tax = load_taxonomy(s.taxonomy)
+    model = current_model(con)
+    fitted = ""
+    if model is None:
+        try:
+            model = fit(con, s, encoder)
+        except tm.TopicsError as exc:
+            return f"skipped: {exc}"
+        fitted = f"fitted {model.version} ({len(model.ids)} topics on {model.n_docs} texts); "
+    digest = con.execute("SELECT taxonomy_digest FROM enriched.topic_models WHERE is_current").fetchall()[0][0]
+    if digest != tax.digest:  # taxonomy edited: its renames, merges and rules apply to every row again
+        con.execute("DELETE FROM enriched.topic_assignments")
+        con.execute("UPDATE enriched.topic_models SET taxonomy_digest = ? WHERE is_current", [tax.digest])
+    df = _corpus(con, model.encoder, "WHERE i.interaction_id NOT IN (SELECT interaction_id FROM enriched.topic_assignments "
+                 "WHERE topic_model_version = ?)", [model.version])
+    rows = assign_frame(con, df, model, tax, s, encoder)
+    con.register("topics_new_rows", rows)
+    con.execute("INSERT INTO enriched.topic_assignments SELECT * FROM topics_new_rows")
+    con.unregister("topics_new_rows")
+    write_topics(con, model, tax)
+    write_volume(con, model.version)
+    total, other = con.execute("SELECT count(*), count(*) FILTER (topic_id = -1) FROM enriched.topic_assignments").fetchall()[0]
+    share = other / total if total else 0.0
+    return f"{fitted}assigned {len(rows)} new interactions to {model.version}; other: {other}/{total} ({share:.1%})"
+
+
+def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: TopicSettings, encoder=None) -> pd.DataFrame:
+    """Rows of enriched.topic_assignments for `df`: rules first, then the model, else other."""
+    n = len(df)
+    topic = np.full(n, OTHER_ID, dtype=np.int64)
+    conf = np.full(n, np.nan)
+    source = np.full(n, "other", dtype=object)
+    ok = _english(df, s.languages) if n else np.zeros(0, bool)
+    if ok.any():
+        x = _vectors(con, df[ok].reset_index(drop=True), model.encoder, encoder)
+        t, c = tm.nearest_topic(x, model.centroids, np.asarray(model.ids), s.min_similarity)
+        topic[ok], conf[ok] = [tax.topic_id(int(v)) for v in t], c
+        source[ok] = np.where(t == OTHER_ID, "other", "model")
+    ruled = apply_rules(tax, df["text"].tolist()) if tax.rules and n else np.zeros(n, np.int64)
+    hit = ruled > 0
+    topic[hit], conf[hit], source[hit] = ruled[hit], 1.0, "rule"
+    meta = {r["id"]: r for r in topic_rows(model, tax)}
+    other = {"label": OTHER_LABEL, "parent_id": OTHER_ID, "parent_label": OTHER_LABEL}
+    info = [meta.get(int(t), other) for t in topic]
+    return pd.DataFrame({
+        "interaction_id": df["interaction_id"].to_numpy(), "topic_model_version": model.version,
+        "topic_id": topic.astype(np.int32), "topic_label": [r["label"] for r in info],
+        "parent_topic_id": [int(r["parent_id"]) for r in info], "parent_topic_label": [r["parent_label"] for r in info],
+        "topic_confidence": conf, "topic_source": source,
+    })
+
+
+def write_topics(con, model: tm.TopicModel, tax: Taxonomy) -> None:
+    """enriched.topics for the current version, sizes counted from the assignments in DuckDB."""
+    rows = topic_rows(model, tax) + [{"id": OTHER_ID, "label": OTHER_LABEL, "parent_id": OTHER_ID,
+                                      "parent_label": OTHER_LABEL, "keywords": [], "representative_texts": []}]
+    frame = pd.DataFrame({
+        "topic_model_version": model.version, "topic_id": [r["id"] for r in rows], "topic_label": [r["label"] for r in rows],
+        "parent_topic_id": [r["parent_id"] for r in rows], "parent_topic_label": [r["parent_label"] for r in rows],
+        "keywords": [list(r["keywords"]) for r in rows], "representative_texts": [list(r["representative_texts"]) for r in rows],
+    })
+    con.register("topics_rows", frame)
+    con.execute("DELETE FROM enriched.topics WHERE topic_model_version = ?", [model.version])
+    con.execute("""
+        INSERT INTO enriched.topics
+        SELECT r.topic_model_version, r.topic_id, r.topic_label, r.parent_topic_id, r.parent_topic_label,
+               r.keywords, r.representative_texts, coalesce(a.n, 0)
+        FROM topics_rows r
+        LEFT JOIN (SELECT topic_id, count(*) AS n FROM enriched.topic_assignments
+                   WHERE topic_model_version = ? GROUP BY topic_id) a USING (topic_id)""", [model.version])
+    con.unregister("topics_rows")
+
+
+def write_volume(con, version: str) -> None:
+    """Volume per reason per day and week, aggregated in DuckDB (input of marts.topic_trends)."""
+    con.execute("DELETE FROM enriched.topic_volume")
+    for period in ("day", "week"):
+        con.execute("""
+            INSERT INTO enriched.topic_volume
+            SELECT a.topic_model_version, ?, date_trunc(?, i.occurred_at)::DATE, a.topic_id, a.topic_label,
+                   a.parent_topic_id, a.parent_topic_label, count(*)
+            FROM enriched.topic_assignments a JOIN staging.interactions i USING (interaction_id)
+            WHERE a.topic_model_version = ? AND i.occurred_at IS NOT NULL
+            GROUP BY ALL""", [period, period, version])

@@ -1,0 +1,262 @@
+"""The served app in a real headless Chromium: every page, a filter, a download, screenshots.
+
+Needs Debian's chromium (`apt-get install chromium`; `.ci/run` installs it). Without it the test
+skips, except under CI (CI=true) where it fails so a missing browser is never a silent pass.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import dashboard_fixture  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# (url path, screenshot name, a heading the page must show)
+PAGES = [
+    ("", "executive_summary", "Executive summary"),
+    ("overview", "overview", "Overview"),
+    ("reasons", "contact_reasons", "Contact reasons"),
+    ("repeats", "repeat_contacts", "Repeat contacts"),
+    ("root_causes", "root_causes", "Root causes"),
+    ("customers", "customers_and_value", "Customers and value"),
+    ("explore", "explore_and_export", "Explore and export"),
+]
+# The real demo warehouse (`python -m pipelines demo`) when it builds; the fixture otherwise.
+DEMO_ARGS = ["--customers", "300", "--days", "60"]  # plus --out <tmp>/demo: never write into data/
+
+
+def chromium_or_skip() -> str:
+    """The browser's path; fails under CI, skips elsewhere, when it is not installed."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium; see .ci/run)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def build_warehouse(folder: Path) -> tuple[Path, str]:
+    """The demo warehouse when `python -m pipelines demo` works end to end, else the fixture.
+
+    `VOC_BROWSER_DB=path` reuses an already built demo warehouse (e.g. after `make demo`);
+    `VOC_BROWSER_FIXTURE=1` uses the small fixture (seconds instead of minutes).
+    """
+    if os.environ.get("VOC_BROWSER_DB"):
+        return Path(os.environ["VOC_BROWSER_DB"]), f"prebuilt ({os.environ['VOC_BROWSER_DB']})"
+    db = folder / "voc.duckdb"
+    if os.environ.get("VOC_BROWSER_FIXTURE") != "1":
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipelines",
+                "--db",
+                str(db),
+                "demo",
+                *DEMO_ARGS,
+                "--out",
+                str(folder / "demo"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if run.returncode == 0 and (folder / "voc.serving.duckdb").exists():
+            return db, "demo"
+        sys.stderr.write(f"demo build failed ({run.returncode}); using the fixture:\n{run.stderr[-2000:]}\n")
+        for leftover in folder.glob("*"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    return dashboard_fixture.build(db, n=600), "fixture"
+
+
+def save_small_png(png: bytes, path: Path) -> None:
+    """A 256-colour PNG: screenshots are committed, so keep them a few tens of kB."""
+    from PIL import Image
+
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(256).save(path, optimize=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db: Path, port: int) -> subprocess.Popen:
+    """`streamlit run app.py` on localhost:port; returns once the health check answers."""
+    env = {**os.environ, "VOC_DB": str(db)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--client.toolbarMode",
+            "viewer",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {proc.stdout.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("streamlit did not answer its health check within 90 s")
+
+
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    chromium_or_skip()
+    db, kind = build_warehouse(tmp_path_factory.mktemp("browser"))
+    port = free_port()
+    proc = serve(db, port)
+    try:
+        yield f"http://127.0.0.1:{port}", kind
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+_IDLE_JS = """(minCharts) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
+}"""
+
+
+def wait_idle(page, min_charts: int = 0, timeout: float = 90_000) -> None:
+    """Until the script has finished its run and every chart has drawn, twice 0.5 s apart
+    (the state can read 'notRunning' for a moment before a rerun starts)."""
+    for _ in range(2):
+        page.wait_for_function(_IDLE_JS, arg=min_charts, timeout=timeout)
+        page.wait_for_timeout(500)
+
+
+def check_page(page, heading: str) -> int:
+    """No Streamlit exception, the heading shown, no empty chart; returns the number of charts."""
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert page.get_by_role("heading", name=heading).count() >= 1, f"no heading {heading!r}"
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    for i in range(charts.count()):
+        text = charts.nth(i).inner_text()
+        assert "No data for these filters" not in text, f"empty chart on {heading}: {text[:200]}"
+    return charts.count()
+
+
+@pytest.mark.browser
+def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, kind = served_app
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_or_skip(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+        try:
+            for path, name, heading in PAGES:
+                page.goto(f"{url}/{path}")
+                wait_idle(page, min_charts=0 if name == "explore_and_export" else 1)
+                n_charts = check_page(page, heading)
+                assert n_charts > 0 or name == "explore_and_export", f"{heading}: no chart"
+                save_small_png(page.screenshot(), SCREENSHOTS / f"{name}.png")
+
+            # A click on a Pareto bar lists the verbatims behind it.
+            page.goto(f"{url}/reasons")
+            wait_idle(page)
+            tables = page.locator('[data-testid="stDataFrame"]').count()
+            bar = page.locator('[data-testid="stPlotlyChart"]').first.locator("g.point path").first
+            box = bar.bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(500)
+            wait_idle(page)
+            drill = page.locator('[data-testid="stSelectbox"]').first.inner_text()
+            assert "choose, or click" not in drill, drill
+            assert page.locator('[data-testid="stDataFrame"]').count() == tables + 1
+            check_page(page, "Contact reasons")
+
+            # A filter: only email on the overview; the contact count must drop and charts still draw.
+            page.goto(f"{url}/overview")
+            wait_idle(page)
+            before = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+            page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.click()
+            page.get_by_role("option", name="email").click()
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+            wait_idle(page)
+            check_page(page, "Overview")
+            after = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+            assert int(after.replace(",", "")) < int(before.replace(",", "")), (before, after)
+
+            # An export of what is on screen.
+            page.goto(f"{url}/explore")
+            wait_idle(page)
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download CSV").click()
+            saved = tmp_path / "export.csv"
+            download.value.save_as(saved)
+            frame = pd.read_csv(io.BytesIO(saved.read_bytes()), encoding="utf-8-sig")
+            assert len(frame) > 0 and "text" in frame.columns
+            assert not frame["text"].astype(str).str.match(r"^[=+\-@]").any()
+        finally:
+            browser.close()
+    print(f"browser test ran on the {kind} warehouse")
+
+
+def test_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        chromium_or_skip()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        chromium_or_skip()

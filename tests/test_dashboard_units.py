@@ -1,0 +1,260 @@
+"""Pure parts of the dashboard: filters -> SQL, chart builders, exports, definitions, report, data access."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import dashboard_fixture  # noqa: E402
+
+from dashboard import charts, data, definitions, export, queries, report  # noqa: E402
+from dashboard.filters import Filters  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return dashboard_fixture.build(tmp_path_factory.mktemp("wh") / "voc.duckdb")
+
+
+@pytest.fixture
+def served(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VOC_DB", str(warehouse))
+    return warehouse
+
+
+def _count(db: Path, where: str, params: list) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM marts.interactions WHERE {where}", params).fetchone()[0]
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+def test_filters_bind_every_value_and_count_like_sql(warehouse: Path) -> None:
+    f = Filters(
+        start=date(2026, 1, 10),
+        end=date(2026, 1, 20),
+        channels=("call", "chat"),
+        reasons=("Billing",),
+        languages=("en",),
+    )
+    where, params = f.where()
+    assert "?" in where and "Billing" not in where and "call" not in where
+    expected = _count(
+        warehouse,
+        "occurred_at >= '2026-01-10' AND occurred_at < '2026-01-21' AND channel IN "
+        "('call','chat') AND parent_reason = 'Billing' AND language = 'en'",
+        [],
+    )
+    assert _count(warehouse, where, params) == expected > 0
+
+
+def test_end_date_is_inclusive_on_both_sources() -> None:
+    f = Filters(start=date(2026, 1, 1), end=date(2026, 1, 1))
+    assert f.where()[1] == [date(2026, 1, 1), date(2026, 1, 2)]
+    assert f.where(on_day=True) == ("day >= ? AND day <= ?", [date(2026, 1, 1), date(2026, 1, 1)])
+
+
+def test_search_treats_wildcards_and_quotes_as_text() -> None:
+    where, params = Filters(search="50%'; DROP TABLE x --").where()
+    rows = duckdb.execute(
+        f"SELECT count(*) FROM (VALUES ('pay 50%''; DROP TABLE x -- now'), ('pay 500')) "
+        f"t(text) WHERE {where}",
+        params,
+    ).fetchone()[0]
+    assert rows == 1
+
+
+def test_previous_period_has_the_same_length() -> None:
+    prev = Filters(start=date(2026, 2, 1), end=date(2026, 2, 28), channels=("call",)).previous_period()
+    assert (prev.start, prev.end, prev.channels) == (date(2026, 1, 4), date(2026, 1, 31), ("call",))
+    assert Filters().previous_period() is None
+
+
+# --- charts ----------------------------------------------------------------------------------------
+
+
+def test_pareto_chart_carries_drill_values_and_cumulative_share() -> None:
+    df = pd.DataFrame({"reason": ["a", "b"], "n": [8, 2], "cum_share": [0.8, 1.0]})
+    fig = charts.pareto(df)
+    assert isinstance(fig, go.Figure) and not charts.is_empty(fig)
+    assert list(fig.data[0].customdata) == ["a", "b"]
+    assert list(fig.data[1].y) == [0.8, 1.0]
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        charts.volume_by_channel,
+        charts.sentiment_nev_trend,
+        charts.trajectory,
+        charts.pareto,
+        charts.hierarchy,
+        charts.reason_trend,
+        charts.value_irritant,
+        charts.channel_switch,
+        charts.clv_nev,
+    ],
+)
+def test_every_builder_returns_a_labelled_placeholder_when_empty(builder) -> None:
+    fig = builder(pd.DataFrame())
+    assert charts.is_empty(fig) and fig.layout.annotations[0].text == "No data for these filters"
+
+
+def test_nev_is_labelled_as_text_proxy() -> None:
+    daily = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+            "channel": ["call", "call"],
+            "n": [2, 2],
+            "sentiment": [0.1, 0.2],
+            "nev": [10.0, None],
+        }
+    )
+    fig = charts.sentiment_nev_trend(daily)
+    assert fig.data[0].name == "NEV (text proxy)"
+    assert fig.data[0].y[0] == pytest.approx(10.0)  # the NaN day is excluded, not counted as 0
+
+
+def test_channel_switch_heatmap_is_from_by_to() -> None:
+    df = pd.DataFrame({"from_channel": ["chat", "chat"], "to_channel": ["call", "chat"], "n": [5, 1]})
+    heat = charts.channel_switch(df).data[0]
+    assert list(heat.y) == ["chat"] and list(heat.x) == ["call", "chat"] and heat.z.tolist() == [[5, 1]]
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "plain", None]
+
+
+def test_exports_neutralise_formulas_in_every_format() -> None:
+    df = pd.DataFrame({"text": FORMULAS, "n": range(len(FORMULAS))})
+    expected = ["'" + v for v in FORMULAS[:6]] + ["plain", None]
+    csv = pd.read_csv(io.BytesIO(export.to_csv(df)), encoding="utf-8-sig", keep_default_na=False)
+    assert csv["text"].tolist()[:7] == expected[:7]
+    xlsx = pd.read_excel(io.BytesIO(export.to_excel(df)))
+    # XML turns a bare CR into LF; what matters is the leading quote
+    assert [str(v).replace("\n", "\r") for v in xlsx["text"].tolist()[:7]] == expected[:7]
+    parquet = pd.read_parquet(io.BytesIO(export.to_parquet(df)))
+    assert parquet["text"].tolist()[:7] == expected[:7] and pd.isna(parquet["text"].iloc[7])
+    assert parquet["n"].tolist() == list(range(len(FORMULAS)))  # numbers stay numbers
+
+
+def test_exports_flatten_lists_for_csv() -> None:
+    df = pd.DataFrame({"top_emotions": [["anger", "joy"]]})
+    assert b"anger, joy" in export.to_csv(df)
+
+
+# --- definitions and report ------------------------------------------------------------------------
+
+
+def test_definitions_come_from_the_mart_and_nev_keeps_its_label() -> None:
+    table = pd.DataFrame(
+        {
+            "metric": ["mean_nev", "new_metric"],
+            "label": ["NEV", "New"],
+            "definition": ["From the mart", "Something"],
+            "formula": ["100*(P-N)/(P+N)", None],
+            "source": ["domain.md", "paper"],
+        }
+    )
+    merged = definitions.merge(table)
+    assert merged["mean_nev"].label == "NEV (text proxy)"
+    assert (
+        merged["mean_nev"].text.startswith("From the mart") and "100*(P-N)/(P+N)" in merged["mean_nev"].text
+    )
+    assert merged["new_metric"].help() == "Something. Source: paper."
+    assert merged["fcr_proxy"] == definitions.DEFAULTS["fcr_proxy"]
+
+
+def test_sentences_say_direction_and_escape_in_html() -> None:
+    words = report.sentences(
+        {"nev": -5.0, "fcr": 0.7, "repeat_rate": 0.3, "judged": 100, "volume": 120},
+        {"nev": -10.0, "fcr": 0.7, "repeat_rate": 0.2, "volume": 100},
+        1.5e6,
+        "7-day window",
+    )
+    assert "up from -10.0" in words["mean_nev"] and "unchanged" in words["fcr_proxy"]
+    assert "1.50M" in words["revenue_at_risk"] and "7-day window" in words["repeat_rate_any"]
+    page = report.printable_html("<title>", "p", ["<script>x</script>"], [charts.pareto(pd.DataFrame())])
+    assert b"&lt;script&gt;x" in page and b"<script>x</script>" not in page
+    assert report.change(0.8, 0.7, points=True) == "+10.0 pts" and report.change(None, 1) is None
+
+
+# --- data access -----------------------------------------------------------------------------------
+
+
+def test_queries_match_the_marts(served: Path) -> None:
+    k = queries.kpis(Filters())
+    with duckdb.connect(str(served), read_only=True) as con:
+        judged, rate, same = con.execute(
+            "SELECT count(has_recontact), avg(has_recontact::INT), avg(has_same_issue_recontact::INT) "
+            "FROM marts.interactions"
+        ).fetchone()
+        pareto_top = con.execute(
+            "SELECT reason, count(*) FROM marts.interactions GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+        ).fetchone()
+    assert (k["judged"], k["repeat_rate"], k["fcr"]) == (judged, pytest.approx(rate), pytest.approx(1 - same))
+    p = queries.pareto(Filters())
+    assert (p.iloc[0]["reason"], p.iloc[0]["n"]) == pareto_top
+    assert p["cum_share"].iloc[-1] == pytest.approx(1.0)
+    # daily_volume (pre-aggregated) and interactions give the same series
+    fast = queries.daily_by_channel(Filters(reasons=("Billing",)))
+    slow = queries.daily_by_channel(Filters(reasons=("Billing",), languages=("en", "es")))
+    assert fast["n"].sum() == slow["n"].sum() == _count(served, "parent_reason = 'Billing'", [])
+
+
+def test_verbatim_pages_and_drill_columns_are_checked(served: Path) -> None:
+    total = queries.count_verbatims(Filters(), (("channel", "call"),))
+    pages = [queries.verbatims(Filters(), (("channel", "call"),), 25, o) for o in range(0, total, 25)]
+    ids = pd.concat(pages)["interaction_id"]
+    assert len(ids) == ids.nunique() == total
+    with pytest.raises(ValueError, match="cannot drill down"):
+        queries.verbatims(Filters(), (("text; DROP TABLE x", 1),))
+
+
+def test_connection_is_read_only_and_follows_a_new_publish(served: Path) -> None:
+    con = data.connection()
+    with pytest.raises(duckdb.Error):
+        con.execute("CREATE TABLE marts.x AS SELECT 1")
+    before = queries.kpis(Filters())["volume"]
+    # publish a bigger build the way pipelines.warehouse.publish does: os.replace of the serving file
+    bigger = dashboard_fixture.build(served.parent / "next" / "voc.duckdb", n=450)
+    tmp = data.warehouse_path().with_suffix(".tmp")
+    shutil.copyfile(data.warehouse_path().parent / "next" / "voc.serving.duckdb", tmp)
+    os.replace(tmp, data.warehouse_path())
+    try:
+        assert queries.kpis(Filters())["volume"] == 450 != before
+    finally:
+        dashboard_fixture.build(served, n=400)
+        assert bigger.exists()
+
+
+def test_missing_warehouse_says_how_to_build_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOC_DB", str(tmp_path / "nothing.duckdb"))
+    with pytest.raises(data.WarehouseMissing, match="python -m pipelines demo"):
+        data.check_ready()
+
+
+def test_drill_downs_by_week_emotion_and_term(served: Path) -> None:
+    fig = charts.trend(queries.weekly_kpis(Filters()), "week", "volume", "t")
+    week = fig.data[0].customdata[0]
+    assert len(week) == 10  # 'YYYY-MM-DD', what a click sends back
+    n_week = queries.count_verbatims(Filters(), (("week", week),))
+    assert n_week == _count(served, "week = CAST(? AS DATE)", [week]) > 0
+    assert queries.count_verbatims(Filters(), (("emotion", "anger"),)) == _count(
+        served, "list_contains(top_emotions, 'anger')", []
+    )
+    rows = queries.verbatims(Filters(), (("term", "charged twice"),), 5)
+    assert len(rows) and rows["text"].str.contains("charged twice").all()
+    assert queries.count_verbatims(Filters(), (("term", "%"),)) == 0  # a wildcard typed is a literal
