@@ -31,10 +31,9 @@ WITH lang AS (
     FROM enriched.interaction_scores GROUP BY interaction_id
 )
 SELECT i.interaction_id, coalesce(i.text, '') AS text, md5(coalesce(i.text, '')) AS text_hash,
-       lang.language, e.embedding
+       lang.language
 FROM staging.interactions i
 LEFT JOIN lang USING (interaction_id)
-LEFT JOIN enriched.embeddings e ON e.text_hash = md5(i.text) AND e.encoder = ?
 {where}
 ORDER BY i.interaction_id
 """
@@ -67,36 +66,27 @@ def _encoder_name(con: duckdb.DuckDBPyConnection, encoder) -> str:
 
 
 def _corpus(con, encoder_name: str, where: str = "", params: list | None = None) -> pd.DataFrame:
-    rel = con.execute(CORPUS_SQL.format(where=where), [encoder_name, *(params or [])])
-    return rel.fetch_df()
+    # Vectors are read separately through Arrow: DuckDB 2.0's pandas conversion of a NULL
+    # FLOAT[384] (a LEFT JOIN miss) yields garbage list lengths.
+    del encoder_name
+    return con.execute(CORPUS_SQL.format(where=where), params or []).fetch_df()
 
 
 def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
-    """(n, 384) stored vectors of `df`; the missing ones are encoded once and stored."""
-    out = np.zeros((len(df), DIM), dtype=np.float32)
-    have = df["embedding"].notna().to_numpy()
-    if have.any():
-        out[have] = np.stack(df.loc[have, "embedding"].to_numpy())
-    missing = df.loc[~have].drop_duplicates("text_hash")
-    if len(missing):
+    """(n, 384) stored vectors of `df`; texts without one are encoded once and stored (shared store)."""
+    from pipelines.enrich.embeddings import ensure_embeddings, load_embeddings, stored_hashes
+
+    texts_by_hash = dict(zip(df["text_hash"], df["text"]))
+    if len(stored_hashes(con, encoder_name, list(texts_by_hash))) < len(texts_by_hash):
         if encoder is None:
             from pipelines.models.encoder import Encoder
 
             encoder = Encoder.from_settings()
         if encoder.name != encoder_name:
             raise tm.TopicsError(f"stored vectors are from {encoder_name} but the encoder is {encoder.name}")
-        log.info("encoding %d texts without a stored embedding", len(missing))
-        vecs = encoder.encode(missing["text"].tolist(), progress=len(missing) > 500)
-        new = pd.DataFrame({"text_hash": missing["text_hash"].to_numpy(), "encoder": encoder_name,
-                            "embedding": list(vecs.astype(np.float32))})
-        con.register("topics_new_vectors", new)
-        con.execute("INSERT INTO enriched.embeddings SELECT text_hash, encoder, embedding::FLOAT[384] "
-                    "FROM topics_new_vectors ON CONFLICT DO NOTHING")
-        con.unregister("topics_new_vectors")
-        lookup = dict(zip(missing["text_hash"], vecs))
-        idx = np.flatnonzero(~have)
-        out[idx] = np.stack([lookup[h] for h in df["text_hash"].to_numpy()[idx]])
-    return out
+        n = ensure_embeddings(con, encoder, texts_by_hash, progress=len(texts_by_hash) > 500)
+        log.info("encoded %d texts without a stored embedding", n)
+    return load_embeddings(con, encoder_name, df["text_hash"].tolist())
 
 
 def _english(df: pd.DataFrame, languages: tuple[str, ...]) -> np.ndarray:
