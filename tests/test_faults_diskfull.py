@@ -126,8 +126,6 @@ def test_disk_full_mid_ingest_rolls_the_file_back(db_path: Path, tmp_path: Path,
     con.close()
 
 
-@pytest.mark.xfail(strict=True, reason="ingest_paths reports a per-file OSError as its bare strerror; "
-                   "the message should name the file (pipelines/ingest/__init__.py, ingest_paths)")
 def test_disk_full_mid_ingest_message_names_the_file(db_path: Path, tmp_path: Path, monkeypatch) -> None:
     src = tmp_path / "crm.csv"
     src.write_text(CUSTOMERS, encoding="utf-8")

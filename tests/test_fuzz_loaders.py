@@ -106,7 +106,6 @@ STAGING = {"customers": "staging.customers", "transactions": "staging.transactio
 CASES = sorted(SEEDS)
 # Known defect (see test_sniff_error_names_the_source_file): DuckDB's sniffer error names the temp
 # UTF-8 copy of a transcoded CSV instead of the user's file.
-KNOWN_UNNAMED = "voc-utf8-"
 
 
 def test_every_registered_format_is_fuzzed() -> None:
@@ -178,8 +177,6 @@ def mutated(draw: st.DrawFn, seed: str) -> bytes:
 
 def _check(con, report: FileReport, path: Path, kind: str) -> None:
     if report.error:
-        if KNOWN_UNNAMED in report.error:   # pinned by test_sniff_error_names_the_source_file (xfail)
-            return
         assert str(path) in report.error or path.name in report.error, f"error does not name the file: {report.error}"
         rows = con.execute("SELECT count(*) FROM raw.files WHERE path = ?", [str(path.resolve())]).fetchone()[0]
         assert rows == 0, f"{path}: failed load left a raw.files row: {report.error}"
@@ -263,8 +260,6 @@ MANGLED_UTF16 = (b'\xff\xfe' + '"tweet_id","author_id","inbound","created_at"'.e
                  + b'\xe1\xb6(\xb8' + 'Jun 06 10:08:31 +0000 2025",'.encode("utf-16-le"))
 
 
-@pytest.mark.xfail(strict=True, reason="tabular.load: a CSV sniff error on the transcoded temp copy names "
-                   "/tmp/voc-utf8-*.csv, not the source file (ingest owner to wrap it with the path)")
 def test_sniff_error_names_the_source_file(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes(MANGLED_UTF16)

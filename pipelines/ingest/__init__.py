@@ -146,6 +146,9 @@ def ingest_paths(
             report = _load_one(con, kind, path, fmt, options)
         except (ValueError, OSError, duckdb.Error) as exc:
             log.debug("loading %s failed", path, exc_info=True)
-            report = FileReport(path=str(path), kind=kind, format=fmt or "?", error=str(exc))
+            reason = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+            if isinstance(exc, duckdb.Error):
+                reason += "; check that the file is a valid export of this kind, or set --format/--encoding"
+            report = FileReport(path=str(path), kind=kind, format=fmt or "?", error=reason)
         reports.append(report)
     return reports
