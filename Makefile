@@ -21,7 +21,7 @@ demo: install  ## generate the demo data, build the warehouse, serve the dashboa
 	$(MAKE) serve
 
 serve: install  ## serve the dashboard on http://localhost:$(PORT)
-	VOC_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	VOC_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --server.fileWatcherType none
 
 test: install  ## the whole suite (browser tests need Debian's chromium: see .ci/run)
 	$(PY) -m pytest

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -59,7 +58,7 @@ def chromium_or_skip() -> str:
 
 
 def build_warehouse(folder: Path) -> tuple[Path, str]:
-    """The demo warehouse when `python -m pipelines demo` works end to end, else the fixture.
+    """The demo warehouse built by `python -m pipelines demo` (a failed build fails the test).
 
     `VOC_BROWSER_DB=path` reuses an already built demo warehouse (e.g. after `make demo`);
     `VOC_BROWSER_FIXTURE=1` uses the small fixture (seconds instead of minutes).
@@ -87,9 +86,7 @@ def build_warehouse(folder: Path) -> tuple[Path, str]:
         )
         if run.returncode == 0 and (folder / "voc.serving.duckdb").exists():
             return db, "demo"
-        sys.stderr.write(f"demo build failed ({run.returncode}); using the fixture:\n{run.stderr[-2000:]}\n")
-        for leftover in folder.glob("*"):
-            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        pytest.fail(f"python -m pipelines demo failed ({run.returncode}):\n{run.stderr[-3000:]}")
     return dashboard_fixture.build(db, n=600), "fixture"
 
 
