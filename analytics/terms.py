@@ -89,7 +89,10 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
         if group["n_target"].sum() == 0 or group["n_reference"].sum() == 0:
             continue  # nothing to contrast: every contact of the reason is on one side
         scored = log_odds(group)
-        scored = scored[scored["n_target"] > 0].nlargest(settings.terms_top_n, "z")
+        # Ties broken by the term itself, so a rebuild gives the same rows whatever order DuckDB returned.
+        scored = (scored[scored["n_target"] > 0]
+                  .sort_values(["z", "term"], ascending=[False, True], kind="mergesort")
+                  .head(settings.terms_top_n))
         parts.append(scored.assign(rank=np.arange(1, len(scored) + 1)))
     columns = ["contrast", "reason", "term", "n_target", "n_reference", "log_odds", "z", "rank"]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

@@ -32,6 +32,8 @@ class FakeEncoder:
     """A real, tiny encoder: each theme's words point to one direction, so texts cluster by theme."""
 
     name = "fake@1"
+    tokenizer = None          # the embedding store only tokenizes texts longer than max_tokens
+    max_tokens = 10_000
 
     def __init__(self) -> None:
         rng = np.random.default_rng(0)
