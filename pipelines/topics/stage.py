@@ -39,6 +39,15 @@ ORDER BY i.interaction_id
 """
 
 
+OTHER_SHARE_SQL = """
+SELECT count(*), count(*) FILTER (a.topic_id = -1),
+       count(*) FILTER (i.direction = 'inbound' AND regexp_matches(coalesce(i.text, ''), '[[:alpha:]]')),
+       count(*) FILTER (i.direction = 'inbound' AND regexp_matches(coalesce(i.text, ''), '[[:alpha:]]')
+                        AND a.topic_id = -1)
+FROM enriched.topic_assignments a JOIN staging.interactions i USING (interaction_id)
+"""
+
+
 def model_root(con: duckdb.DuckDBPyConnection, settings: TopicSettings) -> Path:
     """`[topics] model_dir`, else `<warehouse folder>/topic_models`."""
     if settings.model_dir:
@@ -141,9 +150,12 @@ def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None
     con.unregister("topics_new_rows")
     write_topics(con, model, tax)
     write_volume(con, model.version)
-    total, other = con.execute("SELECT count(*), count(*) FILTER (topic_id = -1) FROM enriched.topic_assignments").fetchall()[0]
-    share = other / total if total else 0.0
-    return f"{fitted}assigned {len(rows)} new interactions to {model.version}; other: {other}/{total} ({share:.1%})"
+    # The outlier share that matters is over customer texts with words: outbound messages and
+    # empty texts have no contact reason of their own and land in "other" by construction.
+    total, other, texts, texts_other = con.execute(OTHER_SHARE_SQL).fetchall()[0]
+    share = texts_other / texts if texts else 0.0
+    return (f"{fitted}assigned {len(rows)} new interactions to {model.version}; other: {texts_other}/{texts} "
+            f"inbound customer texts ({share:.1%}); {other}/{total} of all interactions")
 
 
 def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: TopicSettings, encoder=None) -> pd.DataFrame:
