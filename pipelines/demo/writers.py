@@ -26,7 +26,7 @@ _DAYS = np.array(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), dtype=object
 _MONTHS = np.array(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), dtype=object)
 _PAD2 = np.array([f"{i:02d}" for i in range(100)], dtype=object)
 _SPACE2 = np.array([f"{i:2d}" for i in range(100)], dtype=object)
-_CALL_NS = uuid.UUID("5f1d6c1e-8a51-4c3e-9f55-7d2b3c4a9e10")   # ContactId = uuid5(this, call id)
+CALL_NAMESPACE = uuid.UUID("5f1d6c1e-8a51-4c3e-9f55-7d2b3c4a9e10")   # ContactId = uuid5(this, call id)
 
 
 def _parts(ts: np.ndarray) -> dict[str, np.ndarray]:
@@ -113,7 +113,7 @@ def write_call_json(folder: Path, conv: dict[str, np.ndarray], turns: dict[str, 
     text = texts[turns["text_idx"]]
     for i in range(len(conv["id"])):
         call_id = conv["id"][i]
-        contact = str(uuid.uuid5(_CALL_NS, call_id))
+        contact = str(uuid.uuid5(CALL_NAMESPACE, call_id))
         lo, hi = bounds[i], bounds[i + 1]
         transcript = [
             {"Id": f"{contact[:8]}-{j - lo:03d}", "ParticipantId": str(speaker[j]), "Content": text[j],
