@@ -12,15 +12,13 @@ Usage: python -m benchmarks.bench_dashboard [N] [--loads 5] [--db existing.duckd
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from dashboard import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -64,46 +62,6 @@ def build(db: Path, n: int) -> str:
     con.close()
     publish(db)
     return "benchmarks/bench_build.py + analytics build"
-
-
-def serve(db: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--client.toolbarMode",
-            "viewer",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "VOC_DB": str(db)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(180):
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 _IDLE_JS = """(minCharts) => {
@@ -189,15 +147,11 @@ def main() -> None:
             t0 = time.perf_counter()
             source = build(db, args.n)
             print(f"built {args.n:,} interactions with {source} in {time.perf_counter() - t0:.0f}s")
-        proc, url = serve(db)
+        proc, url = serve.start(db, timeout=180)
         try:
             measure(url, args.loads)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            serve.stop(proc)
 
 
 if __name__ == "__main__":
