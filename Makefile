@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     ?= data/voc.duckdb
 PORT   ?= 8501
+# The demo's size: the planted patterns come out at 400 customers x 60 days already (make eval-analytics).
+DEMO_ARGS ?= --customers 1000 --days 90
 
 .PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics \
         bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale clean
@@ -17,7 +19,7 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed  ## create .venv and install requirements.txt
 
 demo: install  ## generate the demo data, build the warehouse, serve the dashboard
-	$(PY) -m pipelines --db $(DB) demo
+	$(PY) -m pipelines --db $(DB) demo $(DEMO_ARGS)
 	$(MAKE) serve
 
 serve: install  ## serve the dashboard on http://localhost:$(PORT)
