@@ -31,13 +31,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.settings import AnalyticsSettings
 from pipelines import warehouse
 from pipelines.demo.writers import CALL_NAMESPACE as _CALL_NS  # ContactId = uuid5(ns, call id)
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 TWCS = DATASETS / "twcs_first5000" / "twcs_first5000.csv"
 AIRLINE = DATASETS / "twitter_us_airline_sentiment" / "Tweets_shared.csv"
-WINDOW_HOURS = 168          # the marts' default window (docs/marts.md)
+WINDOW_HOURS = AnalyticsSettings().default_window_hours  # the marts' default window (docs/marts.md)
 _SERIAL = re.compile(r"^(?:CHAT-|CALL-|m)(\d{7})")
 
 
@@ -208,36 +209,43 @@ def _build(con: duckdb.DuckDBPyConnection) -> str:
         return build.run(con)
 
 
+@contextlib.contextmanager
+def _scratch(kind: str, path: Path):
+    """A temporary warehouse with `path` ingested as `kind`; closed and removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="voc-eval-") as tmp:
+        con = warehouse.connect(Path(tmp) / "voc.duckdb")
+        try:
+            _load(con, kind, path)
+            yield con
+        finally:
+            con.close()
+
+
 def check_twcs(path: Path = TWCS) -> None:
     """Repeat chains on the first 5,000 TWCS tweets."""
     print(f"\n== 2. TWCS repeat chains ({path}) ==")
     if not path.exists():
         print(f"[SKIP] {path} not found")
         return
-    with tempfile.TemporaryDirectory(prefix="voc-eval-") as tmp:
-        con = warehouse.connect(Path(tmp) / "voc.duckdb")
-        try:
-            _load(con, "social", path)
-            print(f"  build: {_build(con)}")
-            n, multi, chains, repeats = con.execute(
-                "WITH s AS (SELECT * FROM marts.interactions WHERE in_sequence), "
-                "c AS (SELECT customer_id, count(*) AS k FROM s GROUP BY ALL), "
-                "ch AS (SELECT chain_id, count(*) AS k FROM s GROUP BY ALL) "
-                "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM c WHERE k > 1), "
-                "(SELECT count(*) FROM ch WHERE k > 1), (SELECT count(*) FROM s WHERE is_repeat)").fetchone()
-            print(f"  customers with a sequenced contact: {n:,}; with >1 contact: {multi:,}; "
-                  f"chains of >1 contact (7-day): {chains:,}; repeat contacts: {repeats:,}")
-            for row in con.execute(
-                "SELECT denominator_kind, numerator, denominator, rate, denominator_definition, provisional_excluded "
-                "FROM marts.repeat_rates WHERE window_hours = ? AND scope = 'any_issue' AND dimension = 'overall' "
-                "ORDER BY denominator_kind", [WINDOW_HOURS]).fetchall():
-                kind, num, den, rate, definition, excluded = row
-                shown = f"{rate:.1%}" if rate is not None else "n/a"
-                print(f"  any-issue repeat rate, 7 days, {kind}: {shown} = {num:,}/{den:,} ({definition}; "
-                      f"provisional excluded {excluded or 0:,})")
-            print(f"[{verdict(chains > 0)}] TWCS gives repeat chains")
-        finally:
-            con.close()
+    with _scratch("social", path) as con:
+        print(f"  build: {_build(con)}")
+        n, multi, chains, repeats = con.execute(
+            "WITH s AS (SELECT * FROM marts.interactions WHERE in_sequence), "
+            "c AS (SELECT customer_id, count(*) AS k FROM s GROUP BY ALL), "
+            "ch AS (SELECT chain_id, count(*) AS k FROM s GROUP BY ALL) "
+            "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM c WHERE k > 1), "
+            "(SELECT count(*) FROM ch WHERE k > 1), (SELECT count(*) FROM s WHERE is_repeat)").fetchone()
+        print(f"  customers with a sequenced contact: {n:,}; with >1 contact: {multi:,}; "
+              f"chains of >1 contact (7-day): {chains:,}; repeat contacts: {repeats:,}")
+        for row in con.execute(
+            "SELECT denominator_kind, numerator, denominator, rate, denominator_definition, provisional_excluded "
+            "FROM marts.repeat_rates WHERE window_hours = ? AND scope = 'any_issue' AND dimension = 'overall' "
+            "ORDER BY denominator_kind", [WINDOW_HOURS]).fetchall():
+            kind, num, den, rate, definition, excluded = row
+            shown = f"{rate:.1%}" if rate is not None else "n/a"
+            print(f"  any-issue repeat rate, 7 days, {kind}: {shown} = {num:,}/{den:,} ({definition}; "
+                  f"provisional excluded {excluded or 0:,})")
+        print(f"[{verdict(chains > 0)}] TWCS gives repeat chains")
 
 
 # ---------------------------------------------------------------- 3. airline tweets
@@ -247,43 +255,38 @@ def check_airline(path: Path = AIRLINE, top: int = 5) -> None:
     if not path.exists():
         print(f"[SKIP] {path} not found")
         return
-    with tempfile.TemporaryDirectory(prefix="voc-eval-") as tmp:
-        con = warehouse.connect(Path(tmp) / "voc.duckdb")
-        try:
-            _load(con, "social", path)
-            # The outcome is the dataset's own label, not a model score: staging does not carry it,
-            # so it is joined back from the CSV on the tweet id (staging.source_id).
-            ranked = con.execute(
-                "WITH lab AS (SELECT CAST(tweet_id AS VARCHAR) AS source_id, "
-                "  any_value(airline_sentiment) AS airline_sentiment "  # the file repeats some tweet ids
-                "  FROM read_csv(?, header = true, all_varchar = true) GROUP BY ALL), "
-                "t AS (SELECT s.source_category AS reason, (l.airline_sentiment = 'negative')::INT AS neg "
-                "  FROM staging.interactions s JOIN lab l USING (source_id) WHERE s.direction = 'inbound'), "
-                "tot AS (SELECT count(*) AS total_n, sum(neg) AS total_neg FROM t) "
-                "SELECT reason, count(*) AS n, sum(neg)::BIGINT AS neg, sum(neg) / any_value(total_neg) AS share_of_negative, "
-                "  any_value(total_neg) / any_value(total_n) AS overall, "
-                "  (any_value(total_neg) - sum(neg)) / (any_value(total_n) - count(*)) AS without, "
-                "  any_value(total_neg) / any_value(total_n) "
-                "    - (any_value(total_neg) - sum(neg)) / (any_value(total_n) - count(*)) AS impact, "
-                "  any_value(total_n) AS total "
-                "FROM t, tot WHERE reason IS NOT NULL AND reason <> '' GROUP BY reason ORDER BY impact DESC",
-                [str(path)]).df()
-            if ranked.empty:
-                print("[FAIL] no negative reasons carried in staging.interactions.source_category")
-                return
-            print(f"  outcome: the dataset's airline_sentiment label (negative), {int(ranked['total'].iloc[0]):,} "
-                  f"inbound tweets joined on tweet id; overall negative share {ranked['overall'].iloc[0]:.1%}")
-            print("  rank  reason                        tweets  negative  share of negative  share without  impact")
-            for i, r in enumerate(ranked.head(top).itertuples(), 1):
-                print(f"  {i:>4}  {r.reason:<28} {r.n:>7,} {r.neg:>9,}  {r.share_of_negative:>17.1%}  "
-                      f"{r.without:>13.1%}  {r.impact:+.1%}")
-            head = {x.lower() for x in ranked["reason"].head(top)}
-            expected = {"late flight", "customer service issue", "lost luggage"}
-            found = sorted(expected & head)
-            print(f"[{verdict(len(found) == len(expected))}] issue's named reasons in the top {top}: {found} "
-                  f"of {sorted(expected)} (association, not causation)")
-        finally:
-            con.close()
+    with _scratch("social", path) as con:
+        # The outcome is the dataset's own label, not a model score: staging does not carry it,
+        # so it is joined back from the CSV on the tweet id (staging.source_id).
+        ranked = con.execute(
+            "WITH lab AS (SELECT CAST(tweet_id AS VARCHAR) AS source_id, "
+            "  any_value(airline_sentiment) AS airline_sentiment "  # the file repeats some tweet ids
+            "  FROM read_csv(?, header = true, all_varchar = true) GROUP BY ALL), "
+            "t AS (SELECT s.source_category AS reason, (l.airline_sentiment = 'negative')::INT AS neg "
+            "  FROM staging.interactions s JOIN lab l USING (source_id) WHERE s.direction = 'inbound'), "
+            "tot AS (SELECT count(*) AS total_n, sum(neg) AS total_neg FROM t) "
+            "SELECT reason, count(*) AS n, sum(neg)::BIGINT AS neg, sum(neg) / any_value(total_neg) AS share_of_negative, "
+            "  any_value(total_neg) / any_value(total_n) AS overall, "
+            "  (any_value(total_neg) - sum(neg)) / (any_value(total_n) - count(*)) AS without, "
+            "  any_value(total_neg) / any_value(total_n) "
+            "    - (any_value(total_neg) - sum(neg)) / (any_value(total_n) - count(*)) AS impact, "
+            "  any_value(total_n) AS total "
+            "FROM t, tot WHERE reason IS NOT NULL AND reason <> '' GROUP BY reason ORDER BY impact DESC",
+            [str(path)]).df()
+        if ranked.empty:
+            print("[FAIL] no negative reasons carried in staging.interactions.source_category")
+            return
+        print(f"  outcome: the dataset's airline_sentiment label (negative), {int(ranked['total'].iloc[0]):,} "
+              f"inbound tweets joined on tweet id; overall negative share {ranked['overall'].iloc[0]:.1%}")
+        print("  rank  reason                        tweets  negative  share of negative  share without  impact")
+        for i, r in enumerate(ranked.head(top).itertuples(), 1):
+            print(f"  {i:>4}  {r.reason:<28} {r.n:>7,} {r.neg:>9,}  {r.share_of_negative:>17.1%}  "
+                  f"{r.without:>13.1%}  {r.impact:+.1%}")
+        head = {x.lower() for x in ranked["reason"].head(top)}
+        expected = {"late flight", "customer service issue", "lost luggage"}
+        found = sorted(expected & head)
+        print(f"[{verdict(len(found) == len(expected))}] issue's named reasons in the top {top}: {found} "
+              f"of {sorted(expected)} (association, not causation)")
 
 
 def main(argv: list[str] | None = None) -> int:

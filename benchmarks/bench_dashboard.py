@@ -19,17 +19,9 @@ import time
 from pathlib import Path
 
 from dashboard import serve
+from dashboard.serve import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PAGES = [
     ("", "Executive summary"),
     ("overview", "Overview"),
@@ -86,7 +78,7 @@ def measure(url: str, loads: int) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         # full load: a fresh tab on the page's URL (the frontend bundle, the session, then the script);
         # in-app: a click in the sidebar, how a person moves between pages (queries cached by then).

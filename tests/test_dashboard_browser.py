@@ -17,20 +17,12 @@ import pandas as pd
 import pytest
 
 from dashboard import serve
+from dashboard.serve import CHROMIUM, CHROMIUM_ARGS
 
 sys.path.insert(0, str(Path(__file__).parent))
 import dashboard_fixture  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # (url path, screenshot name, a heading the page must show)
 PAGES = [

@@ -43,18 +43,6 @@ def normalise_encoding(name: str) -> str:
         ) from exc
 
 
-def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _looks_utf16(sample: bytes) -> str | None:
     """UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte."""
     if len(sample) < 4:
@@ -83,7 +71,7 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
     utf16 = _looks_utf16(sample)
     if utf16:
         return utf16
-    if _is_utf8(path):
+    if _decodes(path, "utf-8"):
         return "utf-8"
     from charset_normalizer import from_bytes  # imported late: only legacy files need it
 
