@@ -58,7 +58,7 @@ GROUP BY customer_id
 """
 
 
-def bgnbd_gamma_gamma(rfm: pd.DataFrame, settings: AnalyticsSettings) -> pd.Series:
+def bgnbd_gamma_gamma(rfm: pd.DataFrame, settings: AnalyticsSettings, penalizer: float = 0.01) -> pd.Series:
     """Expected CLV over `clv_horizon_months` per customer (index: customer_id).
 
     Gamma-Gamma is fitted on repeat customers only (Fader, Hardie & Lee 2005); customers without a
@@ -72,9 +72,9 @@ def bgnbd_gamma_gamma(rfm: pd.DataFrame, settings: AnalyticsSettings) -> pd.Seri
     money = rfm["monetary"].to_numpy(dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        bgf = BetaGeoFitter(penalizer_coef=0.01).fit(freq, rec, age)
+        bgf = BetaGeoFitter(penalizer_coef=penalizer).fit(freq, rec, age)
         repeat = (freq > 0) & (money > 0)
-        ggf = GammaGammaFitter(penalizer_coef=0.01).fit(freq[repeat], money[repeat])
+        ggf = GammaGammaFitter(penalizer_coef=penalizer).fit(freq[repeat], money[repeat])
         spend = np.where(repeat, ggf.conditional_expected_average_profit(freq, np.where(money > 0, money, 1.0)),
                          ggf.conditional_expected_average_profit(np.array([0.0]), np.array([1.0]))[0])
         monthly = (1 + settings.discount_rate) ** (1 / 12) - 1
@@ -84,6 +84,23 @@ def bgnbd_gamma_gamma(rfm: pd.DataFrame, settings: AnalyticsSettings) -> pd.Seri
             bought = (bgf.predict(month * 30.0, freq, rec, age) - bgf.predict((month - 1) * 30.0, freq, rec, age))
             value += bought * spend / (1 + monthly) ** month
     return pd.Series(value, index=rfm["customer_id"].to_numpy(), name="clv")
+
+
+def _fit_with_penalties(rfm: pd.DataFrame, settings: AnalyticsSettings) -> pd.Series | None:
+    """BG/NBD + Gamma-Gamma with the first penalty in `clv_penalizers` that converges, else None."""
+    for penalizer in settings.clv_penalizers:
+        try:
+            fitted = bgnbd_gamma_gamma(rfm, settings, penalizer)
+        except Exception as exc:  # lifetimes raises ConvergenceError and linear-algebra errors
+            log.warning("BG/NBD + Gamma-Gamma did not converge with penalizer %s (%s)", penalizer, exc)
+            continue
+        if np.isfinite(fitted.to_numpy()).all():
+            log.info("BG/NBD + Gamma-Gamma fitted with penalizer %s", penalizer)
+            return fitted
+        log.warning("BG/NBD + Gamma-Gamma gave non-finite CLV with penalizer %s", penalizer)
+    log.warning("BG/NBD + Gamma-Gamma did not fit with any of %s; using margin-retention instead",
+                settings.clv_penalizers)
+    return None
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
@@ -99,12 +116,10 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
     rfm = con.execute(_RFM_SQL).df()
     rfm = rfm[~rfm["customer_id"].isin(done)]
     if len(rfm) >= 20 and (rfm["frequency"] > 0).sum() >= 10:
-        try:
-            fitted = bgnbd_gamma_gamma(rfm, settings)
+        fitted = _fit_with_penalties(rfm, settings)
+        if fitted is not None:
             frames.append(pd.DataFrame({"customer_id": fitted.index, "clv": fitted.to_numpy(), "clv_method": "bgnbd_gg"}))
             done |= set(fitted.index)
-        except Exception as exc:  # lifetimes raises ConvergenceError and linear-algebra errors
-            log.warning("BG/NBD + Gamma-Gamma did not fit (%s); using margin-retention instead", exc)
 
     rest = customers[~customers["customer_id"].isin(done)]
     margin = rest["margin"].fillna(rest["revenue"] * settings.margin_share)

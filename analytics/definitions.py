@@ -62,7 +62,8 @@ DEFINITIONS: tuple[tuple[str, str, str, str, str], ...] = (
      "m margin per period, r retention, d discount, all fractions.", "CLV = m r / (1 + d - r)",
      f"{DOMAIN} 'Customer lifetime value'"),
     ("clv_bgnbd", "CLV (BG/NBD + Gamma-Gamma)", "Expected discounted margin from purchase frequency (BG/NBD) and "
-     "spend (Gamma-Gamma, fitted on repeat customers).", "sum_t E[purchases_t] x E[spend] / (1+d)^t",
+     "spend (Gamma-Gamma, fitted on repeat customers); L2 penalties in clv_penalizers are tried in order "
+     "until both converge, else margin-retention.", "sum_t E[purchases_t] x E[spend] / (1+d)^t",
      f"{DOMAIN} 'Customer lifetime value'; Fader, Hardie & Lee 2005"),
     ("clv_source", "CLV (source)", "Lifetime value given by the source, used as is.", "given",
      f"{DOMAIN} 'Customer lifetime value'"),

@@ -32,6 +32,9 @@ class AnalyticsSettings:
     retention_rate: float = 0.80                         # per year, a fraction, when not measured
     margin_share: float = 0.25                           # margin = share x revenue when margin missing
     clv_horizon_months: int = 36                         # BG/NBD + Gamma-Gamma horizon
+    # L2 penalties tried in order until BG/NBD and Gamma-Gamma converge (small or short histories
+    # often fail at 0.01); only when all fail does CLV fall back to margin-retention.
+    clv_penalizers: tuple[float, ...] = (0.01, 0.1, 1.0)
     churn_heuristic_share: float = 0.5                   # Promoter.io: 50% of annual revenue
     call_handle_s: float = 360.0                         # default handle times when duration unknown
     chat_handle_s: float = 600.0
