@@ -8,7 +8,7 @@ PORT   ?= 8501
 DEMO_ARGS ?= --customers 1000 --days 90
 
 .PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics \
-        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale clean
+        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale bench-ray clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,10 @@ test: install  ## the whole suite (browser tests need Debian's chromium: see .ci
 test-fast: install
 	$(PY) -m pytest -m "not slow and not browser"
 
-train-models: install  ## retrain the shipped sentiment/emotion heads (seeded, reproducible)
-	$(PY) -m pipelines.models.train
+train-models: install  ## retrain the shipped sentiment/emotion heads, full (models/) and fast (models/fast/)
+	$(PY) -m pipelines.models.train --mode both
 
-eval: install  ## model quality on ../shared/datasets, next to VADER
+eval: install  ## model quality on ../shared/datasets, next to VADER, full and fast mode side by side
 	$(PY) -m pipelines.models.evaluate
 
 eval-topics: install  ## topic quality (NMI/ARI, outliers, stability) on banking77 and CFPB
@@ -60,6 +60,9 @@ bench-dashboard: install
 
 bench-scale: install
 	$(PY) -m benchmarks.bench_scale
+
+bench-ray: install  ## enrichment texts/s: local engine vs Ray Data with 1 and 2 local workers
+	$(PY) -m benchmarks.bench_ray
 
 clean:
 	rm -rf data/*.duckdb data/demo data/bench .pytest_cache

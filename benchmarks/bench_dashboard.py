@@ -74,7 +74,8 @@ def idle(page, min_charts: int = 1) -> None:
         raise SystemExit(f"{page.url} raised: {errors.first.inner_text()[:1500]}")
 
 
-def measure(url: str, loads: int) -> None:
+def measure(url: str, loads: int) -> dict:
+    """Print and return the page times: {"pages": {title: {cold, warm, nav}}, "filter": {median, max}}."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -101,8 +102,11 @@ def measure(url: str, loads: int) -> None:
                 page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
                 idle(page)
                 nav[title].append(time.perf_counter() - t0)
+        pages = {}
         for _, title in PAGES:
             times = full[title]
+            pages[title] = {"cold": round(times[0], 2), "warm": round(statistics.median(times[1:] or times), 2),
+                            "nav": round(statistics.median(nav[title]), 2)}
             print(
                 f"{title:<22}{times[0]:>17.2f}{statistics.median(times[1:] or times):>17.2f}"
                 f"{statistics.median(nav[title]):>14.2f}"
@@ -123,6 +127,7 @@ def measure(url: str, loads: int) -> None:
             f"max {max(lat):.2f}s over {len(lat)} uncached changes"
         )
         browser.close()
+    return {"pages": pages, "filter": {"median": round(statistics.median(lat), 2), "max": round(max(lat), 2)}}
 
 
 def main() -> None:

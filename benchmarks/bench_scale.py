@@ -1,23 +1,27 @@
-"""`make bench-scale`: the whole pipeline at a given size, time and peak memory per stage.
+"""`make bench-scale`: the whole pipeline at 100k and 1M interactions, time and peak memory per stage.
 
-Each stage runs in its own process (so its peak RSS is its own, from `os.wait4`):
-generate (demo generator, bulk mode: calls/chats as one utterance CSV) -> ingest (all but the
-last day of calls/chats) -> enrich -> topics -> build -> publish, then the incremental day: ingest
-the held-back last day and run enrich/topics/build/publish again; its cost is printed as a share of
-the full run.
+Each stage runs in its own process, so its peak RSS (`os.wait4`: the process and the children it
+waited for) is its own: generate (demo generator, bulk mode: calls/chats as one utterance CSV; the
+last day of calls/chats is held back) -> ingest -> enrich -> topics fit -> topics assign -> build ->
+publish. Then the incremental day: ingest the held-back day (about 1% of the interactions, same
+customers) and run enrich, topics assign, build and publish again; its cost is printed as a share of
+the full run. Last, the dashboard's pages are timed in headless Chromium on the serving copy
+(`benchmarks.bench_dashboard`). With two sizes the table shows each stage's growth (linear = the
+size ratio, 10x from 100k to 1M).
 
-    python -m benchmarks.bench_scale                       # ~1,000 interactions, a few minutes
-    python -m benchmarks.bench_scale --interactions 100000 # hours here: the encoder does 25-80 texts/s
-    python -m benchmarks.bench_scale --full                # 100k then 1M (many hours; run overnight,
-                                                           # `nice -n 10`, on a machine with >= 16 GB)
+    python -m benchmarks.bench_scale                          # 100k then 1M (`nice -n 10`, >= 16 GB RAM)
+    python -m benchmarks.bench_scale --interactions 20000 --mode full --no-dashboard
+    python -m benchmarks.bench_scale --interactions 100000 --json data/bench/scale.json
 
-Sizes are approximate: the demo generator is driven by customers x days (about 0.053 contacts per
-customer per day); the figures print the real counts.
+`--mode fast` (the default from 100k) runs the static encoder (`VOC_MODELS_MODE=fast`); the
+transformer encoder (`full`) does a few hundred texts/s here, days for 1M. Sizes are approximate:
+the generator is driven by customers x days; the table prints the real counts.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -29,20 +33,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTACTS_PER_CUSTOMER_DAY = 0.053     # measured on the demo generator's default plan
-DAYS = 30
-STAGES = ("enrich", "topics", "build")
+DAYS = 60                             # one day of calls/chats is then about 1% of all interactions
+FAST_FROM = 100_000                   # default --mode: fast from this size up
 
 GENERATE = """
-import json, sys
+import json, sys, duckdb
 from pathlib import Path
 from pipelines.demo import generate
 files = generate(Path(sys.argv[1]), seed=7, customers=int(sys.argv[2]), days=int(sys.argv[3]), bulk=True)
-json.dump({k: [str(p) for p in v] for k, v in files.items()}, open(sys.argv[4], "w"))
-"""
+files = {k: [str(p) for p in v] for k, v in files.items()}
 # Hold back the last day of calls/chats (the bulk utterance CSV) as the "one more day" batch.
-SPLIT = """
-import json, sys, duckdb
-files = json.load(open(sys.argv[1]))
 src = files["transcripts"][0]
 con = duckdb.connect()
 rel = f"read_csv('{src}', all_varchar = true, header = true)"
@@ -50,10 +50,14 @@ cut = con.execute(f"SELECT left(max(started_at), 10) FROM {rel}").fetchone()[0]
 base, day = src.replace(".csv", ".base.csv"), src.replace(".csv", ".lastday.csv")
 con.execute(f"COPY (SELECT * FROM {rel} WHERE started_at < ?) TO '{base}' (HEADER)", [cut])
 con.execute(f"COPY (SELECT * FROM {rel} WHERE started_at >= ?) TO '{day}' (HEADER)", [cut])
-import os; os.remove(src)
+n, distinct, customer = con.execute(
+    f"SELECT count(*), count(DISTINCT text), count(DISTINCT text) FILTER (speaker = 'customer') FROM {rel}").fetchone()
+convs = con.execute(f"SELECT count(DISTINCT conversation_id) FROM {rel}").fetchone()[0]
+print(f"utterances {n} in {convs} calls/chats; distinct utterance texts {distinct} ({customer} customer-side)")
+Path(src).unlink()
 files["transcripts"] = [base]
-json.dump(files, open(sys.argv[1], "w"))
-json.dump({"transcripts": [day]}, open(sys.argv[2], "w"))
+json.dump(files, open(sys.argv[4], "w"))
+json.dump({"transcripts": [day]}, open(sys.argv[5], "w"))
 """
 INGEST = """
 import json, sys
@@ -78,17 +82,38 @@ for name, summary in stages.run_all(con, {sys.argv[2]}):
     print(name, summary)
 con.close()
 """
+FIT = """
+import sys
+from pipelines import warehouse
+from pipelines.topics import stage
+con = warehouse.connect(sys.argv[1])
+model = stage.fit(con)
+print(f"fitted {model.version}: {len(model.ids)} topics on {model.n_docs} texts")
+con.close()
+"""
 PUBLISH = "import sys; from pipelines import warehouse; print(warehouse.publish(sys.argv[1]))"
-COUNT = """
-import sys, duckdb
+COUNTS = """
+import json, sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
-print(*con.execute("SELECT (SELECT count(*) FROM staging.interactions), (SELECT count(*) FROM staging.turns)").fetchone())
+n, turns = con.execute("SELECT (SELECT count(*) FROM staging.interactions), (SELECT count(*) FROM staging.turns)").fetchone()
+texts = con.execute("SELECT count(DISTINCT md5(text)) FROM staging.interactions WHERE text IS NOT NULL").fetchone()[0]
+emb = con.execute("SELECT count(*) FROM enriched.embeddings").fetchone()[0]
+print(json.dumps({"interactions": n, "turns": turns, "distinct_interaction_texts": texts, "embeddings": emb}))
 """
 
+FULL = ("ingest", "enrich", "topics fit", "topics assign", "build", "publish")
+DAY = ("ingest", "enrich", "topics assign", "build", "publish")
 
-def measure(label: str, code: str, *args: str, log: Path) -> tuple[float, float]:
-    """Run `code` in a child Python; returns (seconds, peak RSS in MB) of that child alone."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+def fast_mode_available() -> bool:
+    """Whether `[models] mode` exists in this build (the static encoder of fast mode)."""
+    from pipelines.models import ModelSettings
+
+    return "mode" in {f.name for f in dataclasses.fields(ModelSettings)}
+
+
+def measure(label: str, code: str, *args: str, log: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Run `code` in a child Python; returns (seconds, peak RSS in MB of it and its children)."""
     start = time.perf_counter()
     with open(log, "a") as out:
         out.write(f"\n=== {label}\n")
@@ -96,64 +121,132 @@ def measure(label: str, code: str, *args: str, log: Path) -> tuple[float, float]
         proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env, stdout=out, stderr=out)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        # A broken stage must not hide the others' figures: say so and go on.
-        print(f"  {label}: FAILED (exit {proc.returncode}); traceback in {log}", flush=True)
-        return math.nan, usage.ru_maxrss / 1024
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{label} failed (exit {os.waitstatus_to_exitcode(status)}); traceback in {log}")
     return seconds, usage.ru_maxrss / 1024
 
 
-def run_size(interactions: int, workdir: Path) -> None:
+def run_size(interactions: int, workdir: Path, mode: str, dashboard: bool, loads: int) -> dict:
+    """Generate, run every stage, then the incremental day and the dashboard; returns the figures."""
     customers = max(20, math.ceil(interactions / (CONTACTS_PER_CUSTOMER_DAY * DAYS)))
     folder = workdir / f"n{interactions}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     db, log = str(folder / "voc.duckdb"), folder / "bench.log"
     files, day = str(folder / "files.json"), str(folder / "lastday.json")
-    rows: list[tuple[str, float, float]] = []
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "VOC_MODELS_MODE": mode, "PYTHONPATH": str(ROOT)}
+    result: dict = {"target": interactions, "customers": customers, "days": DAYS, "mode": mode,
+                    "full": {}, "day": {}, "load_start": os.getloadavg()}
 
-    def step(label: str, code: str, *args: str) -> None:
-        seconds, peak = measure(label, code, *args, log=log)
-        rows.append((label, 0.0 if math.isnan(seconds) else seconds, peak))
-        if not math.isnan(seconds):
-            print(f"  {label:<22} {seconds:>9.1f} s  {peak:>8.0f} MB peak", flush=True)
+    def step(part: str, label: str, code: str, *args: str) -> None:
+        seconds, peak = measure(f"{part} {label}", code, *args, log=log, env=env)
+        result[part][label] = {"seconds": round(seconds, 2), "peak_mb": round(peak)}
+        print(f"  {part:<5} {label:<14} {seconds:>9.1f} s  {peak:>8.0f} MB peak   load {os.getloadavg()[0]:.1f}",
+              flush=True)
 
-    print(f"size ~{interactions:,} interactions ({customers:,} customers x {DAYS} days); log: {log}", flush=True)
-    step("generate", GENERATE, str(folder / "demo"), str(customers), str(DAYS), files)
-    step("split last day", SPLIT, files, day)
-    step("ingest", INGEST, db, files)
-    for stage in STAGES:
-        step(stage, STAGE, db, stage)
-    step("publish", PUBLISH, db)
-    base = subprocess.run([sys.executable, "-c", COUNT, db], capture_output=True, text=True, cwd=ROOT).stdout.split()
-    full = sum(s for label, s, _ in rows if label not in ("generate", "split last day"))
-    n_full = len(rows)
-    step("+1 day: ingest", INGEST, db, day)
-    for stage in STAGES:
-        step(f"+1 day: {stage}", STAGE, db, stage)
-    step("+1 day: publish", PUBLISH, db)
-    after = subprocess.run([sys.executable, "-c", COUNT, db], capture_output=True, text=True, cwd=ROOT).stdout.split()
-    extra = sum(s for _, s, _ in rows[n_full:])
-    added = int(after[0]) - int(base[0])
-    print(f"  interactions {int(base[0]):,} (+{added:,} in the extra day = {added / max(1, int(base[0])):.1%}), "
-          f"turns {int(after[1]):,}")
-    print(f"  full run (ingest..publish): {full:.1f} s; peak memory {max(p for _, _, p in rows):.0f} MB; "
-          f"incremental day: {extra:.1f} s = {extra / full:.1%} of the full run")
-    print(f"  per 1k interactions: " + ", ".join(
-        f"{label} {s / max(1, int(base[0])) * 1000:.1f} s" for label, s, _ in rows[2:n_full]))
+    def counts() -> dict:
+        out = subprocess.run([sys.executable, "-c", COUNTS, db], capture_output=True, text=True, cwd=ROOT, env=env)
+        return json.loads(out.stdout)
+
+    print(f"size ~{interactions:,} interactions ({customers:,} customers x {DAYS} days), mode {mode}; log: {log}",
+          flush=True)
+    step("full", "generate", GENERATE, str(folder / "demo"), str(customers), str(DAYS), files, day)
+    step("full", "ingest", INGEST, db, files)
+    step("full", "enrich", STAGE, db, "enrich")
+    step("full", "topics fit", FIT, db)
+    step("full", "topics assign", STAGE, db, "topics")
+    step("full", "build", STAGE, db, "build")
+    step("full", "publish", PUBLISH, db)
+    result["counts"] = counts()
+    step("day", "ingest", INGEST, db, day)
+    step("day", "enrich", STAGE, db, "enrich")
+    step("day", "topics assign", STAGE, db, "topics")
+    step("day", "build", STAGE, db, "build")
+    step("day", "publish", PUBLISH, db)
+    result["counts_after_day"] = counts()
+    result["load_end"] = os.getloadavg()
+    with open(log) as fh:
+        result["generator"] = next((line.strip() for line in fh if line.startswith("utterances ")), "")
+    if dashboard:
+        result["dashboard"] = dashboard_times(Path(db), loads)
+    shutil.rmtree(folder / "demo", ignore_errors=True)   # the files are GBs at 1M; the warehouse stays
+    return result
+
+
+def dashboard_times(db: Path, loads: int) -> dict:
+    """Page times on the serving copy (the dashboard opens `serving_path(db)` itself)."""
+    from benchmarks import bench_dashboard
+    from dashboard import serve
+
+    if not Path(serve.CHROMIUM).exists():
+        print(f"  dashboard: skipped ({serve.CHROMIUM} not found)")
+        return {}
+    proc, url = serve.start(db, timeout=180)
+    try:
+        return bench_dashboard.measure(url, loads)
+    finally:
+        serve.stop(proc)
+
+
+def report(results: list[dict]) -> None:
+    """The per-stage table for every size, growth between the first two, and the incremental day."""
+    print()
+    head = f"{'stage':<22}" + "".join(f"{r['counts']['interactions']:>14,} ints{'':>8}" for r in results)
+    print(head + ("   growth (linear = "
+                  f"{results[1]['counts']['interactions'] / results[0]['counts']['interactions']:.1f}x)"
+                  if len(results) > 1 else ""))
+    print(f"{'':<22}" + "".join(f"{'s':>10}{'peak MB':>10}{'':>6}" for _ in results))
+    for part, labels in (("full", ("generate",) + FULL), ("day", DAY)):
+        for label in labels:
+            line = f"{part + ' ' + label:<22}"
+            for r in results:
+                m = r[part][label]
+                line += f"{m['seconds']:>10.1f}{m['peak_mb']:>10,}{'':>6}"
+            if len(results) > 1:
+                a, b = results[0][part][label]["seconds"], results[1][part][label]["seconds"]
+                line += f"   {b / a:>5.1f}x" if a > 0 else ""
+            print(line)
+    for r in results:
+        full = sum(r["full"][s]["seconds"] for s in FULL)
+        day = sum(r["day"][s]["seconds"] for s in DAY)
+        added = r["counts_after_day"]["interactions"] - r["counts"]["interactions"]
+        peak = max(m["peak_mb"] for part in ("full", "day") for m in r[part].values())
+        top = max(DAY, key=lambda s: r["day"][s]["seconds"])
+        c = r["counts"]
+        print(f"\n{c['interactions']:,} interactions, {c['turns']:,} turns, mode {r['mode']}: "
+              f"{c['distinct_interaction_texts']:,} distinct customer texts, {c['embeddings']:,} embeddings "
+              f"(distinct texts encoded) = {c['embeddings'] / max(1, c['interactions'] + c['turns']):.1%} of texts")
+        print(f"  generator: {r['generator']}")
+        print(f"  full run (ingest..publish) {full:.1f} s, peak memory {peak:,} MB (goal < 8,192); "
+              f"incremental day (+{added:,} = {added / max(1, c['interactions']):.1%}) {day:.1f} s = "
+              f"{day / full:.1%} of the full run (goal < 5%); largest: {top} {r['day'][top]['seconds']:.1f} s")
+        print(f"  load average at start {r['load_start'][0]:.2f}, at end {r['load_end'][0]:.2f} (2 cores, shared)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, action="append",
-                        help="approximate size (repeatable; default 1000)")
-    parser.add_argument("--full", action="store_true", help="run 100,000 and 1,000,000 (hours)")
+                        help="approximate size (repeatable; default 100,000 then 1,000,000)")
+    parser.add_argument("--mode", choices=("fast", "full"),
+                        help=f"encoder: fast (static, default from {FAST_FROM:,}) or full (transformer)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench", help="where files and warehouses go")
+    parser.add_argument("--no-dashboard", action="store_true", help="skip the page times in Chromium")
+    parser.add_argument("--loads", type=int, default=3, help="page loads per page for the dashboard times")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
-    sizes = [100_000, 1_000_000] if args.full else (args.interactions or [1000])
+    sizes = args.interactions or [100_000, 1_000_000]
+    results = []
     for size in sizes:
-        run_size(size, args.workdir)
+        mode = args.mode or ("fast" if size >= FAST_FROM else "full")
+        if mode == "fast" and not fast_mode_available():
+            print(f"note: fast mode is not in this build ([models] mode); {size:,} runs the full encoder")
+            mode = "full"
+        print(f"encoder mode {mode}" + ("" if args.mode else f" (default for {size:,}: fast from {FAST_FROM:,})"))
+        results.append(run_size(size, args.workdir, mode, not args.no_dashboard, args.loads))
+        report(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

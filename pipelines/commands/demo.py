@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import stages, warehouse
+from pipelines.commands.enrich import add_fast_argument, apply_fast
 from pipelines.demo import generate, planted_truth
 from pipelines.demo.writers import BRAND_HANDLE, COMPANY_DOMAIN, SUPPORT_ADDRESS
 
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="contact volume multiplier (default: %(default)s)")
     p.add_argument("--bulk", action="store_true", help="write calls and chats as one utterance CSV (for big sets)")
     p.add_argument("--no-stages", action="store_true", help="only generate and ingest; skip enrich/topics/build")
+    add_fast_argument(p)
     p.set_defaults(func=handle)
 
 
@@ -101,6 +103,7 @@ def summary(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
+    apply_fast(args)
     db = Path(args.db)
     print(f"generating demo data in {args.out} (seed {args.seed}, {args.customers} customers, {args.days} days)")
     files = generate(args.out, seed=args.seed, customers=args.customers, days=args.days, scale=args.scale, bulk=args.bulk)

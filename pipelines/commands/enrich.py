@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from pathlib import Path
 
 from pipelines import warehouse
@@ -15,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score new interactions and turns (sentiment, emotion, NEV text proxy)",
         description="Score every interaction and customer/agent turn that the current model version has "
         "not scored yet; a re-run with nothing new does no model work.\n"
-        "Example: python -m pipelines enrich --batch-size 64 --threads 2",
+        "Example: python -m pipelines enrich --batch-size 64 --threads 2\n"
+        "Large backlog: python -m pipelines enrich --fast   (static encoder, 25x faster, lower quality)\n"
+        "On Ray:  python -m pipelines enrich --engine ray --ray-address auto --ray-workers 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--rescore-all", action="store_true",
@@ -23,7 +26,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, help="texts per encoder forward pass ([enrich] batch_size)")
     p.add_argument("--threads", type=int, help="torch threads ([enrich] threads)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    add_fast_argument(p)
+    add_engine_arguments(p)
     p.set_defaults(func=handle)
+
+
+def add_fast_argument(p: argparse.ArgumentParser) -> None:
+    """`--fast`, shared by `enrich`, `run`, `topics` and `demo`: sets `[models] mode = "fast"`."""
+    p.add_argument("--fast", action="store_true",
+                   help="fast mode for large backlogs: a static model2vec encoder distilled from the full one, "
+                   "far faster, lower quality (models/MODEL_CARD.md, 'Fast mode') ([models] mode)")
+
+
+def apply_fast(args: argparse.Namespace) -> None:
+    """`--fast` reaches `[models]` as its env var (file < env < flag), so every stage and worker sees it."""
+    if getattr(args, "fast", False):
+        os.environ["VOC_MODELS_MODE"] = "fast"
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """`--engine` and the Ray flags, shared by `enrich` and `run`."""
+    p.add_argument("--engine", choices=("local", "ray"), help="where the model work runs ([enrich] engine)")
+    p.add_argument("--ray-address", help='Ray cluster to join, e.g. "auto"; empty = a local instance ([enrich] ray_address)')
+    p.add_argument("--ray-workers", type=int, help="Ray actors, each loading the models once ([enrich] ray_workers)")
+    p.add_argument("--ray-batch-size", type=int, help="texts per Ray batch ([enrich] ray_batch_size)")
+    p.add_argument("--ray-work-dir", help="Parquet hand-off folder or URI, shared by every node ([enrich] ray_work_dir)")
+
+
+def engine_overrides(args: argparse.Namespace) -> dict:
+    """The `[enrich]` fields the engine flags set."""
+    names = ("engine", "ray_address", "ray_workers", "ray_batch_size", "ray_work_dir")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -31,13 +64,14 @@ def handle(args: argparse.Namespace) -> int:
     from pipelines.enrich.scoring import Models
     from pipelines.enrich.settings import load
 
+    apply_fast(args)
     settings = load()
     overrides = {"rescore_all": True} if args.rescore_all else {}
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
     if args.threads is not None:
         overrides["threads"] = args.threads
-    settings = dataclasses.replace(settings, **overrides)
+    settings = dataclasses.replace(settings, **overrides, **engine_overrides(args))
     if settings.threads:
         import torch
 

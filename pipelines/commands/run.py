@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from pipelines import stages, warehouse
+from pipelines.commands.enrich import add_engine_arguments, add_fast_argument, apply_fast, engine_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,14 +15,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run",
         help="run every stage in order (enrich, topics, build) and publish",
         description="Run every stage after ingest on what is new, then publish the serving copy.\n"
-        "Example: python -m pipelines run",
+        "Example: python -m pipelines run\n"
+        "Model work on a Ray cluster: python -m pipelines run --engine ray --ray-address auto\n"
+        "Large backlog, fast mode: python -m pipelines run --fast",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--only", action="append", choices=[name for name, _ in stages.STAGES],
                    help="run only this stage (repeatable)")
+    add_fast_argument(p)
+    add_engine_arguments(p)
     p.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    # Stages read their settings themselves; the flags reach `[enrich]` as its env vars (file < env < flag).
+    apply_fast(args)
+    for name, value in engine_overrides(args).items():
+        os.environ[f"VOC_ENRICH_{name.upper()}"] = str(value)
     db = Path(args.db)
     con = warehouse.connect(db)
     try:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.commands.enrich import add_fast_argument, apply_fast
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         a = actions.add_parser(name, help=text, description=text)
         a.add_argument("--taxonomy", help="taxonomy file (YAML/TOML) overriding [topics] taxonomy")
         a.add_argument("--seed", type=int, help="random seed of the fit (default [topics] seed)")
+        add_fast_argument(a)
         a.set_defaults(func=handle)
 
 
@@ -27,6 +29,7 @@ def handle(args: argparse.Namespace) -> int:
     from pipelines.topics import stage
     from pipelines.topics.settings import load_topic_settings
 
+    apply_fast(args)
     settings = load_topic_settings(taxonomy=args.taxonomy, seed=args.seed)
     db = Path(args.db)
     if args.action == "show" and not db.exists():

@@ -11,9 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
-from pipelines.enrich.chunking import pool
-from pipelines.enrich.embeddings import Encoded
+from pipelines.enrich.chunking import Units, pool
+from pipelines.enrich.embeddings import DIM, Encoded, encode_units, vectors_to_arrow
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.models import EKMAN_LABELS, ModelSettings, ekman, load_emotion, load_sentiment, load_settings
 from pipelines.models import sentiment_score as _sentiment_score
@@ -34,15 +35,19 @@ class Models:
 
     @classmethod
     def load(cls, enrich: EnrichSettings | None = None, settings: ModelSettings | None = None) -> "Models":
-        """Build from `[models]`, with `[enrich]` batch_size/threads taking precedence when set."""
-        from pipelines.models.encoder import Encoder
+        """Build from `[models]` (its `mode` picks the full or fast encoder and heads), with `[enrich]`
+        batch_size/threads taking precedence when set."""
+        from pipelines.models import load_encoder
+        from pipelines.models.fast import check_heads
 
         s = settings or load_settings()
         if enrich is not None:
             s = dataclasses.replace(
                 s, batch_size=enrich.batch_size or s.batch_size, threads=enrich.threads or s.threads
             )
-        return cls(Encoder.from_settings(s), load_sentiment(s), load_emotion(s), s)
+        encoder, sentiment, emotion = load_encoder(s), load_sentiment(s), load_emotion(s)
+        check_heads(encoder, sentiment, emotion)
+        return cls(encoder, sentiment, emotion, s)
 
     @property
     def version(self) -> str:
@@ -107,6 +112,58 @@ def score(encoded: Encoded, models: Models, top_k: int = 3) -> Scores:
         nev_negative=n,
         nev_text=nev,
     )
+
+
+# One row per distinct text: what `score_texts` returns on every engine (local, Ray) and what the
+# stage joins back to interactions and turns by `text_hash`.
+RESULT_SCHEMA = pa.schema([
+    ("text_hash", pa.string()),
+    ("embedding", pa.list_(pa.float32(), DIM)),
+    ("n_chunks", pa.int32()),
+    ("sentiment_label", pa.string()),
+    ("sentiment_score", pa.float64()),
+    ("emotion_probs", pa.list_(pa.float32(), 28)),
+    ("top_emotions", pa.list_(pa.string())),
+    ("ekman", pa.string()),
+    ("nev_positive", pa.float64()),
+    ("nev_negative", pa.float64()),
+    ("nev_text", pa.float64()),  # NULL where P + N is below the threshold
+])
+
+
+def results_table(hashes: list[str], encoded: Encoded, models: Models, top_k: int = 3) -> pa.Table:
+    """Score `encoded` (see `score`) and return one `RESULT_SCHEMA` row per text, keyed by hash."""
+    if not len(hashes):
+        return RESULT_SCHEMA.empty_table()
+    s = score(encoded, models, top_k)
+    return pa.table({
+        "text_hash": pa.array(list(hashes), pa.string()),
+        "embedding": vectors_to_arrow(encoded.vectors),
+        "n_chunks": pa.array(encoded.units.counts().astype(np.int32), pa.int32()),
+        "sentiment_label": pa.array(s.sentiment_label, pa.string()),
+        "sentiment_score": pa.array(s.sentiment_score, pa.float64()),
+        "emotion_probs": vectors_to_arrow(s.emotion_probs),
+        "top_emotions": pa.array(s.top_emotions, pa.list_(pa.string())),
+        "ekman": pa.array(s.ekman, pa.string()),
+        "nev_positive": pa.array(np.asarray(s.nev_positive, dtype=np.float64), pa.float64()),
+        "nev_negative": pa.array(np.asarray(s.nev_negative, dtype=np.float64), pa.float64()),
+        "nev_text": pa.array(np.asarray(s.nev_text, dtype=np.float64), pa.float64(), from_pandas=True),
+    }, schema=RESULT_SCHEMA)
+
+
+def score_texts(models: Models, hashes: list[str], texts: list[str], top_k: int = 3, on_progress=None) -> pa.Table:
+    """Encode `texts` (chunking long ones) and score them: the model work of every engine.
+
+    The local stage calls it per batch; each Ray actor calls it per `map_batches` batch.
+    """
+    return results_table(hashes, encode_units(models.encoder, texts, on_progress), models, top_k)
+
+
+def score_stored(models: Models, hashes: list[str], texts: list[str], vectors: np.ndarray, top_k: int = 3) -> pa.Table:
+    """Score texts whose single-unit vectors came from the embedding store (no encoder pass)."""
+    n = len(hashes)
+    units = Units(list(texts), np.arange(n, dtype=np.int64), np.ones(n), n)
+    return results_table(hashes, Encoded(vectors, units, vectors), models, top_k)
 
 
 _MAPPING: list = []

@@ -6,6 +6,10 @@ Example `voc.toml`::
     batch_size = 64       # texts per encoder forward pass; 0 = [models] batch_size
     threads = 2           # torch intra-op threads; 0 = [models] threads
     commit_rows = 2000    # interactions per committed transaction (resume point)
+    engine = "local"      # "ray": model work on Ray Data actors (pip install "ray[data]"), see README
+    ray_address = ""      # "" = start a local Ray instance; "auto" or "ray://head:10001" = a cluster
+    ray_workers = 2       # actors, each loading the models once
+    ray_work_dir = ""     # Parquet hand-off; "" = a local temp dir; a cluster needs shared storage (s3://...)
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.settings import SettingsError, load_section
+
+ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,24 @@ class EnrichSettings:
     trajectory_turns: int = 2
     # Empty = derived from the loaded models (encoder + sentiment + emotion versions).
     model_version: str = ""
+    # Where the model work runs: "local" (this process) or "ray" (Ray Data actors; the driver stays
+    # the single DuckDB writer and hands texts and results over as Parquet under ray_work_dir).
+    engine: str = "local"
+    ray_address: str = ""
+    ray_workers: int = 2
+    ray_batch_size: int = 256        # texts per map_batches call (and per input Parquet file)
+    ray_cpus_per_worker: float = 1.0  # Ray CPUs each actor reserves; also its torch threads
+    ray_work_dir: str = ""           # local path or pyarrow/fsspec URI (s3://bucket/voc-work)
+    ray_round_rows: int = 100_000    # interactions handed to Ray per round (driver memory bound)
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SettingsError(f"[enrich] engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        for name in ("ray_workers", "ray_batch_size", "ray_round_rows"):
+            if int(getattr(self, name)) < 1:
+                raise SettingsError(f"[enrich] {name} must be at least 1, got {getattr(self, name)!r}")
+        if float(self.ray_cpus_per_worker) <= 0:
+            raise SettingsError(f"[enrich] ray_cpus_per_worker must be above 0, got {self.ray_cpus_per_worker!r}")
         for name in ("commit_rows", "max_chars", "top_emotions", "trajectory_turns"):
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"[enrich] {name} must be at least 1, got {getattr(self, name)!r}")

@@ -4,6 +4,10 @@ Per batch of `commit_rows` interactions (one transaction each, so an interrupted
 the first unfinished batch): detect language, embed each distinct English text once (reusing the
 embedding store), run the sentiment and emotion heads on the shared embeddings, and bulk-insert
 turn scores, then interaction scores joined with the call trajectory computed in SQL.
+
+Each batch is planned (`plan_batch`), scored one row per distinct text (`compute_results`, whose
+model work is `scoring.score_texts`, run here or on Ray actors by `ray_engine`) and written
+(`write_batch`): the two engines share everything but where `score_texts` runs.
 """
 
 from __future__ import annotations
@@ -16,13 +20,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.enrich import language as lang
-from pipelines.enrich.chunking import Units
-from pipelines.enrich.embeddings import (
-    Encoded, encode_units, load_embeddings, store_embeddings, stored_hashes, text_hash,
-)
-from pipelines.enrich.scoring import Models, score
+from pipelines.enrich.embeddings import load_embeddings, store_embeddings, stored_hashes, text_hash
+from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_stored, score_texts
 from pipelines.enrich.settings import EnrichSettings, load
 from pipelines.models.nev import load_mapping
 from pipelines.warehouse import transaction
@@ -115,6 +117,16 @@ class Stats:
     reused: int = 0
     seconds: float = 0.0
 
+    def add(self, other: "Stats") -> None:
+        """Add another batch's counts to these."""
+        for field in ("interactions", "turns", "not_scored", "encoded", "reused"):
+            setattr(self, field, getattr(self, field) + getattr(other, field))
+
+
+def pending(con: duckdb.DuckDBPyConnection, version: str, limit: int) -> pd.DataFrame:
+    """The next `limit` interactions (by id) that `version` has not scored."""
+    return con.execute(_PENDING_INTERACTIONS, [version, limit]).fetch_df()
+
 
 def device_of(models: Models) -> str:
     """The torch device the encoder runs on."""
@@ -141,20 +153,15 @@ def load_nev_mapping(con: duckdb.DuckDBPyConnection) -> int:
     return len(mapping)
 
 
-def _concat(new: Encoded, reused: np.ndarray) -> Encoded:
-    """Freshly encoded texts followed by texts whose (single-unit) vectors came from the store."""
-    n_new = new.units.n_texts
-    units = Units(
-        texts=new.units.texts + [""] * len(reused),
-        owner=np.concatenate([new.units.owner, np.arange(n_new, n_new + len(reused))]),
-        weight=np.concatenate([new.units.weight, np.ones(len(reused))]),
-        n_texts=n_new + len(reused),
-    )
-    return Encoded(np.vstack([new.vectors, reused]), units, np.vstack([new.unit_vectors, reused]))
+def compute_results(
+    con, models: Models, settings: EnrichSettings, texts: dict[str, str], encode
+) -> tuple[pa.Table, int, int]:
+    """`RESULT_SCHEMA` rows for every distinct text: stored vectors reused, the rest encoded and stored.
 
-
-def _embed(con, models: Models, texts: dict[str, str], on_progress) -> tuple[Encoded, list[str], int, int]:
-    """Vectors for every distinct text: stored ones reused, the rest encoded and stored."""
+    `encode(hashes, texts) -> pa.Table` runs `scoring.score_texts`, here (local engine) or on Ray
+    actors (`ray_engine`); either way the new vectors are stored here, by the single writer.
+    Returns (results, texts encoded, texts reused).
+    """
     budget = models.encoder.max_tokens - 2
     stored = stored_hashes(con, models.encoder, list(texts))
     # Long texts are re-encoded even when stored: the heads need their per-chunk vectors.
@@ -162,13 +169,23 @@ def _embed(con, models: Models, texts: dict[str, str], on_progress) -> tuple[Enc
     reuse = [h for h in texts if h in stored and len(texts[h]) <= budget]
     if reuse and not (models.sentiment.needs_embeddings and models.emotion.needs_embeddings):
         fresh, reuse = list(texts), []  # text-based models need the unit texts
-    new = encode_units(models.encoder, [texts[h] for h in fresh], on_progress)
-    to_store = [i for i, h in enumerate(fresh) if h not in stored]
-    store_embeddings(con, models.encoder, [fresh[i] for i in to_store], new.vectors[to_store])
-    encoded = _concat(new, load_embeddings(con, models.encoder, reuse))
-    if reuse:
-        encoded.units.texts[len(new.units.texts):] = [texts[h] for h in reuse]
-    return encoded, fresh + reuse, len(fresh), len(reuse)
+    new = encode(fresh, [texts[h] for h in fresh]) if fresh else RESULT_SCHEMA.empty_table()
+    new = new.select(RESULT_SCHEMA.names).cast(RESULT_SCHEMA)
+    unseen = pa.array([h not in stored for h in new.column("text_hash").to_pylist()], pa.bool_())
+    to_store = new.filter(unseen)
+    store_embeddings(con, models.encoder, to_store.column("text_hash").to_pylist(),
+                     _matrix(to_store.column("embedding")))
+    old = score_stored(models, reuse, [texts[h] for h in reuse], load_embeddings(con, models.encoder, reuse),
+                       settings.top_emotions)
+    return pa.concat_tables([new, old]), len(fresh), len(reuse)
+
+
+def _matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """A fixed-size list column as an (n, d) float32 matrix."""
+    flat = column.combine_chunks()
+    if not len(flat):
+        return np.zeros((0, flat.type.list_size), dtype=np.float32)
+    return flat.flatten().to_numpy(zero_copy_only=False).reshape(len(flat), -1).astype(np.float32, copy=False)
 
 
 def _languages(texts: list[str | None], inherited: list[str | None], settings: EnrichSettings) -> list[tuple[str, str | None]]:
@@ -205,8 +222,28 @@ def _texts(values) -> list[str | None]:
     return [v if isinstance(v, str) else None for v in values]
 
 
-def _score_batch(con, models: Models, settings: EnrichSettings, version: str, batch: pd.DataFrame, bar) -> Stats:
-    texts, agent_texts, turn_texts = _texts(batch["text"]), _texts(batch["agent_text"]), None
+@dataclasses.dataclass
+class Plan:
+    """One committed batch before any model work: languages, and the distinct texts to score."""
+
+    batch: pd.DataFrame
+    turns: pd.DataFrame
+    inter_lang: list[tuple[str, str | None]]
+    turn_lang: list[tuple[str, str | None]]
+    inter_keys: list[str | None]  # text_hash of each row's scored text, None = not scored
+    agent_keys: list[str | None]
+    turn_keys: list[str | None]
+    distinct: dict[str, str]      # text_hash -> text, each distinct text once
+
+    @property
+    def n_items(self) -> int:
+        """Interactions and turns in the batch (what the progress bar counts)."""
+        return len(self.batch) + len(self.turns)
+
+
+def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame) -> Plan:
+    """Read the batch's turns, detect languages and collect each distinct text to score once."""
+    texts, agent_texts = _texts(batch["text"]), _texts(batch["agent_text"])
     batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
     turns = con.execute(_BATCH_TURNS, [version]).fetch_df()
     turn_texts = _texts(turns["text"])
@@ -218,6 +255,7 @@ def _score_batch(con, models: Models, settings: EnrichSettings, version: str, ba
 
     # One vector and one score per distinct text, however many rows share it.
     distinct: dict[str, str] = {}
+
     def keys(texts, langs):
         out = []
         for text, (_, skip) in zip(texts, langs):
@@ -226,57 +264,63 @@ def _score_batch(con, models: Models, settings: EnrichSettings, version: str, ba
                 distinct.setdefault(h, text)
             out.append(h)
         return out
-    inter_keys = keys(texts, inter_lang)
-    agent_keys = keys(agent_text, agent_lang)
-    turn_keys = keys(turn_texts, turn_lang)
 
-    n_items = len(batch) + len(turns)
-    progress = _Progress(bar, n_items)
-    encoded, order, n_fresh, n_reused = _embed(con, models, distinct, progress.units_done)
-    progress.finish()
-    scores = score(encoded, models, settings.top_emotions)
-    row = {h: i for i, h in enumerate(order)}
-    chunks = encoded.units.counts()
+    return Plan(batch, turns, inter_lang, turn_lang, keys(texts, inter_lang), keys(agent_text, agent_lang),
+                keys(turn_texts, turn_lang), distinct)
 
-    def pick(values, hashes, cast=None):
-        return [None if h is None else (cast(values[row[h]]) if cast else values[row[h]]) for h in hashes]
 
+def _take(results: pa.Table, index: dict[str, int], hashes: list[str | None]) -> pa.Table:
+    """Result rows in the order of `hashes`; a NULL row where the hash is None (not scored)."""
+    return results.take(pa.array([None if h is None else index[h] for h in hashes], pa.int64()))
+
+
+def write_batch(con, settings: EnrichSettings, version: str, plan: Plan, results: pa.Table) -> Stats:
+    """Insert the batch's turn and interaction scores, looked up in `results` by text hash, in one transaction."""
+    index = {h: i for i, h in enumerate(results.column("text_hash").to_pylist())}
+    batch, turns = plan.batch, plan.turns
+    batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
+    t = _take(results, index, plan.turn_keys)
     turn_rows = pa.table({  # noqa: F841 - read by DuckDB
         "interaction_id": pa.array(turns["interaction_id"].tolist(), pa.string()),
         "turn_no": pa.array(turns["turn_no"].astype("int64").tolist(), pa.int64()),
         "speaker": pa.array(turns["speaker"].tolist(), pa.string()),
-        "language": pa.array([code for code, _ in turn_lang], pa.string()),
-        "is_scored": pa.array([h is not None for h in turn_keys]),
-        "skip_reason": pa.array([skip for _, skip in turn_lang], pa.string()),
-        "sentiment_label": pa.array(pick(scores.sentiment_label, turn_keys), pa.string()),
-        "sentiment_score": pa.array(pick(scores.sentiment_score, turn_keys, float), pa.float64()),
-        "top_emotion": pa.array(pick(scores.top_emotion(), turn_keys), pa.string()),
+        "language": pa.array([code for code, _ in plan.turn_lang], pa.string()),
+        "is_scored": pa.array([h is not None for h in plan.turn_keys], pa.bool_()),
+        "skip_reason": pa.array([skip for _, skip in plan.turn_lang], pa.string()),
+        "sentiment_label": t.column("sentiment_label"),
+        "sentiment_score": t.column("sentiment_score"),
+        "top_emotion": pc.list_element(t.column("top_emotions"), 0) if len(t) else pa.array([], pa.string()),
     })
+    r = _take(results, index, plan.inter_keys)
     interaction_rows = pa.table({  # noqa: F841
         "interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string()),
-        "language": pa.array([code for code, _ in inter_lang], pa.string()),
-        "is_scored": pa.array([h is not None for h in inter_keys]),
-        "skip_reason": pa.array([skip for _, skip in inter_lang], pa.string()),
-        "n_chunks": pa.array(pick(chunks, inter_keys, int), pa.int32()),
-        "sentiment_label": pa.array(pick(scores.sentiment_label, inter_keys), pa.string()),
-        "sentiment_score": pa.array(pick(scores.sentiment_score, inter_keys, float), pa.float64()),
-        "emotion_probs": pa.array(pick(scores.emotion_probs, inter_keys, lambda v: v.tolist()),
-                                  pa.list_(pa.float32(), 28)),
-        "top_emotions": pa.array(pick(scores.top_emotions, inter_keys), pa.list_(pa.string())),
-        "ekman": pa.array(pick(scores.ekman, inter_keys), pa.string()),
-        "nev_positive": pa.array(pick(scores.nev_positive, inter_keys, float), pa.float64()),
-        "nev_negative": pa.array(pick(scores.nev_negative, inter_keys, float), pa.float64()),
-        "nev_text": pa.array(pick(scores.nev_text, inter_keys, float), pa.float64(), from_pandas=True),
-        "agent_text_score": pa.array(pick(scores.sentiment_score, agent_keys, float), pa.float64()),
+        "language": pa.array([code for code, _ in plan.inter_lang], pa.string()),
+        "is_scored": pa.array([h is not None for h in plan.inter_keys], pa.bool_()),
+        "skip_reason": pa.array([skip for _, skip in plan.inter_lang], pa.string()),
+        **{name: r.column(name) for name in ("n_chunks", "sentiment_label", "sentiment_score", "emotion_probs",
+                                             "top_emotions", "ekman", "nev_positive", "nev_negative", "nev_text")},
+        "agent_text_score": _take(results, index, plan.agent_keys).column("sentiment_score"),
     })
     k = settings.trajectory_turns
     with transaction(con):
         con.execute(_INSERT_TURNS, [version])
         con.execute(_INSERT_INTERACTIONS, [version, k, k, version, version])
-    return Stats(
-        interactions=len(batch), turns=len(turns),
-        not_scored=sum(h is None for h in inter_keys), encoded=n_fresh, reused=n_reused,
-    )
+    return Stats(interactions=len(batch), turns=len(turns), not_scored=sum(h is None for h in plan.inter_keys))
+
+
+def _score_batch(con, models: Models, settings: EnrichSettings, version: str, batch: pd.DataFrame, bar) -> Stats:
+    """The local engine's unit of work: plan, score here, write."""
+    plan = plan_batch(con, settings, version, batch)
+    progress = _Progress(bar, plan.n_items)
+
+    def encode(hashes, texts):
+        return score_texts(models, hashes, texts, settings.top_emotions, progress.units_done)
+
+    results, n_fresh, n_reused = compute_results(con, models, settings, plan.distinct, encode)
+    progress.finish()
+    done = write_batch(con, settings, version, plan, results)
+    done.encoded, done.reused = n_fresh, n_reused
+    return done
 
 
 class _Progress:
@@ -333,13 +377,13 @@ def run(
         bar = tqdm(total=n_interactions + n_turns, desc="enrich", unit="text", smoothing=0.1)
     start = time.perf_counter()
     try:
-        while True:
-            batch = con.execute(_PENDING_INTERACTIONS, [version, settings.commit_rows]).fetch_df()
-            if batch.empty:
-                break
-            done = _score_batch(con, models, settings, version, batch, bar)
-            for field in ("interactions", "turns", "not_scored", "encoded", "reused"):
-                setattr(stats, field, getattr(stats, field) + getattr(done, field))
+        if settings.engine == "ray":
+            from pipelines.enrich import ray_engine
+
+            stats = ray_engine.score_pending(con, models, settings, version, bar)
+        else:
+            while not (batch := pending(con, version, settings.commit_rows)).empty:
+                stats.add(_score_batch(con, models, settings, version, batch, bar))
     finally:
         if bar is not None:
             bar.close()
@@ -349,4 +393,5 @@ def run(
         f"scored {stats.interactions} interactions ({stats.not_scored} not scored: empty, no words, "
         f"not English or too long) and {stats.turns} turns; encoded {stats.encoded} distinct texts, "
         f"reused {stats.reused} stored embeddings; {rate:.1f} texts/s; model version {version}"
+        + (f"; engine ray ({settings.ray_workers} workers)" if settings.engine == "ray" else "")
     )

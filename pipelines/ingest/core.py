@@ -78,6 +78,7 @@ INTERACTION_COLUMNS = (
     "record_no",
 )
 EXCERPT_CHARS = 200
+INDEX_LOOKUP_MAX = 64  # up to this many ids, duplicates are found through the primary-key index
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,18 @@ def _existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, t
     """interaction_id -> (path, record_no) for ids already in staging from other files."""
     if not ids:
         return {}
+    if len(ids) <= INDEX_LOOKUP_MAX:
+        # A few ids (one call per file): probe the primary-key index. A join would scan all of
+        # staging.interactions for every file, which made small-file ingest quadratic (26 ms CPU a
+        # file at 1M interactions, against 1 ms here).
+        marks = ", ".join("?" * len(ids))
+        rows = con.execute(
+            "SELECT i.interaction_id, f.path, i.record_no FROM "
+            f"(SELECT interaction_id, file_id, record_no FROM staging.interactions WHERE interaction_id IN ({marks})) i "
+            "LEFT JOIN raw.files f ON f.file_id = i.file_id",
+            ids,
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
     con.register("_voc_ids", pa.table({"interaction_id": ids}))
     try:
         rows = con.execute(

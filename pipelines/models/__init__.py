@@ -9,6 +9,9 @@ Two protocols, one default each built from settings (`[models]` in voc.toml):
 embeddings (`needs_embeddings = True`: the caller encodes each text once for every head and the
 topic model). Any other value is a Hugging Face sequence-classification model id or local directory
 (`pipelines.models.hf`), which runs its own forward pass (`needs_embeddings = False`).
+
+`mode = "fast"` swaps the encoder for a static model2vec distillation (`pipelines.models.fast`) and
+the builtin heads for the ones trained on it (`models/fast/`); `load_encoder` builds either.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from pipelines.models.labels import EKMAN_LABELS, GOEMOTIONS_LABELS, SENTIMENT_LABELS, ekman
-from pipelines.settings import load_section
+from pipelines.settings import SettingsError, load_section
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+MODES = ("full", "fast")
 
 __all__ = [
     "EKMAN_LABELS", "GOEMOTIONS_LABELS", "SENTIMENT_LABELS", "EmotionModel", "ModelSettings",
-    "SentimentModel", "ekman", "load_emotion", "load_sentiment", "load_settings", "sentiment_score",
+    "SentimentModel", "ekman", "load_emotion", "load_encoder", "load_sentiment", "load_settings", "sentiment_score",
 ]
 
 
@@ -41,6 +45,10 @@ class ModelSettings:
     batch_size, threads: encoder batching and torch threads (0 = torch's default).
     nev_min_emotion: P + N below this means "no emotional content": NEV is NaN, not 0 (1.2 excludes
         27% of neutral-only GoEmotions dev comments and keeps 95% of emotional ones; see MODEL_CARD).
+    mode: "full" (the transformer encoder) or "fast" (a static model2vec distillation of it, for
+        large backlogs; lower quality, see MODEL_CARD "Fast mode"). Env VOC_MODELS_MODE, CLI --fast.
+    fast_model_path: a distilled model2vec directory for fast mode; empty = distil from the encoder
+        into ~/.cache/voc/model2vec on first use.
     """
 
     encoder_path: str = ""
@@ -50,6 +58,12 @@ class ModelSettings:
     batch_size: int = 64
     threads: int = 0
     nev_min_emotion: float = 1.2
+    mode: str = "full"
+    fast_model_path: str = ""
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise SettingsError(f'[models] mode must be "full" or "fast", got {self.mode!r}')
 
 
 def load_settings(path: Path | None = None) -> ModelSettings:
@@ -91,7 +105,21 @@ class EmotionModel(Protocol):
 
 
 def _models_dir(settings: ModelSettings) -> Path:
-    return Path(settings.models_dir) if settings.models_dir else DEFAULT_MODELS_DIR
+    base = Path(settings.models_dir) if settings.models_dir else DEFAULT_MODELS_DIR
+    # The fast heads read the static encoder's vectors, so they live apart from the full ones.
+    return base / "fast" if settings.mode == "fast" else base
+
+
+def load_encoder(settings: ModelSettings | None = None):  # -> Encoder | FastEncoder
+    """The encoder the settings' mode names: the transformer ("full") or the static distillation ("fast")."""
+    s = settings or load_settings()
+    if s.mode == "fast":
+        from pipelines.models.fast import FastEncoder
+
+        return FastEncoder.from_settings(s)
+    from pipelines.models.encoder import Encoder
+
+    return Encoder.from_settings(s)
 
 
 def load_sentiment(settings: ModelSettings | None = None) -> SentimentModel:

@@ -150,6 +150,11 @@ def shared_encoder() -> Encoder:
     return _SHARED["default"]
 
 
+def set_shared_encoder(encoder) -> None:
+    """Make `encoder` the process-wide default (training and `make eval` of fast mode use the static one)."""
+    _SHARED["default"] = encoder
+
+
 def cached_encode(
     texts: list[str], cache_name: str, encoder: Encoder | None = None, chunk: int = 8192
 ) -> np.ndarray:

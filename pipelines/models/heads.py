@@ -96,6 +96,11 @@ class _HeadModel:
         if embeddings is None:
             from pipelines.models.encoder import Encoder, shared_encoder
 
+            if self._encoder is None and self.encoder_name.startswith("m2v-"):
+                from pipelines.models.fast import FastEncoder, check_heads  # a fast-mode head
+
+                self._encoder = FastEncoder()
+                check_heads(self._encoder, self)
             if self._encoder is None:
                 self._encoder = Encoder(self._encoder_path) if self._encoder_path else shared_encoder()
                 if self.encoder_name and self._encoder.name != self.encoder_name:

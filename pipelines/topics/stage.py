@@ -62,16 +62,57 @@ def current_model(con: duckdb.DuckDBPyConnection) -> tm.TopicModel | None:
     return tm.load_model(Path(rows[0][0])) if rows else None
 
 
+def previous_model(con: duckdb.DuckDBPyConnection, encoder_name: str) -> tm.TopicModel | None:
+    """The model to match ids against: the current one, or the latest fitted on the same encoder.
+
+    Centroids from another encoder (full versus fast mode) live in another space, so matching them
+    would pair unrelated topics.
+    """
+    current = current_model(con)
+    if current is None or current.encoder == encoder_name:
+        return current
+    rows = con.execute("SELECT path FROM enriched.topic_models WHERE encoder = ? ORDER BY fitted_at DESC LIMIT 1",
+                       [encoder_name]).fetchall()
+    return tm.load_model(Path(rows[0][0])) if rows and Path(rows[0][0]).exists() else None
+
+
+def _fast_mode() -> bool:
+    from pipelines.models import load_settings
+
+    return load_settings().mode == "fast"
+
+
 def _encoder_name(con: duckdb.DuckDBPyConnection, encoder) -> str:
-    """The encoder whose stored vectors to use; loading the encoder only when it cannot be inferred."""
+    """The encoder whose stored vectors to use; loading the encoder only when it cannot be inferred.
+
+    Only vectors of the `[models] mode` in force count: full and fast embeddings live in different
+    spaces, and a topic model is fitted on one of them.
+    """
     if encoder is not None:
         return encoder.name
+    from pipelines.models.fast import PREFIX
+
+    fast = _fast_mode()
     names = [r[0] for r in con.execute("SELECT DISTINCT encoder FROM enriched.embeddings").fetchall()]
+    names = [n for n in names if n.startswith(PREFIX) == fast]
     if len(names) == 1:
         return names[0]
-    from pipelines.models.encoder import Encoder
+    from pipelines.models import load_encoder
 
-    return Encoder.from_settings().name
+    return load_encoder().name
+
+
+def mode_mismatch(model: tm.TopicModel, encoder=None) -> str:
+    """Why `model` cannot assign with the encoder in force ("" when it can): fast and full vectors differ."""
+    from pipelines.models.fast import PREFIX
+
+    fast = encoder.name.startswith(PREFIX) if encoder is not None else _fast_mode()
+    if model.encoder.startswith(PREFIX) == fast:
+        return ""
+    mode, flag = ("fast", " --fast") if fast else ("full", "")
+    return (f"the current topic model {model.version} was fitted on {model.encoder} embeddings, but [models] "
+            f"mode is {mode}; refit it on {mode} embeddings with `python -m pipelines topics fit{flag}` "
+            "(topic ids are re-matched only within one mode), or run in the other mode")
 
 
 def _corpus(con, encoder_name: str, where: str = "", params: list | None = None) -> pd.DataFrame:
@@ -88,11 +129,12 @@ def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
     texts_by_hash = dict(zip(df["text_hash"], df["text"]))
     if len(stored_hashes(con, encoder_name, list(texts_by_hash))) < len(texts_by_hash):
         if encoder is None:
-            from pipelines.models.encoder import Encoder
+            from pipelines.models import load_encoder
 
-            encoder = Encoder.from_settings()
+            encoder = load_encoder()
         if encoder.name != encoder_name:
-            raise tm.TopicsError(f"stored vectors are from {encoder_name} but the encoder is {encoder.name}")
+            raise tm.TopicsError(f"stored vectors are from {encoder_name} but the encoder is {encoder.name}; "
+                                 "refit the topic model on this encoder: python -m pipelines topics fit")
         n = ensure_embeddings(con, encoder, texts_by_hash, progress=len(texts_by_hash) > 500)
         log.info("encoded %d texts without a stored embedding", n)
     return load_embeddings(con, encoder_name, df["text_hash"].tolist())
@@ -110,7 +152,7 @@ def fit(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, e
     name = _encoder_name(con, encoder)
     df = _corpus(con, name)
     df = df[_english(df, s.languages)].drop_duplicates("text_hash").head(s.max_fit_docs).reset_index(drop=True)
-    previous = current_model(con)
+    previous = previous_model(con, name)
     x = _vectors(con, df, name, encoder) if len(df) else np.zeros((0, DIM), np.float32)
     model = tm.fit_topics(df["text"].tolist(), x, s, name, previous)
     carry_pins(model, previous, tax)
@@ -138,6 +180,10 @@ def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None
         except tm.TopicsError as exc:
             return f"skipped: {exc}"
         fitted = f"fitted {model.version} ({len(model.ids)} topics on {model.n_docs} texts); "
+    mismatch = mode_mismatch(model, encoder)
+    if mismatch:
+        log.warning("topics: %s", mismatch)
+        return f"skipped: {mismatch}"
     digest = con.execute("SELECT taxonomy_digest FROM enriched.topic_models WHERE is_current").fetchall()[0][0]
     if digest != tax.digest:  # taxonomy edited: its renames, merges and rules apply to every row again
         con.execute("DELETE FROM enriched.topic_assignments")
