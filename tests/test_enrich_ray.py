@@ -96,6 +96,7 @@ def _assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
         assert not bad, f"{column}: {bad[:2]}"
 
 
+@pytest.mark.slow  # starts Ray actors that each load the encoder: ~30 s on two idle cores
 def test_ray_engine_matches_local_engine_and_is_incremental(tmp_path, models, ray_local):  # noqa: F811
     runs, encoded_here = {}, {}
     work = tmp_path / "ray-work"

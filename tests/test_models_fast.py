@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+from test_enrich_pipeline import ANCHORS, BASIC, build_tiny_heads, insert_interactions
 
 from pipelines import warehouse
 from pipelines.enrich import stage
@@ -20,7 +21,6 @@ from pipelines.models import ModelSettings, load_emotion, load_encoder, load_sen
 from pipelines.models.encoder import Encoder, ModelPathError
 from pipelines.models.fast import PREFIX, FastEncoder, check_heads
 from pipelines.settings import SettingsError
-from test_enrich_pipeline import ANCHORS, BASIC, build_tiny_heads, insert_interactions
 
 pytest.importorskip("model2vec")
 
@@ -97,16 +97,22 @@ def test_enrich_in_fast_mode_is_keyed_apart_from_full(db_path, heads_dir, static
     try:
         insert_interactions(con, BASIC[:3])
         fast_models = Models.load(EnrichSettings(), fast)
-        assert isinstance(fast_models.encoder, FastEncoder) and fast_models.encoder.name in fast_models.version
-        assert "scored 3 interactions" in stage.run(con, EnrichSettings(commit_rows=2), models=fast_models, progress=False)
+        assert isinstance(fast_models.encoder, FastEncoder)
+        assert fast_models.encoder.name in fast_models.version
+        done = stage.run(con, EnrichSettings(commit_rows=2), models=fast_models, progress=False)
+        assert "scored 3 interactions" in done
         full_models = Models.load(EnrichSettings(), full)
-        assert "scored 3 interactions" in stage.run(con, EnrichSettings(), models=full_models, progress=False)
-        rows = dict(con.execute("SELECT encoder, count(*) FROM enriched.embeddings GROUP BY ALL").fetchall())
-        assert rows == {fast_models.encoder.name: 2, full_models.encoder.name: 2}  # a2 = a3: two distinct texts
-        versions = dict(con.execute("SELECT model_version, count(*) FROM enriched.interaction_scores GROUP BY ALL").fetchall())
+        done = stage.run(con, EnrichSettings(), models=full_models, progress=False)
+        assert "scored 3 interactions" in done
+        rows = dict(con.sql("SELECT encoder, count(*) FROM enriched.embeddings GROUP BY ALL").fetchall())
+        # a2 = a3: two distinct texts, one vector each per encoder
+        assert rows == {fast_models.encoder.name: 2, full_models.encoder.name: 2}
+        versions = dict(con.sql("SELECT model_version, count(*) FROM enriched.interaction_scores "
+                                "GROUP BY ALL").fetchall())
         assert versions == {fast_models.version: 3, full_models.version: 3}
-        label = con.execute("SELECT sentiment_label FROM enriched.interaction_scores WHERE interaction_id = 'a2' "
-                            "AND model_version = ?", [fast_models.version]).fetchall()[0][0]
+        label = con.execute("SELECT sentiment_label FROM enriched.interaction_scores "
+                            "WHERE interaction_id = 'a2' AND model_version = ?",
+                            [fast_models.version]).fetchall()[0][0]
         assert label == "positive"  # the tiny fast heads read the static vectors they were built on
         # A re-run in fast mode reuses the stored fast vectors and does no model work.
         assert "nothing new" in stage.run(con, EnrichSettings(), models=fast_models, progress=False)
@@ -117,7 +123,8 @@ def test_enrich_in_fast_mode_is_keyed_apart_from_full(db_path, heads_dir, static
 def test_heads_of_another_distillation_are_refused(tmp_path, heads_dir, static_dir):
     other = build_tiny_static_model(tmp_path / "other", seed=1)
     with pytest.raises(ModelPathError, match="different distillation.*--mode fast"):
-        Models.load(EnrichSettings(), ModelSettings(models_dir=str(heads_dir), mode="fast", fast_model_path=str(other)))
+        Models.load(EnrichSettings(),
+                    ModelSettings(models_dir=str(heads_dir), mode="fast", fast_model_path=str(other)))
     # Full-mode heads put where fast heads belong are refused too.
     build_tiny_heads(tmp_path / "wrong" / "fast", Encoder(batch_size=16))
     fast = ModelSettings(models_dir=str(tmp_path / "wrong"), mode="fast", fast_model_path=str(static_dir))

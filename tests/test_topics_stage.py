@@ -182,3 +182,52 @@ def test_cli_show_without_model(db_path):
     out = subprocess.run([sys.executable, "-m", "pipelines", "--db", str(db_path), "topics", "show"],
                          capture_output=True, text=True)
     assert out.returncode == 0 and "no topic model yet" in out.stdout
+
+
+def planted(n_clusters: int = 12, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts and vectors of `n_clusters` planted themes of unequal sizes (30 to 85 texts each)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_clusters, DIM))
+    sizes = 30 + 5 * np.arange(n_clusters)
+    truth = np.repeat(np.arange(n_clusters), sizes)
+    x = centres[truth] / np.sqrt(DIM) + rng.normal(size=(len(truth), DIM)) * 0.04
+    texts = [f"theme{c} issue number {i}" for i, c in enumerate(truth)]
+    return texts, (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), truth
+
+
+def test_ward_finds_planted_topic_count_and_is_stable(tmp_path):
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    from pipelines.topics.model import nearest_topic
+
+    texts, x, truth = planted()
+    s = TopicSettings(model_dir=str(tmp_path), min_parents=2, max_parents=3)
+    assert s.clustering == "ward" and s.ward_threshold == 0  # the topic count is never given
+    a = fit_topics(texts, x, s, "planted")
+    assert len(a.ids) == 12 and a.other_share == 0
+    got, _ = nearest_topic(x, a.centroids, np.asarray(a.ids), s.min_similarity)
+    assert nmi(truth, got) > 0.99
+    # Another seed and a shuffled order give the same partition; so does a 90% subsample.
+    order = np.random.default_rng(1).permutation(len(texts))
+    import dataclasses
+
+    b = fit_topics([texts[i] for i in order], x[order], dataclasses.replace(s, seed=7), "planted")
+    again, _ = nearest_topic(x, b.centroids, np.asarray(b.ids), s.min_similarity)
+    assert nmi(got, again) == pytest.approx(1.0)
+    sub = np.sort(np.random.default_rng(2).choice(len(texts), int(0.9 * len(texts)), replace=False))
+    c = fit_topics([texts[i] for i in sub], x[sub], s, "planted")
+    part, _ = nearest_topic(x[sub], c.centroids, np.asarray(c.ids), s.min_similarity)
+    assert nmi(got[sub], part) > 0.99
+
+
+def test_unknown_clustering_names_the_setting(tmp_path):
+    texts, x, _ = planted(3)
+    with pytest.raises(TopicsError, match="clustering 'kmeans'.*ward"):
+        fit_topics(texts, x, TopicSettings(clustering="kmeans", model_dir=str(tmp_path)), "planted")
+
+
+def test_hdbscan_recipe_still_available(tmp_path):
+    texts, x, truth = planted(4)
+    s = TopicSettings(clustering="hdbscan", model_dir=str(tmp_path), min_parents=2, max_parents=3)
+    model = fit_topics(texts, x, s, "planted")
+    assert len(model.ids) == 4

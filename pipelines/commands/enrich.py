@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Score every interaction and customer/agent turn that the current model version has "
         "not scored yet; a re-run with nothing new does no model work.\n"
         "Example: python -m pipelines enrich --batch-size 64 --threads 2\n"
-        "Large backlog: python -m pipelines enrich --fast   (static encoder, 25x faster, lower quality)\n"
+        "Large backlog: python -m pipelines enrich --fast   (static encoder: far faster, lower quality)\n"
         "On Ray:  python -m pipelines enrich --engine ray --ray-address auto --ray-workers 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_fast_argument(p: argparse.ArgumentParser) -> None:
     """`--fast`, shared by `enrich`, `run`, `topics` and `demo`: sets `[models] mode = "fast"`."""
     p.add_argument("--fast", action="store_true",
-                   help="fast mode for large backlogs: a static model2vec encoder distilled from the full one, "
-                   "far faster, lower quality (models/MODEL_CARD.md, 'Fast mode') ([models] mode)")
+                   help="fast mode for large backlogs: a static model2vec encoder distilled from the "
+                   "full one, far faster, lower quality (models/MODEL_CARD.md, 'Fast mode') ([models] mode)")
 
 
 def apply_fast(args: argparse.Namespace) -> None:

@@ -67,6 +67,21 @@ def _langdetect(text: str) -> tuple[str, float]:
     return best.lang, best.prob
 
 
+def wordless(text: str | None) -> str | None:
+    """EMPTY or NO_WORDS when a text has no letters once handles, links and PII marks are gone, else None.
+
+    The cheap check for turns of a call already known to be English: they need no language of their
+    own, only to be told apart from noise such as "..." or "12345".
+
+    >>> wordless("@jo https://t.co/x"), wordless("123 !!"), wordless("ok")
+    ('empty', 'zxx', None)
+    """
+    clean = _NOISE.sub(" ", text if isinstance(text, str) else "")
+    if any(ch.isalpha() for ch in clean):
+        return None
+    return EMPTY if not clean.strip() else NO_WORDS
+
+
 def detect(text: str | None, min_letters: int = 12) -> Language:
     """Detect the language of one text.
 
@@ -79,7 +94,8 @@ def detect(text: str | None, min_letters: int = 12) -> Language:
     letters = [ch for ch in clean if ch.isalpha()]
     if not letters:
         return Language(EMPTY if not clean.strip() else NO_WORDS, False)
-    non_latin = [ch for ch in letters if not ("LATIN" in unicodedata.name(ch, "") or ch.isascii())]
+    non_latin = [] if clean.isascii() else [
+        ch for ch in letters if not ("LATIN" in unicodedata.name(ch, "") or ch.isascii())]
     if len(non_latin) > len(letters) / 2:
         scripts = [_script(ch) for ch in non_latin]
         code = _SCRIPT_LANG.get(max(set(scripts), key=scripts.count), "")

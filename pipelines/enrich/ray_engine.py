@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import shutil
 import tempfile
 import uuid
@@ -73,7 +74,8 @@ def local_init_args(settings: EnrichSettings) -> dict:
         "log_to_driver": False,
         "object_store_memory": 256 * 1024**2,  # results go through Parquet, not the object store
         # Workers import `pipelines` from this checkout, wherever the driver was started.
-        "runtime_env": {"env_vars": {"PYTHONPATH": str(REPO_ROOT)}},
+        "runtime_env": {"env_vars": {"PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}},
     }
 
 

@@ -205,9 +205,9 @@ def _languages(texts: list[str | None], inherited: list[str | None], settings: E
         else:
             code, english = parent, parent in (lang.ENGLISH, lang.UNDETERMINED)
             if english:  # the call is English; this turn may still be empty of words
-                one = lang.detect(text, settings.min_letters_for_language)
-                if one.code in _SKIP:
-                    code, english = one.code, False
+                empty = lang.wordless(text)
+                if empty is not None:
+                    code, english = empty, False
         if not english:
             out.append((code, _SKIP.get(code, "not_english")))
         elif len(text) > settings.max_chars:

@@ -31,7 +31,8 @@ MODES = ("full", "fast")
 
 __all__ = [
     "EKMAN_LABELS", "GOEMOTIONS_LABELS", "SENTIMENT_LABELS", "EmotionModel", "ModelSettings",
-    "SentimentModel", "ekman", "load_emotion", "load_encoder", "load_sentiment", "load_settings", "sentiment_score",
+    "SentimentModel", "ekman", "load_emotion", "load_encoder", "load_sentiment", "load_settings",
+    "sentiment_score",
 ]
 
 

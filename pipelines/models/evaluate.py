@@ -200,20 +200,25 @@ COMPARISON = (
     ("Airline tweets accuracy", lambda r: r["sentiment"]["airline"]["accuracy"]),
     ("UCI held-out accuracy", lambda r: r["sentiment"]["uci_heldout"]["accuracy"]),
     ("EmoBank test valence r", lambda r: r["sentiment"]["emobank_test"]["pearson_v"]),
-    ("Customer-service probes right (of 15)", lambda r: sum(c["ours"] == c["gold"] for c in r["service_cases"])),
+    ("Customer-service probes right (of 15)",
+     lambda r: sum(c["ours"] == c["gold"] for c in r["service_cases"])),
 )
 
 
 def compare(results: dict[str, dict]) -> None:
     """Print the modes' headline figures side by side, then each encoder's texts/s."""
     modes = list(results)
+
+    def cell(value: float | int) -> str:
+        return f"{value:>10.3f}" if isinstance(value, float) else f"{value:>10d}"
+
     print("\n" + f"{'Full versus fast mode (same rows)':44s}" + "".join(f"{m:>10s}" for m in modes))
     for label, get in COMPARISON:
-        print(f"  {label:42s}" + "".join(f"{get(results[m]):>10.3f}" if isinstance(get(results[m]), float)
-                                         else f"{get(results[m]):>10d}" for m in modes))
-    print(f"  {'embedding throughput (texts/s)':42s}" + "".join(f"{results[m]['throughput']['texts_per_s']:>10,.0f}" for m in modes))
+        print(f"  {label:42s}" + "".join(cell(get(results[m])) for m in modes))
+    rates = "".join(f"{results[m]['throughput']['texts_per_s']:>10,.0f}" for m in modes)
+    print(f"  {'embedding throughput (texts/s)':42s}{rates}")
     load = results[modes[-1]]["throughput"]["load_1min"]
-    print(f"  (throughput on GoEmotions dev texts, one process; machine load {load:.1f} on {os.cpu_count()} cores)")
+    print(f"  (throughput on GoEmotions dev texts, one process; load {load:.1f} on {os.cpu_count()} cores)")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -227,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sample", type=int, default=0,
                         help="score a seeded random subset of N rows of TweetEval test and airline (0 = all)")
     parser.add_argument("--mode", choices=("full", "fast", "both"), default="both",
-                        help="the full encoder's heads, the fast static encoder's (models/fast), or both side by side")
+                        help="the full encoder's heads, the fast static one's (models/fast), or both")
     parser.add_argument("--throughput-texts", type=int, default=1000,
                         help="GoEmotions dev texts timed per encoder for texts/s (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -258,8 +263,8 @@ def main(argv: list[str] | None = None) -> dict:
 
 def evaluate_mode(settings: ModelSettings, sample: int = 0) -> dict:
     """Every figure of one mode's models, printed as it comes."""
-    from pipelines.models.fast import check_heads
     from pipelines.models.encoder import shared_encoder
+    from pipelines.models.fast import check_heads
 
     run = Runner(settings)
     check_heads(shared_encoder(), run.sentiment, run.emotion)
@@ -267,7 +272,7 @@ def evaluate_mode(settings: ModelSettings, sample: int = 0) -> dict:
     ge = goemotions_dev(run)
     print("GoEmotions dev (5,426 Reddit comments; never trained on)")
     print(f"  emotion macro-F1 (28 labels) {ge['emotion_macro_f1']:.3f}   micro-F1 {ge['emotion_micro_f1']:.3f}   [anchor: BERT-base 0.46]")
-    print(f"  as the pipeline labels (top label when none passes its threshold): macro-F1 {ge['emotion_macro_f1_top1_fallback']:.3f}")
+    print(f"  as the pipeline labels (top label if none passes) {ge['emotion_macro_f1_top1_fallback']:.3f}")
     print(f"  Ekman macro-F1 (7)           {ge['ekman_macro_f1']:.3f}")
     print(f"  sentiment groups macro-F1    {ge['sentiment_macro_f1']:.3f}   VADER {ge['vader_sentiment_macro_f1']:.3f}")
     print(f"  NEV (text proxy) at min_emotion {ge['nev_min_emotion']}: neutral-only rows excluded "

@@ -46,8 +46,8 @@ def _model2vec():
 
 def recipe_id(encoder_path: Path) -> str:
     """Hash of what determines a distillation: the encoder's weights, model2vec's version, RECIPE."""
-    text = json.dumps({"encoder": _weights_hash(encoder_path), "model2vec": _model2vec().__version__, **RECIPE},
-                      sort_keys=True)
+    facts = {"encoder": _weights_hash(encoder_path), "model2vec": _model2vec().__version__, **RECIPE}
+    text = json.dumps(facts, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
@@ -92,7 +92,7 @@ def fast_model_path(settings: object | None = None) -> Path:
     encoder = Path(s.encoder_path) if s.encoder_path else default_encoder_path()
     path = CACHE_DIR / f"all-MiniLM-L6-v2-{recipe_id(encoder)}"
     if not (path / WEIGHTS).exists():
-        log.warning("fast mode: distilling a static model from %s into %s (once, about 1-2 minutes)", encoder, path)
+        log.warning("fast mode: distilling a static model from %s into %s (once, 1-2 minutes)", encoder, path)
         distil(encoder, path)
     return path
 
@@ -114,7 +114,9 @@ class FastEncoder:
         (1, 384)
     """
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 1024, max_tokens: int = 256) -> None:
+    def __init__(
+        self, model_path: str | Path | None = None, batch_size: int = 1024, max_tokens: int = 256
+    ) -> None:
         _model2vec()
         from model2vec import StaticModel
         from transformers import PreTrainedTokenizerFast
@@ -135,7 +137,7 @@ class FastEncoder:
         self.name = f"{PREFIX}{base}@{_file_hash(path / WEIGHTS)}"
 
     @classmethod
-    def from_settings(cls, settings: object | None = None) -> "FastEncoder":
+    def from_settings(cls, settings: object | None = None) -> FastEncoder:
         """Build from `[models]` settings (fast_model_path, encoder_path)."""
         return cls(fast_model_path(settings))
 
@@ -144,8 +146,8 @@ class FastEncoder:
         clean = [t if isinstance(t, str) else "" for t in texts]
         if not clean:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = self.model.encode(clean, show_progress_bar=progress, max_length=None, batch_size=self.batch_size,
-                                use_multiprocessing=False)
+        out = self.model.encode(clean, show_progress_bar=progress, max_length=None,
+                                batch_size=self.batch_size, use_multiprocessing=False)
         out = np.asarray(out, dtype=np.float32).reshape(len(clean), self.dim)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         # A text with no known token has a zero vector; it stays zero rather than becoming NaN.
@@ -165,7 +167,8 @@ def check_heads(encoder: object, *heads: object) -> None:
             continue
         if (name.startswith(PREFIX) or trained.startswith(PREFIX)) and trained != name:
             raise ModelPathError(
-                f"head {head.version} was trained on {trained or 'an unknown encoder'} but the encoder is {name} "
+                f"head {head.version} was trained on {trained or 'an unknown encoder'} "
+                f"but the encoder is {name} "
                 f"({getattr(encoder, 'path', '')}): a different distillation. Retrain the fast heads with "
                 "`python -m pipelines.models.train --mode fast` (a few minutes), or set [models] "
                 "fast_model_path to the distilled model they were trained on"

@@ -85,14 +85,21 @@ def _softmax_np(z: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def trial(seconds: float, eval_rows: int, val_rows: int = 500, batch: int = 16, seed: int = 13) -> dict[str, float]:
+def trial(
+    seconds: float, eval_rows: int, val_rows: int = 500, batch: int = 16, seed: int = 13
+) -> dict[str, float]:
     """Train LoRA + the warm-started head for `seconds`; return costs and TweetEval-test macro-recall."""
     import torch
     from sklearn.metrics import recall_score
 
     from pipelines.models import load_sentiment
     from pipelines.models.evaluate import subsample
-    from pipelines.models.train import GOEMOTIONS_ROWS, SENTIMENT_SOURCES, prior_bias, sentiment_training_texts
+    from pipelines.models.train import (
+        GOEMOTIONS_ROWS,
+        SENTIMENT_SOURCES,
+        prior_bias,
+        sentiment_training_texts,
+    )
 
     torch.manual_seed(seed)
     texts, y, w = sentiment_training_texts(SENTIMENT_SOURCES, seed, GOEMOTIONS_ROWS)
@@ -153,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="bounded LoRA fine-tuning trial (sentiment)")
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--eval-rows", type=int, default=1000, help="seeded TweetEval test rows scored")
-    parser.add_argument("--val-rows", type=int, default=500, help="seeded TweetEval val rows for the prior offset")
+    parser.add_argument("--val-rows", type=int, default=500, help="TweetEval val rows for the prior offset")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     import torch

@@ -266,7 +266,8 @@ def train_emotion(
         # Rare labels (grief, pride, relief) get up-weighted positives: sqrt of the inverse odds, capped.
         freq = y[fit].mean(0)
         pos_weight = np.clip(np.sqrt((1 - freq) / np.maximum(freq, 1e-4)), 1.0, 10.0)
-        member = fit_mlp(x[fit], y[fit], dataclasses.replace(cfg, seed=cfg.seed + k), multilabel=True, pos_weight=pos_weight)
+        member_cfg = dataclasses.replace(cfg, seed=cfg.seed + k)
+        member = fit_mlp(x[fit], y[fit], member_cfg, multilabel=True, pos_weight=pos_weight)
         oof[~fit] = mlp_logits(member, x[~fit])
         members.append(member)
     thresholds = best_thresholds(y, 1 / (1 + np.exp(-oof)))
@@ -277,7 +278,8 @@ def train_emotion(
         "thresholds": [round(float(t), 3) for t in thresholds],
         "train": {"data": f"GoEmotions train (Apache-2.0), first {len(x)} rows: {folds}-fold cross-fit, "
                           "mean of the fold models' logits, thresholds on out-of-fold predictions",
-                  "config": dataclasses.asdict(cfg), "folds": folds, "pos_weight": "sqrt((1-f)/f) clipped to [1, 10]",
+                  "config": dataclasses.asdict(cfg), "folds": folds,
+                  "pos_weight": "sqrt((1-f)/f) clipped to [1, 10]",
                   "rows": int(len(x)), "seconds": round(time.time() - t0, 1)},
     }
     save_head(out / "emotion", layers, config)

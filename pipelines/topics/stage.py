@@ -71,8 +71,8 @@ def previous_model(con: duckdb.DuckDBPyConnection, encoder_name: str) -> tm.Topi
     current = current_model(con)
     if current is None or current.encoder == encoder_name:
         return current
-    rows = con.execute("SELECT path FROM enriched.topic_models WHERE encoder = ? ORDER BY fitted_at DESC LIMIT 1",
-                       [encoder_name]).fetchall()
+    rows = con.execute("SELECT path FROM enriched.topic_models WHERE encoder = ? "
+                       "ORDER BY fitted_at DESC LIMIT 1", [encoder_name]).fetchall()
     return tm.load_model(Path(rows[0][0])) if rows and Path(rows[0][0]).exists() else None
 
 
