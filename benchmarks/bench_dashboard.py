@@ -105,7 +105,8 @@ def measure(url: str, loads: int) -> dict:
         pages = {}
         for _, title in PAGES:
             times = full[title]
-            pages[title] = {"cold": round(times[0], 2), "warm": round(statistics.median(times[1:] or times), 2),
+            warm = statistics.median(times[1:] or times)
+            pages[title] = {"cold": round(times[0], 2), "warm": round(warm, 2),
                             "nav": round(statistics.median(nav[title]), 2)}
             print(
                 f"{title:<22}{times[0]:>17.2f}{statistics.median(times[1:] or times):>17.2f}"

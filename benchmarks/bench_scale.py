@@ -119,7 +119,12 @@ def measure(label: str, code: str, *args: str, log: Path, env: dict[str, str]) -
         out.write(f"\n=== {label}\n")
         out.flush()
         proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env, stdout=out, stderr=out)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:   # Ctrl-C: a stage left running would hold the warehouse's lock
+            proc.kill()
+            proc.wait()
+            raise
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{label} failed (exit {os.waitstatus_to_exitcode(status)}); traceback in {log}")
@@ -221,7 +226,8 @@ def report(results: list[dict]) -> None:
         print(f"  full run (ingest..publish) {full:.1f} s, peak memory {peak:,} MB (goal < 8,192); "
               f"incremental day (+{added:,} = {added / max(1, c['interactions']):.1%}) {day:.1f} s = "
               f"{day / full:.1%} of the full run (goal < 5%); largest: {top} {r['day'][top]['seconds']:.1f} s")
-        print(f"  load average at start {r['load_start'][0]:.2f}, at end {r['load_end'][0]:.2f} (2 cores, shared)")
+        print(f"  load average at start {r['load_start'][0]:.2f}, at end {r['load_end'][0]:.2f} "
+              f"({os.cpu_count()} CPUs)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -349,11 +349,11 @@ def _existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, t
     if len(ids) <= INDEX_LOOKUP_MAX:
         # A few ids (one call per file): probe the primary-key index. A join would scan all of
         # staging.interactions for every file, which made small-file ingest quadratic (26 ms CPU a
-        # file at 1M interactions, against 1 ms here).
+        # file at 1M interactions, against 4 ms here).
         marks = ", ".join("?" * len(ids))
         rows = con.execute(
-            "SELECT i.interaction_id, f.path, i.record_no FROM "
-            f"(SELECT interaction_id, file_id, record_no FROM staging.interactions WHERE interaction_id IN ({marks})) i "
+            "SELECT i.interaction_id, f.path, i.record_no FROM (SELECT interaction_id, file_id, record_no "
+            f"FROM staging.interactions WHERE interaction_id IN ({marks})) i "
             "LEFT JOIN raw.files f ON f.file_id = i.file_id",
             ids,
         ).fetchall()

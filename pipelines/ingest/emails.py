@@ -97,7 +97,8 @@ class _Headers:
     def _value(self, name: str, index: int) -> str:
         key = (name.lower(), index)
         if key not in self._parsed:
-            self._parsed[key] = self.msg.policy.header_fetch_parse(name, self._raw[key[0]][index])
+            # str(): the parsed header object keeps its parse tree, several KB a message
+            self._parsed[key] = str(self.msg.policy.header_fetch_parse(name, self._raw[key[0]][index]))
         return self._parsed[key]
 
     def get(self, name: str) -> str | None:
