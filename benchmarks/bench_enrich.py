@@ -65,14 +65,21 @@ def bare_forward(models: Models, texts: list[str]) -> float:
     return seconds
 
 
+def staged_warehouse(directory: str, texts: list[str], channel: str):
+    """A scratch warehouse in `directory` whose staging holds one inbound interaction per text."""
+    con = warehouse.connect(Path(directory) / "bench.duckdb")
+    df = pd.DataFrame({"interaction_id": [f"b{i:07d}" for i in range(len(texts))], "text": texts,  # noqa: F841
+                       "channel": channel})
+    con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
+                   occurred_at, text, file_id)
+                   SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
+                   FROM df""")
+    return con
+
+
 def enrichment(models: Models, texts: list[str], settings: EnrichSettings) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        con = warehouse.connect(Path(tmp) / "bench.duckdb")
-        df = pd.DataFrame({"interaction_id": [f"b{i:07d}" for i in range(len(texts))], "text": texts})  # noqa: F841
-        con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
-                       occurred_at, text, file_id)
-                       SELECT interaction_id, interaction_id, 'email', 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
-                       FROM df""")
+        con = staged_warehouse(tmp, texts, "email")
         seconds, summary = timed(lambda: stage.run(con, settings, models=models, progress=False))
         print(f"    ({summary.split(';')[0]})")
         con.close()

@@ -17,11 +17,10 @@ import dataclasses
 import os
 import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
 
-from pipelines import warehouse
+from benchmarks.bench_enrich import staged_warehouse
 from pipelines.enrich import ray_engine, stage
 from pipelines.enrich.scoring import Models
 from pipelines.enrich.settings import EnrichSettings
@@ -39,12 +38,7 @@ def load() -> str:
 
 def run_once(models: Models, settings: EnrichSettings, items: list[str]) -> tuple[float, str]:
     with tempfile.TemporaryDirectory() as tmp:
-        con = warehouse.connect(Path(tmp) / "bench.duckdb")
-        df = pd.DataFrame({"interaction_id": [f"t{i:07d}" for i in range(len(items))], "text": items})  # noqa: F841
-        con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
-                       occurred_at, text, file_id)
-                       SELECT interaction_id, interaction_id, 'social', 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
-                       FROM df""")
+        con = staged_warehouse(tmp, items, "social")
         start = time.perf_counter()
         summary = stage.run(con, settings, models=models, progress=False)
         seconds = time.perf_counter() - start
