@@ -217,24 +217,34 @@ def _message_value(msg: _Headers, body: str, path: Path, record_no: int, thread_
 
 
 def parse_messages(path: Path, messages: list[tuple[int, bytes]], options: IngestOptions) -> Iterator[Parsed]:
-    """Parsed records for raw RFC 5322 messages of one file; threads resolved across the file."""
+    """Parsed records for raw RFC 5322 messages of one file; threads resolved across the file.
+
+    Two passes, so memory stays flat on a large mbox: the first parses headers only to build the
+    file's thread map; the second parses one message at a time and yields it (keeping every parsed
+    message of a 375k-message archive took several GB).
+    """
     parser = BytesParser(policy=policy.default)
-    read: list[tuple[int, _Headers | None, str | None]] = []
+    failed: dict[int, str] = {}
     headers: dict[str, tuple[str | None, list[str]]] = {}
     for record_no, data in messages:
         try:
-            msg = _Headers(parser.parsebytes(data))
+            msg = _Headers(parser.parsebytes(data, headersonly=True))
             mid = _ids(msg.get("Message-ID"))
             if mid:
                 parent = _ids(msg.get("In-Reply-To"))
                 headers[mid[0]] = (parent[0] if parent else None, _ids(msg.get("References")))
-            read.append((record_no, msg, None))  # type: ignore[arg-type]
         except MESSAGE_ERRORS as exc:
-            read.append((record_no, None, f"malformed message: {exc}"))
+            failed[record_no] = f"malformed message: {exc}"
     roots = thread_roots(headers)
-    for record_no, msg, error in read:
-        if msg is None:
-            yield Parsed(record_no, {"excerpt": messages[record_no - 1][1][:200].decode("latin-1")}, error=error)
+    for record_no, data in messages:
+        error = failed.get(record_no)
+        if error is None:
+            try:
+                msg = _Headers(parser.parsebytes(data))
+            except MESSAGE_ERRORS as exc:
+                error = f"malformed message: {exc}"
+        if error is not None:
+            yield Parsed(record_no, {"excerpt": data[:200].decode("latin-1")}, error=error)
             continue
         try:
             body = body_text(msg.msg, options.encoding)
