@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from dashboard import serve
-from dashboard.serve import CHROMIUM, CHROMIUM_ARGS
+from dashboard.serve import CHROMIUM, CHROMIUM_ARGS, IDLE_JS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
@@ -56,19 +56,11 @@ def build(db: Path, n: int) -> str:
     return "benchmarks/bench_build.py + analytics build"
 
 
-_IDLE_JS = """(minCharts) => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-    return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
-}"""
-
-
 def idle(page, min_charts: int = 1) -> None:
     """Script finished and at least `min_charts` charts drawn (the explore page has none)."""
     if "/explore" in page.url:
         min_charts = 0
-    page.wait_for_function(_IDLE_JS, arg=min_charts, timeout=120_000)
+    page.wait_for_function(IDLE_JS, arg=min_charts, timeout=120_000)
     errors = page.locator('[data-testid="stException"]')
     if errors.count():
         raise SystemExit(f"{page.url} raised: {errors.first.inner_text()[:1500]}")

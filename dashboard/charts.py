@@ -141,22 +141,10 @@ def trajectory(df: pd.DataFrame) -> go.Figure:
             line={"color": "#999"},
             customdata=[row["channel"]] * 2,
         )
-    fig.add_scatter(
-        x=df["start"],
-        y=df["channel"],
-        mode="markers",
-        name="start",
-        marker={"size": 12},
-        customdata=df["channel"],
-    )
-    fig.add_scatter(
-        x=df["end"],
-        y=df["channel"],
-        mode="markers",
-        name="end",
-        marker={"size": 12},
-        customdata=df["channel"],
-    )
+    for end in ("start", "end"):
+        fig.add_scatter(
+            x=df[end], y=df["channel"], mode="markers", name=end, marker={"size": 12}, customdata=df["channel"]
+        )
     fig.update_xaxes(title="mean customer sentiment", range=[-1, 1])
     return _layout(fig, "Sentiment trajectory within conversations (start -> end)")
 

@@ -29,6 +29,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Playwright `wait_for_function` condition (arg: minimum number of charts): the Streamlit script has
+# finished its run and every Plotly chart on the page has drawn its SVG.
+IDLE_JS = """(minCharts) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
+}"""
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:

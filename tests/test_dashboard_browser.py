@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from dashboard import serve
-from dashboard.serve import CHROMIUM, CHROMIUM_ARGS
+from dashboard.serve import CHROMIUM, CHROMIUM_ARGS, IDLE_JS
 
 sys.path.insert(0, str(Path(__file__).parent))
 import dashboard_fixture  # noqa: E402
@@ -99,19 +99,11 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         serve.stop(proc)
 
 
-_IDLE_JS = """(minCharts) => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-    return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
-}"""
-
-
 def wait_idle(page, min_charts: int = 0, timeout: float = 90_000) -> None:
     """Until the script has finished its run and every chart has drawn, twice 0.5 s apart
     (the state can read 'notRunning' for a moment before a rerun starts)."""
     for _ in range(2):
-        page.wait_for_function(_IDLE_JS, arg=min_charts, timeout=timeout)
+        page.wait_for_function(IDLE_JS, arg=min_charts, timeout=timeout)
         page.wait_for_timeout(500)
 
 
