@@ -7,9 +7,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from pipelines.settings import load_section
 
 DDL_DIR = Path(__file__).parent / "sql" / "ddl"
 SCHEMAS = ("raw", "staging", "enriched", "marts")
@@ -17,6 +20,31 @@ SCHEMAS = ("raw", "staging", "enriched", "marts")
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    """`[warehouse]` in voc.toml (env `VOC_WAREHOUSE_MEMORY_LIMIT`...): DuckDB's resources for the pipeline.
+
+    DuckDB's own default is 80% of the machine's memory; the pipeline process also holds models and
+    Python batches, so we cap DuckDB lower and let it spill big joins and index builds to disk.
+    """
+
+    memory_limit: str = "4GB"  # DuckDB buffer pool cap; "" keeps DuckDB's default (80% of RAM)
+    temp_directory: str = ""  # where DuckDB spills; "" = `<warehouse>.tmp` beside the file
+
+
+def _apply(con: duckdb.DuckDBPyConnection, settings: WarehouseSettings) -> None:
+    try:
+        if settings.memory_limit:
+            con.execute("SET memory_limit = ?", [settings.memory_limit])
+        if settings.temp_directory:
+            con.execute("SET temp_directory = ?", [settings.temp_directory])
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"[warehouse] memory_limit={settings.memory_limit!r} / temp_directory={settings.temp_directory!r}"
+            f" rejected by DuckDB: {exc}. Use a size such as '4GB' and a writable folder."
+        ) from exc
 
 
 def serving_path(db: Path) -> Path:
@@ -33,7 +61,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl.read_text(encoding="utf-8"))
 
 
-def connect(db: Path | str, *, read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    db: Path | str, *, read_only: bool = False, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the working warehouse (creating its folder and schema) for the pipeline.
 
     >>> con = connect(":memory:")
@@ -49,6 +79,7 @@ def connect(db: Path | str, *, read_only: bool = False, threads: int | None = No
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if not read_only:
+        _apply(con, load_section("warehouse", WarehouseSettings))
         ensure_schema(con)
     return con
 

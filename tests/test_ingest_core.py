@@ -91,3 +91,53 @@ def test_a_failure_leaves_nothing_half_loaded(tmp_path: Path, db_path: Path) -> 
         core.land(con, source, "transcripts", "test", exploding(), IngestOptions(), "utf-8")
     for table in ("raw.files", "raw.records", "staging.interactions", "staging.turns"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0
+
+
+def _snapshot(con) -> dict[str, list]:
+    return {
+        "interactions": con.execute(
+            "SELECT interaction_id, record_no, text FROM staging.interactions ORDER BY 1"
+        ).fetchall(),
+        "turns": con.execute(
+            "SELECT interaction_id, turn_no, text FROM staging.turns ORDER BY 1, 2"
+        ).fetchall(),
+        "records": con.execute("SELECT record_no, content_hash FROM raw.records ORDER BY 1").fetchall(),
+        "rejects": con.execute("SELECT record_no, reason FROM raw.rejects ORDER BY 1").fetchall(),
+        "files": con.execute("SELECT n_read, n_loaded, n_rejected FROM raw.files").fetchall(),
+    }
+
+
+def test_a_file_landed_in_chunks_equals_one_landed_whole(tmp_path: Path) -> None:
+    """Huge files are landed a chunk at a time; a duplicate in a later chunk is still caught."""
+    source = tmp_path / "chats.json"
+    source.write_text("x")
+    whole, chunked = connect(tmp_path / "whole.duckdb"), connect(tmp_path / "chunked.duckdb")
+    one = core.land(whole, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
+    two = core.land(
+        chunked, source, "transcripts", "test", _records(), IngestOptions(), "utf-8", chunk_size=2
+    )
+    assert (two.read, two.loaded, two.rejected, two.reasons) == (
+        one.read,
+        one.loaded,
+        one.rejected,
+        one.reasons,
+    )
+    assert _snapshot(chunked) == _snapshot(whole)
+    assert ("duplicate id: conv-1 is also record 1 of this file") in dict(
+        _snapshot(chunked)["rejects"]
+    ).values()
+
+
+def test_a_failure_after_a_written_chunk_rolls_the_whole_file_back(tmp_path: Path, db_path: Path) -> None:
+    source = tmp_path / "chats.json"
+    source.write_text("x")
+    con = connect(db_path)
+
+    def exploding():
+        yield from _records()
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        core.land(con, source, "transcripts", "test", exploding(), IngestOptions(), "utf-8", chunk_size=2)
+    for table in ("raw.files", "raw.records", "raw.rejects", "staging.interactions", "staging.turns"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0

@@ -12,8 +12,9 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,8 @@ def record_file(
 
 
 def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_id: str) -> None:
-    """Identity upkeep: customers change the identity table (re-resolve all); interactions resolve their own."""
+    """Identity upkeep: customers change the identity table (re-resolve all); interactions resolve
+    their own."""
     if kind == "customers":
         identity.rebuild_identities(con)
         identity.resolve_interactions(con)
@@ -369,6 +371,9 @@ def _existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, t
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+LAND_CHUNK = 20_000  # records normalised, redacted and inserted together; bounds memory on huge files
+
+
 def land(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -377,8 +382,13 @@ def land(
     records: Iterable[Parsed],
     options: IngestOptions,
     encoding: str | None,
+    chunk_size: int = LAND_CHUNK,
 ) -> FileReport:
-    """Load what a Python parser yielded for `path`, in one transaction; see the module docstring."""
+    """Load what a Python parser yielded for `path`, in one transaction; see the module docstring.
+
+    Records are taken `chunk_size` at a time, so a 300 MB mailbox never sits in memory whole;
+    the file is still all-or-nothing because every chunk is written inside the same transaction.
+    """
     path = Path(path)
     state = begin_file(con, path)
     if state.already_loaded_as:
@@ -386,22 +396,62 @@ def land(
     report = FileReport(
         path=str(path), kind=kind, format=fmt, encoding=encoding, replaced=bool(state.replaces)
     )
-    parsed = list(records)
     redact = redactor(options)
+    seen: dict[str, int] = {}  # interaction_id -> record_no, across the file's chunks
+    reasons: Counter[str] = Counter()
+    with transaction(con):
+        delete_files(con, state.replaces)
+        for chunk in _chunks(records, chunk_size):
+            loaded, rejects = _land_chunk(con, state.file_id, kind, chunk, options, redact, seen)
+            report.read += len(chunk)
+            report.loaded += loaded
+            report.rejected += len(rejects)
+            reasons.update(_category(r) for _, r, _ in rejects)
+            _insert(
+                con,
+                "raw.rejects",
+                pa.Table.from_pylist(
+                    [{"record_no": n, "reason": r, "excerpt": e} for n, r, e in sorted(rejects)],
+                    schema=REJECT_SCHEMA,
+                ),
+                {"file_id": state.file_id, "path": state.path, "kind": kind},
+            )
+        report.reasons = dict(reasons)
+        record_file(con, state, kind, fmt, encoding, report)
+        after_load(con, kind, state.file_id)
+    return report
 
-    # One redaction call for every string in the file: payloads, texts, subjects, turns.
+
+def _chunks(records: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _land_chunk(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    kind: str,
+    parsed: list[Parsed],
+    options: IngestOptions,
+    redact: Callable[[list[str | None]], list[str | None]],
+    seen: dict[str, int],
+) -> tuple[int, list[tuple[int, str, str]]]:
+    """Normalise, redact and insert one chunk; returns (rows loaded, rejects with excerpts)."""
     good: list[tuple[Parsed, dict, list[dict]]] = []
-    rejects: list[tuple[int, str, str]] = []
+    rejects: list[tuple[int, str]] = []
     for rec in parsed:
         if rec.error is not None or rec.value is None:
-            rejects.append((rec.record_no, rec.error or "unreadable record: parser gave no value", ""))
+            rejects.append((rec.record_no, rec.error or "unreadable record: parser gave no value"))
             continue
         try:
             row, turns = normalise_interaction(rec.value, options)
         except Reject as exc:
-            rejects.append((rec.record_no, str(exc), ""))
+            rejects.append((rec.record_no, str(exc)))
             continue
         good.append((rec, row, turns))
+
+    # One redaction call for every string in the chunk: payloads, texts, subjects, turns.
     strings: list[str] = []
     for rec in parsed:
         _strings(rec.payload, strings)
@@ -416,78 +466,68 @@ def land(
         row["text"], row["agent_text"], row["subject"] = next(redacted), next(redacted), next(redacted)
         for turn in turns:
             turn["text"] = next(redacted)
+
+    existing = _existing_ids(
+        con, [row["interaction_id"] for _, row, _ in good if row["interaction_id"] not in seen]
+    )
+    rows, turn_rows = [], []
+    for rec, row, turns in good:
+        iid = row["interaction_id"]
+        if iid in seen:
+            rejects.append(
+                (rec.record_no, f"duplicate id: {row['source_id']} is also record {seen[iid]} of this file")
+            )
+            continue
+        if iid in existing:
+            other, other_no = existing[iid]
+            rejects.append(
+                (
+                    rec.record_no,
+                    f"duplicate id: {row['source_id']} already loaded from {other} (record {other_no})",
+                )
+            )
+            continue
+        seen[iid] = rec.record_no
+        rows.append({**row, "file_id": file_id, "record_no": rec.record_no})
+        turn_rows.extend({**t, "interaction_id": iid, "file_id": file_id} for t in turns)
+    _insert(con, "staging.interactions", pa.Table.from_pylist(rows, schema=INTERACTION_SCHEMA))
+    _insert(con, "staging.turns", pa.Table.from_pylist(turn_rows, schema=TURN_SCHEMA))
+    _insert(
+        con,
+        "raw.records",
+        pa.table(
+            {
+                "record_no": [r.record_no for r in parsed],
+                "content_hash": [hashlib.md5(p.encode()).hexdigest() for p in payloads],
+                "payload": payloads,
+            },
+            schema=RECORD_SCHEMA,
+        ),
+        {"file_id": file_id, "kind": kind},
+        casts={"payload": "JSON"},
+    )
     excerpts = {rec.record_no: payload[:EXCERPT_CHARS] for rec, payload in zip(parsed, payloads, strict=True)}
-
-    with transaction(con):
-        delete_files(con, state.replaces)
-        existing = _existing_ids(con, [row["interaction_id"] for _, row, _ in good])
-        seen: dict[str, int] = {}
-        rows, turn_rows = [], []
-        for rec, row, turns in good:
-            iid = row["interaction_id"]
-            if iid in seen:
-                rejects.append(
-                    (
-                        rec.record_no,
-                        f"duplicate id: {row['source_id']} is also record {seen[iid]} of this file",
-                        "",
-                    )
-                )
-                continue
-            if iid in existing:
-                other, other_no = existing[iid]
-                rejects.append(
-                    (
-                        rec.record_no,
-                        f"duplicate id: {row['source_id']} already loaded from {other} (record {other_no})",
-                        "",
-                    )
-                )
-                continue
-            seen[iid] = rec.record_no
-            rows.append({**row, "file_id": state.file_id, "record_no": rec.record_no})
-            turn_rows.extend({**t, "interaction_id": iid, "file_id": state.file_id} for t in turns)
-        _insert(con, "staging.interactions", pa.Table.from_pylist(rows, schema=INTERACTION_SCHEMA))
-        _insert(con, "staging.turns", pa.Table.from_pylist(turn_rows, schema=TURN_SCHEMA))
-        hashes = [hashlib.md5(p.encode()).hexdigest() for p in payloads]
-        con.register(
-            "_voc_records",
-            pa.table(
-                {"record_no": [r.record_no for r in parsed], "content_hash": hashes, "payload": payloads},
-                schema=RECORD_SCHEMA,
-            ),
-        )
-        con.execute(
-            "INSERT INTO raw.records SELECT ?, ?, record_no, content_hash, payload::JSON FROM _voc_records",
-            [state.file_id, kind],
-        )
-        con.unregister("_voc_records")
-        rejects.sort()
-        con.register(
-            "_voc_rejects",
-            pa.Table.from_pylist(
-                [{"record_no": n, "reason": r, "excerpt": excerpts.get(n, e)} for n, r, e in rejects],
-                schema=REJECT_SCHEMA,
-            ),
-        )
-        con.execute(
-            "INSERT INTO raw.rejects SELECT ?, ?, ?, record_no, reason, excerpt FROM _voc_rejects",
-            [state.file_id, state.path, kind],
-        )
-        con.unregister("_voc_rejects")
-        report.read, report.loaded, report.rejected = len(parsed), len(rows), len(rejects)
-        report.reasons = dict(Counter(_category(r) for _, r, _ in rejects))
-        record_file(con, state, kind, fmt, encoding, report)
-        after_load(con, kind, state.file_id)
-    return report
+    return len(rows), [(n, reason, excerpts.get(n, "")) for n, reason in rejects]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    data: pa.Table,
+    constants: dict[str, Any] | None = None,
+    casts: dict[str, str] | None = None,
+) -> None:
+    """Bulk-insert an Arrow table (plus constant columns such as file_id) into `table` by name."""
     if data.num_rows == 0:
         return
+    constants, casts = constants or {}, casts or {}
+    cols = [*constants, *data.column_names]
+    exprs = ["?"] * len(constants) + [f"{c}::{casts[c]}" if c in casts else c for c in data.column_names]
     con.register("_voc_batch", data)
     try:
-        cols = ", ".join(data.column_names)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _voc_batch")
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM _voc_batch",
+            list(constants.values()),
+        )
     finally:
         con.unregister("_voc_batch")
