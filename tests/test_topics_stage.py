@@ -111,6 +111,20 @@ def test_fit_assign_persist_and_reload(db_path, settings):
     assert con.execute("SELECT count(*) FROM enriched.topic_volume WHERE period = 'week'").fetchall()[0][0] > 0
 
 
+
+def test_assigning_in_chunks_equals_one_pass(db_path, settings, monkeypatch):
+    """Big backlogs are assigned a chunk of vectors at a time; the rows must not depend on it."""
+    enc = FakeEncoder()
+    con = warehouse.connect(db_path)
+    load(con, corpus(), enc)
+    stage.assign(con, settings, enc)
+    sql = "SELECT * FROM enriched.topic_assignments ORDER BY interaction_id"
+    whole = con.execute(sql).fetch_df()
+    con.execute("DELETE FROM enriched.topic_assignments")
+    monkeypatch.setattr(stage, "ASSIGN_CHUNK", 7)
+    assert "assigned 200 new" in stage.assign(con, settings, enc)
+    pd.testing.assert_frame_equal(con.execute(sql).fetch_df(), whole)
+
 def test_same_seed_same_topics_and_refit_keeps_ids(db_path, settings):
     enc = FakeEncoder()
     texts = corpus()

@@ -115,6 +115,9 @@ def mode_mismatch(model: tm.TopicModel, encoder=None) -> str:
             "(topic ids are re-matched only within one mode), or run in the other mode")
 
 
+ASSIGN_CHUNK = 100_000  # interactions whose vectors are held at once while assigning
+
+
 def _corpus(con, encoder_name: str, where: str = "", params: list | None = None) -> pd.DataFrame:
     # Vectors are read separately through Arrow: DuckDB 2.0's pandas conversion of a NULL
     # FLOAT[384] (a LEFT JOIN miss) yields garbage list lengths.
@@ -211,11 +214,13 @@ def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: 
     conf = np.full(n, np.nan)
     source = np.full(n, "other", dtype=object)
     ok = _english(df, s.languages) if n else np.zeros(0, bool)
-    if ok.any():
-        x = _vectors(con, df[ok].reset_index(drop=True), model.encoder, encoder)
+    rows = np.flatnonzero(ok)
+    for start in range(0, len(rows), ASSIGN_CHUNK):  # vectors a chunk at a time: 1M x 384 floats is 1.5 GB
+        at = rows[start : start + ASSIGN_CHUNK]
+        x = _vectors(con, df.iloc[at].reset_index(drop=True), model.encoder, encoder)
         t, c = tm.nearest_topic(x, model.centroids, np.asarray(model.ids), s.min_similarity)
-        topic[ok], conf[ok] = [tax.topic_id(int(v)) for v in t], c
-        source[ok] = np.where(t == OTHER_ID, "other", "model")
+        topic[at], conf[at] = [tax.topic_id(int(v)) for v in t], c
+        source[at] = np.where(t == OTHER_ID, "other", "model")
     ruled = apply_rules(tax, df["text"].tolist()) if tax.rules and n else np.zeros(n, np.int64)
     hit = ruled > 0
     topic[hit], conf[hit], source[hit] = ruled[hit], 1.0, "rule"
