@@ -70,3 +70,24 @@ def test_margin_retention_when_no_penalty_converges(con, monkeypatch):
     monkeypatch.setattr(clv, "bgnbd_gamma_gamma", broken)
     clv.build(con, AnalyticsSettings(clv_penalizers=(0.01, 1.0)))
     assert methods(con) == {"margin_retention": 60}
+
+
+def test_clv_is_refitted_only_when_its_inputs_change(con, monkeypatch):
+    """A day of new contacts leaves CLV as it was (the fit is skipped); new purchases refit it."""
+    settings = AnalyticsSettings()
+    clv.build(con, settings)
+    before = con.execute("SELECT * FROM marts.customer_clv ORDER BY customer_id").fetchall()
+    fits = []
+    real_fit = clv._fit_with_penalties
+    monkeypatch.setattr(clv, "_fit_with_penalties", lambda *a: fits.append(1) or real_fit(*a))
+
+    assert clv.build(con, settings).startswith("reused")
+    assert fits == [] and con.execute("SELECT * FROM marts.customer_clv ORDER BY customer_id").fetchall() == before
+
+    con.execute("INSERT INTO staging.transactions (customer_id, occurred_at, amount, file_id, record_no) "
+                "VALUES ('C55', TIMESTAMP '2024-06-01', 40, 't2', 1), ('C55', TIMESTAMP '2024-09-01', 45, 't2', 2)")
+    clv.build(con, settings)
+    assert fits == [1] and methods(con)["bgnbd_gg"] == 51
+
+    clv.build(con, AnalyticsSettings(discount_rate=0.2))  # a CLV setting changed: refit
+    assert fits == [1, 1]
