@@ -66,7 +66,10 @@ def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
         return coef, weights, 0.0
     xs = x[:, keep]
     design = np.column_stack([np.ones(len(y)), xs])
-    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    # Normal equations on the (reasons+1)^2 Gram matrix: lstsq on the (customers x reasons) design
+    # was half of the build's driver time at 300k customers. lstsq of the Gram system gives the same
+    # minimum-norm solution when reasons are collinear.
+    beta, *_ = np.linalg.lstsq(design.T @ design, design.T @ y, rcond=None)
     coef[keep] = beta[1:]
     z = (xs - xs.mean(axis=0)) / xs.std(axis=0)
     zy = (y - y.mean()) / y.std()
