@@ -24,45 +24,52 @@ judged AS (
     CROSS JOIN data_end AS d
     WHERE s.in_sequence
 ),
-scoped AS (
-    SELECT window_hours, 'any_issue' AS scope, customer_id, reason, channel, agent, segment, week,
-           provisional, any_recontact AS recontact, any_repeat AS is_repeat
-    FROM judged
-    UNION ALL
-    SELECT window_hours, 'same_issue', customer_id, reason, channel, agent, segment, week,
-           provisional, same_recontact, same_repeat
-    FROM judged
-),
 long AS (
-    -- one row per contact and dimension: a plain GROUP BY then counts distinct customers fast
-    SELECT window_hours, scope, customer_id, provisional, recontact, is_repeat,
+    -- one row per contact and dimension (both scopes as columns: half the rows of a scope union);
+    -- a plain GROUP BY then counts distinct customers fast
+    SELECT window_hours, customer_id, provisional, any_recontact, same_recontact, any_repeat, same_repeat,
            unnest(['overall', 'reason', 'channel', 'agent', 'segment', 'week']) AS dimension,
            unnest(['all', reason, channel, agent, segment, week]) AS dim_value
-    FROM scoped
+    FROM judged
 ),
 per_customer AS (
     -- counting per customer first, then customers, avoids a slow count(DISTINCT) on millions of rows
-    SELECT window_hours, scope, dimension, dim_value, customer_id,
-           count(*) FILTER (WHERE NOT provisional AND recontact) AS contacts_num,
+    SELECT window_hours, dimension, dim_value, customer_id,
+           count(*) FILTER (WHERE NOT provisional AND any_recontact) AS any_contacts_num,
+           count(*) FILTER (WHERE NOT provisional AND same_recontact) AS same_contacts_num,
            count(*) FILTER (WHERE NOT provisional) AS contacts_den,
            count(*) FILTER (WHERE provisional) AS provisional_excluded,
-           count(*) FILTER (WHERE is_repeat) AS all_num,
+           count(*) FILTER (WHERE any_repeat) AS any_all_num,
+           count(*) FILTER (WHERE same_repeat) AS same_all_num,
            count(*) AS all_den
     FROM long
-    GROUP BY window_hours, scope, dimension, dim_value, customer_id
+    GROUP BY window_hours, dimension, dim_value, customer_id
 ),
-grouped AS (
+grouped_wide AS (
     SELECT
-        window_hours, scope, dimension, dim_value,
-        sum(contacts_num) AS contacts_num,
+        window_hours, dimension, dim_value,
+        sum(any_contacts_num) AS any_contacts_num,
+        sum(same_contacts_num) AS same_contacts_num,
         sum(contacts_den) AS contacts_den,
         sum(provisional_excluded) AS provisional_excluded,
-        count(*) FILTER (WHERE contacts_num > 0) AS customers_num,
+        count(*) FILTER (WHERE any_contacts_num > 0) AS any_customers_num,
+        count(*) FILTER (WHERE same_contacts_num > 0) AS same_customers_num,
         count(*) FILTER (WHERE contacts_den > 0) AS customers_den,
-        sum(all_num) AS all_num,
+        sum(any_all_num) AS any_all_num,
+        sum(same_all_num) AS same_all_num,
         sum(all_den) AS all_den
     FROM per_customer
-    GROUP BY window_hours, scope, dimension, dim_value
+    GROUP BY window_hours, dimension, dim_value
+),
+grouped AS (
+    SELECT window_hours, 'any_issue' AS scope, dimension, dim_value, any_contacts_num AS contacts_num,
+           contacts_den, provisional_excluded, any_customers_num AS customers_num, customers_den,
+           any_all_num AS all_num, all_den
+    FROM grouped_wide
+    UNION ALL
+    SELECT window_hours, 'same_issue', dimension, dim_value, same_contacts_num, contacts_den,
+           provisional_excluded, same_customers_num, customers_den, same_all_num, all_den
+    FROM grouped_wide
 ),
 unpivoted AS (
     SELECT window_hours, scope, 'judged_contacts' AS denominator_kind, dimension, dim_value,
