@@ -197,7 +197,7 @@ def score_pending(con, models: Models, settings: EnrichSettings, version: str, b
     try:
         with session(settings) as ray:
             _check_shared(ray, work)
-            while not (frame := stage.pending(con, version, settings.ray_round_rows)).empty:
+            for frame in stage.pending_batches(con, version, settings.ray_round_rows):
                 plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + settings.commit_rows])
                          for i in range(0, len(frame), settings.commit_rows)]
                 distinct = {h: t for plan in plans for h, t in plan.distinct.items()}

@@ -35,16 +35,6 @@ log = logging.getLogger(__name__)
 SCORED_SPEAKERS = ("customer", "agent")
 _SKIP = {lang.EMPTY: "empty", lang.NO_WORDS: "no_words"}
 
-_PENDING_INTERACTIONS = """
-    SELECT i.interaction_id, i.text, i.agent_text,
-           EXISTS (SELECT 1 FROM staging.turns t
-                   WHERE t.interaction_id = i.interaction_id AND t.speaker = 'agent') AS has_agent_turns
-    FROM staging.interactions i
-    WHERE NOT EXISTS (SELECT 1 FROM enriched.interaction_scores s
-                      WHERE s.interaction_id = i.interaction_id AND s.model_version = ?)
-    ORDER BY i.interaction_id
-    LIMIT ?"""
-
 _PENDING_IDS = """
     SELECT i.interaction_id,
            EXISTS (SELECT 1 FROM staging.turns t
@@ -133,16 +123,12 @@ class Stats:
             setattr(self, field, getattr(self, field) + getattr(other, field))
 
 
-def pending(con: duckdb.DuckDBPyConnection, version: str, limit: int) -> pd.DataFrame:
-    """The next `limit` interactions (by id) that `version` has not scored."""
-    return con.execute(_PENDING_INTERACTIONS, [version, limit]).fetch_df()
-
-
 def pending_batches(con: duckdb.DuckDBPyConnection, version: str, size: int) -> Iterator[pd.DataFrame]:
-    """Every interaction `version` has not scored, `size` at a time (by id), as `pending` gives them.
+    """Every interaction `version` has not scored, `size` at a time (by id): id, text, agent_text,
+    has_agent_turns.
 
     The anti-join with the scores and the agent-turn check over all turns run once; each batch
-    then only joins its ids to fetch its texts. Re-running `pending` per batch made the stage
+    then only joins its ids to fetch its texts. Re-running the anti-join per batch made the stage
     quadratic (1.0 s a batch at 1M interactions, x 500 batches).
     """
     todo = con.sql(_PENDING_IDS, params=[version]).to_arrow_table()

@@ -402,20 +402,11 @@ def land(
     with transaction(con):
         delete_files(con, state.replaces)
         for chunk in _chunks(records, chunk_size):
-            loaded, rejects = _land_chunk(con, state.file_id, kind, chunk, options, redact, seen)
+            loaded, rejected = _land_chunk(con, state, kind, chunk, options, redact, seen)
             report.read += len(chunk)
             report.loaded += loaded
-            report.rejected += len(rejects)
-            reasons.update(_category(r) for _, r, _ in rejects)
-            _insert(
-                con,
-                "raw.rejects",
-                pa.Table.from_pylist(
-                    [{"record_no": n, "reason": r, "excerpt": e} for n, r, e in sorted(rejects)],
-                    schema=REJECT_SCHEMA,
-                ),
-                {"file_id": state.file_id, "path": state.path, "kind": kind},
-            )
+            report.rejected += len(rejected)
+            reasons.update(_category(r) for r in rejected)
         report.reasons = dict(reasons)
         record_file(con, state, kind, fmt, encoding, report)
         after_load(con, kind, state.file_id)
@@ -430,14 +421,15 @@ def _chunks(records: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
 
 def _land_chunk(
     con: duckdb.DuckDBPyConnection,
-    file_id: str,
+    state: FileState,
     kind: str,
     parsed: list[Parsed],
     options: IngestOptions,
     redact: Callable[[list[str | None]], list[str | None]],
     seen: dict[str, int],
-) -> tuple[int, list[tuple[int, str, str]]]:
-    """Normalise, redact and insert one chunk; returns (rows loaded, rejects with excerpts)."""
+) -> tuple[int, list[str]]:
+    """Normalise, redact and insert one chunk (rejects included); returns (rows loaded, reject reasons)."""
+    file_id = state.file_id
     good: list[tuple[Parsed, dict, list[dict]]] = []
     rejects: list[tuple[int, str]] = []
     for rec in parsed:
@@ -507,7 +499,16 @@ def _land_chunk(
         casts={"payload": "JSON"},
     )
     excerpts = {rec.record_no: payload[:EXCERPT_CHARS] for rec, payload in zip(parsed, payloads, strict=True)}
-    return len(rows), [(n, reason, excerpts.get(n, "")) for n, reason in rejects]
+    _insert(
+        con,
+        "raw.rejects",
+        pa.Table.from_pylist(
+            [{"record_no": n, "reason": r, "excerpt": excerpts.get(n, "")} for n, r in sorted(rejects)],
+            schema=REJECT_SCHEMA,
+        ),
+        {"file_id": file_id, "path": state.path, "kind": kind},
+    )
+    return len(rows), [reason for _, reason in rejects]
 
 
 def _insert(
