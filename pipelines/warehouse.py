@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -30,14 +31,38 @@ class WarehouseSettings:
     Python batches, so we cap DuckDB lower and let it spill big joins and index builds to disk.
     """
 
-    memory_limit: str = "4GB"  # DuckDB buffer pool cap; "" keeps DuckDB's default (80% of RAM)
+    # DuckDB buffer pool cap: "auto" = the smaller of 4 GB and DuckDB's default (80% of RAM, or of
+    # the container's limit); "" keeps DuckDB's default; else a size such as "8GB".
+    memory_limit: str = "auto"
     temp_directory: str = ""  # where DuckDB spills; "" = `<warehouse>.tmp` beside the file
+
+
+AUTO_MEMORY_CAP = 4 * 1000**3  # "auto": at most 4 GB (a 1M-contact run peaks at 4.2 GB in all)
+_UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+
+
+def _bytes(size: str) -> float:
+    """DuckDB's spelling of a size ("18.6 GiB", "4GB") in bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B)\s*", size, re.IGNORECASE)
+    if not match:
+        raise WarehouseError(f"cannot read DuckDB's memory_limit {size!r}; set [warehouse] memory_limit to a size")
+    return float(match[1]) * _UNITS[match[2].upper()]
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection, setting: str) -> str:
+    """The `SET memory_limit` value for a setting ("" = leave DuckDB's default)."""
+    if setting.strip().lower() != "auto":
+        return setting
+    default = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    return "" if _bytes(default) <= AUTO_MEMORY_CAP else f"{AUTO_MEMORY_CAP}B"
 
 
 def _apply(con: duckdb.DuckDBPyConnection, settings: WarehouseSettings) -> None:
     try:
-        if settings.memory_limit:
-            con.execute("SET memory_limit = ?", [settings.memory_limit])
+        limit = _memory_limit(con, settings.memory_limit)
+        if limit:
+            con.execute("SET memory_limit = ?", [limit])
         if settings.temp_directory:
             con.execute("SET temp_directory = ?", [settings.temp_directory])
     except duckdb.Error as exc:

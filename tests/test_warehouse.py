@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines import warehouse
@@ -30,3 +31,14 @@ def test_a_bad_memory_limit_names_the_setting_and_the_fix(
     monkeypatch.setenv("VOC_WAREHOUSE_MEMORY_LIMIT", "lots")
     with pytest.raises(warehouse.WarehouseError, match=r"memory_limit='lots'.*such as '4GB'"):
         warehouse.connect(tmp_path / "voc.duckdb")
+
+
+def test_the_default_cap_is_4gb_or_duckdbs_own_default_when_that_is_smaller(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    own = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert warehouse._memory_limit(con, "auto") == ("" if warehouse._bytes(own) <= 4e9 else "4000000000B")
+    con.execute("SET memory_limit = '2GB'")  # a small machine: DuckDB's 80% of RAM is below 4 GB
+    assert warehouse._memory_limit(con, "auto") == ""
+    assert warehouse._memory_limit(con, "6GB") == "6GB"
+    assert warehouse._bytes("18.6 GiB") == pytest.approx(18.6 * 1024**3)
+    assert warehouse._bytes("4GB") == 4e9

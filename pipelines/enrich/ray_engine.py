@@ -36,6 +36,7 @@ from pyarrow import fs as pafs
 from pipelines.enrich import stage
 from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_texts
 from pipelines.enrich.settings import EnrichSettings
+from pipelines.enrich.store_index import StoreIndex
 from pipelines.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -197,17 +198,19 @@ def score_pending(con, models: Models, settings: EnrichSettings, version: str, b
     try:
         with session(settings) as ray:
             _check_shared(ray, work)
+            store = StoreIndex.load(con, models.encoder)
             for frame in stage.pending_batches(con, version, settings.ray_round_rows):
-                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + settings.commit_rows])
+                timer = stage.Stats()
+                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + settings.commit_rows], timer)
                          for i in range(0, len(frame), settings.commit_rows)]
                 distinct = {h: t for plan in plans for h, t in plan.distinct.items()}
 
                 def encode(hashes, texts):
                     return encode_on_ray(ray, settings, models, version, work, hashes, texts)
 
-                results, n_fresh, n_reused = stage.compute_results(con, models, settings, distinct, encode)
-                stats.encoded += n_fresh
-                stats.reused += n_reused
+                results, n_fresh, n_reused = stage.compute_results(store, models, settings, distinct, encode, timer)
+                timer.encoded, timer.reused = n_fresh, n_reused
+                stats.add(timer)
                 for plan in plans:
                     stats.add(stage.write_batch(con, settings, version, plan, results))
                     if bar is not None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -24,9 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.enrich import language as lang
-from pipelines.enrich.embeddings import load_embeddings, store_embeddings, stored_hashes, text_hash
+from pipelines.enrich.embeddings import text_hash
 from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_stored, score_texts
 from pipelines.enrich.settings import EnrichSettings, load
+from pipelines.enrich.store_index import StoreIndex
 from pipelines.models.nev import load_mapping
 from pipelines.warehouse import transaction
 
@@ -116,11 +119,27 @@ class Stats:
     encoded: int = 0
     reused: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = dataclasses.field(default_factory=lambda: defaultdict(float))
 
     def add(self, other: "Stats") -> None:
-        """Add another batch's counts to these."""
+        """Add another batch's counts and phase times to these."""
         for field in ("interactions", "turns", "not_scored", "encoded", "reused"):
             setattr(self, field, getattr(self, field) + getattr(other, field))
+        for name, seconds in other.phases.items():
+            self.phases[name] += seconds
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the time spent in the block to phase `name` (the run logs where its time went)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] += time.perf_counter() - start
+
+    def phase_line(self) -> str:
+        """`plan 12.1 s, lookup 3.0 s, ...` in the order the phases ran."""
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
 
 
 def pending_batches(con: duckdb.DuckDBPyConnection, version: str, size: int) -> Iterator[pd.DataFrame]:
@@ -166,29 +185,34 @@ def load_nev_mapping(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def compute_results(
-    con, models: Models, settings: EnrichSettings, texts: dict[str, str], encode
+    store: StoreIndex, models: Models, settings: EnrichSettings, texts: dict[str, str], encode,
+    timer: Stats | None = None,
 ) -> tuple[pa.Table, int, int]:
     """`RESULT_SCHEMA` rows for every distinct text: stored vectors reused, the rest encoded and stored.
 
     `encode(hashes, texts) -> pa.Table` runs `scoring.score_texts`, here (local engine) or on Ray
     actors (`ray_engine`); either way the new vectors are stored here, by the single writer.
-    Returns (results, texts encoded, texts reused).
+    Returns (results, texts encoded, texts reused); `timer` collects the time of each phase.
     """
+    timer = timer or Stats()
     budget = models.encoder.max_tokens - 2
-    stored = stored_hashes(con, models.encoder, list(texts))
+    with timer.phase("lookup"):
+        stored = store.stored(list(texts))
     # Long texts are re-encoded even when stored: the heads need their per-chunk vectors.
     fresh = [h for h in texts if h not in stored or len(texts[h]) > budget]
     reuse = [h for h in texts if h in stored and len(texts[h]) <= budget]
     if reuse and not (models.sentiment.needs_embeddings and models.emotion.needs_embeddings):
         fresh, reuse = list(texts), []  # text-based models need the unit texts
-    new = encode(fresh, [texts[h] for h in fresh]) if fresh else RESULT_SCHEMA.empty_table()
-    new = new.select(RESULT_SCHEMA.names).cast(RESULT_SCHEMA)
-    unseen = pa.array([h not in stored for h in new.column("text_hash").to_pylist()], pa.bool_())
-    to_store = new.filter(unseen)
-    store_embeddings(con, models.encoder, to_store.column("text_hash").to_pylist(),
-                     _matrix(to_store.column("embedding")))
-    old = score_stored(models, reuse, [texts[h] for h in reuse], load_embeddings(con, models.encoder, reuse),
-                       settings.top_emotions)
+    with timer.phase("encode"):
+        new = encode(fresh, [texts[h] for h in fresh]) if fresh else RESULT_SCHEMA.empty_table()
+        new = new.select(RESULT_SCHEMA.names).cast(RESULT_SCHEMA)
+    with timer.phase("store"):
+        unseen = pa.array([h not in stored for h in new.column("text_hash").to_pylist()], pa.bool_())
+        to_store = new.filter(unseen)
+        store.store(to_store.column("text_hash").to_pylist(), _matrix(to_store.column("embedding")))
+    with timer.phase("reuse"):
+        vectors = store.vectors(reuse)
+        old = score_stored(models, reuse, [texts[h] for h in reuse], vectors, settings.top_emotions)
     return pa.concat_tables([new, old]), len(fresh), len(reuse)
 
 
@@ -253,17 +277,20 @@ class Plan:
         return len(self.batch) + len(self.turns)
 
 
-def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame) -> Plan:
+def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame, timer: Stats | None = None) -> Plan:
     """Read the batch's turns, detect languages and collect each distinct text to score once."""
+    timer = timer or Stats()
     texts, agent_texts = _texts(batch["text"]), _texts(batch["agent_text"])
     batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
-    turns = con.execute(_BATCH_TURNS, [version]).fetch_df()
-    turn_texts = _texts(turns["text"])
-    inter_lang = _languages(texts, [None] * len(batch), settings)
-    parent = {iid: code for iid, (code, _) in zip(batch["interaction_id"], inter_lang) if code not in _SKIP}
-    agent_text = [t if not has_turns else None for t, has_turns in zip(agent_texts, batch["has_agent_turns"])]
-    agent_lang = _languages(agent_text, [parent.get(i) for i in batch["interaction_id"]], settings)
-    turn_lang = _languages(turn_texts, [parent.get(i) for i in turns["interaction_id"]], settings)
+    with timer.phase("turns"):
+        turns = con.execute(_BATCH_TURNS, [version]).fetch_df()
+    with timer.phase("language"):
+        turn_texts = _texts(turns["text"])
+        inter_lang = _languages(texts, [None] * len(batch), settings)
+        parent = {iid: code for iid, (code, _) in zip(batch["interaction_id"], inter_lang) if code not in _SKIP}
+        agent_text = [t if not has_turns else None for t, has_turns in zip(agent_texts, batch["has_agent_turns"])]
+        agent_lang = _languages(agent_text, [parent.get(i) for i in batch["interaction_id"]], settings)
+        turn_lang = _languages(turn_texts, [parent.get(i) for i in turns["interaction_id"]], settings)
 
     # One vector and one score per distinct text, however many rows share it.
     distinct: dict[str, str] = {}
@@ -277,8 +304,9 @@ def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame)
             out.append(h)
         return out
 
-    return Plan(batch, turns, inter_lang, turn_lang, keys(texts, inter_lang), keys(agent_text, agent_lang),
-                keys(turn_texts, turn_lang), distinct)
+    with timer.phase("hash"):
+        return Plan(batch, turns, inter_lang, turn_lang, keys(texts, inter_lang), keys(agent_text, agent_lang),
+                    keys(turn_texts, turn_lang), distinct)
 
 
 def _take(results: pa.Table, index: dict[str, int], hashes: list[str | None]) -> pa.Table:
@@ -286,8 +314,28 @@ def _take(results: pa.Table, index: dict[str, int], hashes: list[str | None]) ->
     return results.take(pa.array([None if h is None else index[h] for h in hashes], pa.int64()))
 
 
-def write_batch(con, settings: EnrichSettings, version: str, plan: Plan, results: pa.Table) -> Stats:
-    """Insert the batch's turn and interaction scores, looked up in `results` by text hash, in one transaction."""
+def write_batch(
+    con, settings: EnrichSettings, version: str, plan: Plan, results: pa.Table, timer: Stats | None = None
+) -> Stats:
+    """Insert the batch's turn and interaction scores, looked up in `results` by text hash, in one transaction.
+
+    Returns the batch's counts, with `timer`'s phase times plus this write's.
+    """
+    timer = timer or Stats()
+    with timer.phase("rows"):
+        rows = _score_rows(plan, results)  # noqa: F841 - read by DuckDB
+    turn_rows, interaction_rows, batch_ids = rows  # noqa: F841
+    k = settings.trajectory_turns
+    with timer.phase("write"), transaction(con):
+        con.execute(_INSERT_TURNS, [version])
+        con.execute(_INSERT_INTERACTIONS, [version, k, k, version, version])
+    batch = plan.batch
+    return dataclasses.replace(timer, interactions=len(batch), turns=len(plan.turns),
+                               not_scored=sum(h is None for h in plan.inter_keys))
+
+
+def _score_rows(plan: Plan, results: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The batch's turn rows, interaction rows and ids as Arrow tables (what `write_batch` inserts)."""
     index = {h: i for i, h in enumerate(results.column("text_hash").to_pylist())}
     batch, turns = plan.batch, plan.turns
     batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
@@ -313,25 +361,25 @@ def write_batch(con, settings: EnrichSettings, version: str, plan: Plan, results
                                              "top_emotions", "ekman", "nev_positive", "nev_negative", "nev_text")},
         "agent_text_score": _take(results, index, plan.agent_keys).column("sentiment_score"),
     })
-    k = settings.trajectory_turns
-    with transaction(con):
-        con.execute(_INSERT_TURNS, [version])
-        con.execute(_INSERT_INTERACTIONS, [version, k, k, version, version])
-    return Stats(interactions=len(batch), turns=len(turns), not_scored=sum(h is None for h in plan.inter_keys))
+    return turn_rows, interaction_rows, batch_ids
 
 
-def _score_batch(con, models: Models, settings: EnrichSettings, version: str, batch: pd.DataFrame, bar) -> Stats:
+def _score_batch(
+    con, store: StoreIndex, models: Models, settings: EnrichSettings, version: str, batch: pd.DataFrame, bar
+) -> Stats:
     """The local engine's unit of work: plan, score here, write."""
-    plan = plan_batch(con, settings, version, batch)
+    timer = Stats()
+    plan = plan_batch(con, settings, version, batch, timer)
     progress = _Progress(bar, plan.n_items)
 
     def encode(hashes, texts):
         return score_texts(models, hashes, texts, settings.top_emotions, progress.units_done)
 
-    results, n_fresh, n_reused = compute_results(con, models, settings, plan.distinct, encode)
+    results, n_fresh, n_reused = compute_results(store, models, settings, plan.distinct, encode, timer)
     progress.finish()
-    done = write_batch(con, settings, version, plan, results)
+    done = write_batch(con, settings, version, plan, results, timer)
     done.encoded, done.reused = n_fresh, n_reused
+    log.debug("enrich batch of %d interactions: %s", done.interactions, done.phase_line())
     return done
 
 
@@ -394,12 +442,15 @@ def run(
 
             stats = ray_engine.score_pending(con, models, settings, version, bar)
         else:
+            with stats.phase("index"):
+                store = StoreIndex.load(con, models.encoder)
             for batch in pending_batches(con, version, settings.commit_rows):
-                stats.add(_score_batch(con, models, settings, version, batch, bar))
+                stats.add(_score_batch(con, store, models, settings, version, batch, bar))
     finally:
         if bar is not None:
             bar.close()
     stats.seconds = time.perf_counter() - start
+    log.info("enrich: time by phase: %s", stats.phase_line())
     rate = (stats.interactions + stats.turns) / max(stats.seconds, 1e-9)
     return (
         f"scored {stats.interactions} interactions ({stats.not_scored} not scored: empty, no words, "
