@@ -38,14 +38,26 @@ log = logging.getLogger(__name__)
 SCORED_SPEAKERS = ("customer", "agent")
 _SKIP = {lang.EMPTY: "empty", lang.NO_WORDS: "no_words"}
 
-_PENDING_IDS = """
-    SELECT i.interaction_id,
+# The run's work, staged once into two temp tables sorted by interaction id: each batch (a run of
+# consecutive ids) then reads only the row groups holding its rows. Joining each batch to
+# staging.* and anti-joining the scores instead scanned tables that grow with the warehouse (and
+# the scores with the run): per batch, so the stage grew faster than its data.
+_STAGE_PENDING = ("""
+    CREATE OR REPLACE TEMP TABLE pending_interactions AS
+    SELECT i.interaction_id, i.text, i.agent_text,
            EXISTS (SELECT 1 FROM staging.turns t
                    WHERE t.interaction_id = i.interaction_id AND t.speaker = 'agent') AS has_agent_turns
     FROM staging.interactions i
     WHERE NOT EXISTS (SELECT 1 FROM enriched.interaction_scores s
                       WHERE s.interaction_id = i.interaction_id AND s.model_version = ?)
-    ORDER BY i.interaction_id"""
+    ORDER BY i.interaction_id""", """
+    CREATE OR REPLACE TEMP TABLE pending_turns AS
+    SELECT t.interaction_id, t.turn_no, t.speaker, t.text
+    FROM staging.turns t JOIN pending_interactions p USING (interaction_id)
+    WHERE t.speaker IN ('customer', 'agent')
+      AND NOT EXISTS (SELECT 1 FROM enriched.turn_scores s WHERE s.interaction_id = t.interaction_id
+                      AND s.turn_no = t.turn_no AND s.model_version = ?)
+    ORDER BY t.interaction_id, t.turn_no""")
 
 _PENDING_COUNT = """
     WITH todo AS (
@@ -58,10 +70,7 @@ _PENDING_COUNT = """
 
 _BATCH_TURNS = """
     SELECT t.interaction_id, t.turn_no, t.speaker, t.text
-    FROM staging.turns t JOIN batch_ids b USING (interaction_id)
-    WHERE t.speaker IN ('customer', 'agent')
-      AND NOT EXISTS (SELECT 1 FROM enriched.turn_scores s WHERE s.interaction_id = t.interaction_id
-                      AND s.turn_no = t.turn_no AND s.model_version = ?)
+    FROM temp.pending_turns t JOIN batch_ids b USING (interaction_id)
     ORDER BY t.interaction_id, t.turn_no"""
 
 _INSERT_TURNS = """
@@ -83,8 +92,8 @@ _INSERT_INTERACTIONS = """
                row_number() OVER (PARTITION BY s.interaction_id ORDER BY s.turn_no) AS k_first,
                row_number() OVER (PARTITION BY s.interaction_id ORDER BY s.turn_no DESC) AS k_last,
                count(*) OVER (PARTITION BY s.interaction_id) AS n
-        FROM enriched.turn_scores s JOIN batch_ids b USING (interaction_id)
-        WHERE s.model_version = ? AND s.speaker = 'customer' AND s.is_scored
+        FROM turn_rows s
+        WHERE s.speaker = 'customer' AND s.is_scored
     ), trajectory AS (
         SELECT interaction_id,
                avg(sentiment_score) FILTER (WHERE k_first <= greatest(1, least(?, n // 2))) AS sentiment_start,
@@ -92,8 +101,8 @@ _INSERT_INTERACTIONS = """
         FROM customer GROUP BY interaction_id
     ), agent AS (
         SELECT s.interaction_id, avg(s.sentiment_score) AS agent_sentiment_score
-        FROM enriched.turn_scores s JOIN batch_ids b USING (interaction_id)
-        WHERE s.model_version = ? AND s.speaker = 'agent' AND s.is_scored
+        FROM turn_rows s
+        WHERE s.speaker = 'agent' AND s.is_scored
         GROUP BY s.interaction_id
     ), final AS (
         SELECT r.interaction_id, ? AS model_version, r.language, r.is_scored, r.skip_reason, r.n_chunks,
@@ -137,26 +146,30 @@ class Stats:
         finally:
             self.phases[name] += time.perf_counter() - start
 
-    def phase_line(self) -> str:
-        """`plan 12.1 s, lookup 3.0 s, ...` in the order the phases ran."""
-        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
+    def phase_line(self, digits: int = 1) -> str:
+        """`turns 12.1 s, language 3.0 s, ...` in the order the phases ran."""
+        return ", ".join(f"{name} {seconds:.{digits}f} s" for name, seconds in self.phases.items())
 
 
 def pending_batches(con: duckdb.DuckDBPyConnection, version: str, size: int) -> Iterator[pd.DataFrame]:
     """Every interaction `version` has not scored, `size` at a time (by id): id, text, agent_text,
     has_agent_turns.
 
-    The anti-join with the scores and the agent-turn check over all turns run once; each batch
-    then only joins its ids to fetch its texts. Re-running the anti-join per batch made the stage
-    quadratic (1.0 s a batch at 1M interactions, x 500 batches).
+    Stages the run's interactions and turns into temp tables first (`_STAGE_PENDING`; `plan_batch`
+    reads a batch's turns there), dropped when the batches are done.
     """
-    todo = con.sql(_PENDING_IDS, params=[version]).to_arrow_table()
-    for start in range(0, todo.num_rows, size):
-        ids = todo.slice(start, size)  # noqa: F841 - read by DuckDB
-        yield con.execute(
-            "SELECT i.interaction_id, i.text, i.agent_text, ids.has_agent_turns "
-            "FROM ids JOIN staging.interactions i USING (interaction_id) ORDER BY i.interaction_id"
-        ).fetch_df()
+    for statement in _STAGE_PENDING:
+        con.execute(statement, [version])
+    try:
+        ids = con.sql("SELECT interaction_id FROM temp.pending_interactions ORDER BY interaction_id").to_arrow_table()
+        for start in range(0, ids.num_rows, size):
+            batch_ids = ids.slice(start, size)  # noqa: F841 - read by DuckDB
+            yield con.execute(
+                "SELECT p.interaction_id, p.text, p.agent_text, p.has_agent_turns FROM temp.pending_interactions p "
+                "JOIN batch_ids USING (interaction_id) ORDER BY p.interaction_id"
+            ).fetch_df()
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.pending_turns; DROP TABLE IF EXISTS temp.pending_interactions")
 
 
 def device_of(models: Models) -> str:
@@ -278,12 +291,13 @@ class Plan:
 
 
 def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame, timer: Stats | None = None) -> Plan:
-    """Read the batch's turns, detect languages and collect each distinct text to score once."""
+    """Read the batch's turns (staged by `pending_batches`), detect languages and collect each
+    distinct text to score once."""
     timer = timer or Stats()
     texts, agent_texts = _texts(batch["text"]), _texts(batch["agent_text"])
     batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
     with timer.phase("turns"):
-        turns = con.execute(_BATCH_TURNS, [version]).fetch_df()
+        turns = con.execute(_BATCH_TURNS).fetch_df()
     with timer.phase("language"):
         turn_texts = _texts(turns["text"])
         inter_lang = _languages(texts, [None] * len(batch), settings)
@@ -324,21 +338,20 @@ def write_batch(
     timer = timer or Stats()
     with timer.phase("rows"):
         rows = _score_rows(plan, results)  # noqa: F841 - read by DuckDB
-    turn_rows, interaction_rows, batch_ids = rows  # noqa: F841
+    turn_rows, interaction_rows = rows  # noqa: F841
     k = settings.trajectory_turns
     with timer.phase("write"), transaction(con):
         con.execute(_INSERT_TURNS, [version])
-        con.execute(_INSERT_INTERACTIONS, [version, k, k, version, version])
+        con.execute(_INSERT_INTERACTIONS, [k, k, version])
     batch = plan.batch
     return dataclasses.replace(timer, interactions=len(batch), turns=len(plan.turns),
                                not_scored=sum(h is None for h in plan.inter_keys))
 
 
-def _score_rows(plan: Plan, results: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """The batch's turn rows, interaction rows and ids as Arrow tables (what `write_batch` inserts)."""
+def _score_rows(plan: Plan, results: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The batch's turn rows and interaction rows as Arrow tables (what `write_batch` inserts)."""
     index = {h: i for i, h in enumerate(results.column("text_hash").to_pylist())}
     batch, turns = plan.batch, plan.turns
-    batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
     t = _take(results, index, plan.turn_keys)
     turn_rows = pa.table({  # noqa: F841 - read by DuckDB
         "interaction_id": pa.array(turns["interaction_id"].tolist(), pa.string()),
@@ -361,7 +374,7 @@ def _score_rows(plan: Plan, results: pa.Table) -> tuple[pa.Table, pa.Table, pa.T
                                              "top_emotions", "ekman", "nev_positive", "nev_negative", "nev_text")},
         "agent_text_score": _take(results, index, plan.agent_keys).column("sentiment_score"),
     })
-    return turn_rows, interaction_rows, batch_ids
+    return turn_rows, interaction_rows
 
 
 def _score_batch(
@@ -379,7 +392,7 @@ def _score_batch(
     progress.finish()
     done = write_batch(con, settings, version, plan, results, timer)
     done.encoded, done.reused = n_fresh, n_reused
-    log.debug("enrich batch of %d interactions: %s", done.interactions, done.phase_line())
+    log.debug("enrich batch of %d interactions: %s", done.interactions, done.phase_line(3))
     return done
 
 
