@@ -20,9 +20,16 @@ def test_the_pipeline_caps_duckdb_memory_and_spills_where_told(
     spill = tmp_path / "spill"
     monkeypatch.setenv("VOC_WAREHOUSE_MEMORY_LIMIT", "1GB")
     monkeypatch.setenv("VOC_WAREHOUSE_TEMP_DIRECTORY", str(spill))
+    monkeypatch.setenv("VOC_WAREHOUSE_CHECKPOINT_THRESHOLD", "64MB")
     con = warehouse.connect(tmp_path / "voc.duckdb")
     assert _setting(con, "memory_limit") == "953.6 MiB"  # DuckDB reads 1GB as 10^9 bytes
     assert _setting(con, "temp_directory") == str(spill)
+    assert _setting(con, "checkpoint_threshold") == "61.0 MiB"
+
+
+def test_long_runs_checkpoint_rarely_by_default(tmp_path: Path) -> None:
+    con = warehouse.connect(tmp_path / "voc.duckdb")
+    assert warehouse._bytes(_setting(con, "checkpoint_threshold")) == pytest.approx(1e9, rel=0.01)
 
 
 def test_a_bad_memory_limit_names_the_setting_and_the_fix(

@@ -340,9 +340,12 @@ def write_batch(
         rows = _score_rows(plan, results)  # noqa: F841 - read by DuckDB
     turn_rows, interaction_rows = rows  # noqa: F841
     k = settings.trajectory_turns
-    with timer.phase("write"), transaction(con):
-        con.execute(_INSERT_TURNS, [version])
-        con.execute(_INSERT_INTERACTIONS, [k, k, version])
+    with transaction(con):
+        with timer.phase("write"):
+            con.execute(_INSERT_TURNS, [version])
+            con.execute(_INSERT_INTERACTIONS, [k, k, version])
+        committing = time.perf_counter()
+    timer.phases["commit"] += time.perf_counter() - committing
     batch = plan.batch
     return dataclasses.replace(timer, interactions=len(batch), turns=len(plan.turns),
                                not_scored=sum(h is None for h in plan.inter_keys))
