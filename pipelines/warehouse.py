@@ -51,7 +51,9 @@ def _bytes(size: str) -> float:
     """DuckDB's spelling of a size ("18.6 GiB", "4GB") in bytes."""
     match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B)\s*", size, re.IGNORECASE)
     if not match:
-        raise WarehouseError(f"cannot read DuckDB's memory_limit {size!r}; set [warehouse] memory_limit to a size")
+        raise WarehouseError(
+            f"cannot read DuckDB's memory_limit {size!r}; set [warehouse] memory_limit to a size, e.g. '4GB'"
+        )
     return float(match[1]) * _UNITS[match[2].upper()]
 
 
@@ -74,7 +76,8 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: WarehouseSettings) -> None:
             con.execute("SET checkpoint_threshold = ?", [settings.checkpoint_threshold])
     except duckdb.Error as exc:
         raise WarehouseError(
-            f"[warehouse] memory_limit={settings.memory_limit!r} / temp_directory={settings.temp_directory!r} / "
+            f"[warehouse] memory_limit={settings.memory_limit!r} / "
+            f"temp_directory={settings.temp_directory!r} / "
             f"checkpoint_threshold={settings.checkpoint_threshold!r} rejected by DuckDB: {exc}. "
             "Use sizes such as '4GB' and a writable folder."
         ) from exc

@@ -80,7 +80,7 @@ def test_rows_moved_under_the_index_are_read_by_hash(con, caplog):
     hashes, vectors = _hashes("c", 30), _vectors(30, 8)
     index.store(hashes, vectors)
     # Another writer deletes and re-inserts a row: its rowid changes behind the index's back.
-    con.execute("CREATE TEMP TABLE keep AS SELECT * FROM enriched.embeddings WHERE text_hash = ?", [hashes[4]])
+    con.execute("CREATE TEMP TABLE keep AS FROM enriched.embeddings WHERE text_hash = ?", [hashes[4]])
     con.execute("DELETE FROM enriched.embeddings WHERE text_hash = ?", [hashes[4]])
     con.execute("INSERT INTO enriched.embeddings SELECT * FROM keep")
     with caplog.at_level("WARNING"):

@@ -12,6 +12,7 @@ model work is `scoring.score_texts`, run here or on Ray actors by `ray_engine`) 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -169,7 +170,8 @@ def pending_batches(con: duckdb.DuckDBPyConnection, version: str, size: int) -> 
                 "JOIN batch_ids USING (interaction_id) ORDER BY p.interaction_id"
             ).fetch_df()
     finally:
-        con.execute("DROP TABLE IF EXISTS temp.pending_turns; DROP TABLE IF EXISTS temp.pending_interactions")
+        with contextlib.suppress(duckdb.ConnectionException):  # a closed connection took them along
+            con.execute("DROP TABLE IF EXISTS temp.pending_turns; DROP TABLE IF EXISTS temp.pending_interactions")
 
 
 def device_of(models: Models) -> str:

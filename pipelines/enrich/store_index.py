@@ -49,7 +49,9 @@ def _digests(hashes: Sequence[str]) -> np.ndarray:
 class StoreIndex:
     """Which texts one encoder has stored, and where (rowid): see the module doc."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, encoder: object, keys: np.ndarray, rowids: np.ndarray) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, encoder: object, keys: np.ndarray, rowids: np.ndarray
+    ) -> None:
         self.con, self.encoder = con, _name(encoder)
         order = np.argsort(keys, kind="stable")
         self._keys, self._rowids = keys[order], rowids[order]
@@ -59,14 +61,17 @@ class StoreIndex:
     def load(cls, con: duckdb.DuckDBPyConnection, encoder: object) -> StoreIndex:
         """Read the encoder's stored hashes and rowids (one scan of the hash column)."""
         table = con.sql(
-            f"SELECT unhex(text_hash) AS digest, rowid FROM {TABLE} WHERE encoder = ?", params=[_name(encoder)]
+            f"SELECT unhex(text_hash) AS digest, rowid FROM {TABLE} WHERE encoder = ?",
+            params=[_name(encoder)],
         ).to_arrow_table()
         try:
             digests = table.column("digest").combine_chunks().cast(pa.binary(16))
         except pa.ArrowInvalid as exc:
             raise ValueError(f"{TABLE} holds a text_hash that is not an md5 hex digest ({exc})") from exc
-        keys = np.frombuffer(digests.buffers()[1], dtype="S16")[digests.offset : digests.offset + len(digests)] \
-            if len(digests) else np.zeros(0, dtype="S16")
+        keys = np.zeros(0, dtype="S16")
+        if len(digests):
+            start = digests.offset
+            keys = np.frombuffer(digests.buffers()[1], dtype="S16")[start : start + len(digests)]
         rowids = table.column("rowid").to_numpy().astype(np.int64)
         return cls(con, encoder, keys, rowids)
 
@@ -92,12 +97,12 @@ class StoreIndex:
     def stored(self, hashes: Sequence[str]) -> set[str]:
         """The subset of `hashes` already in the store."""
         found = self._find(hashes)
-        return {h for h, rowid in zip(hashes, found) if rowid >= 0}
+        return {h for h, rowid in zip(hashes, found, strict=True) if rowid >= 0}
 
     def store(self, hashes: Sequence[str], vectors: np.ndarray) -> int:
         """Insert vectors for hashes not stored yet (the caller's duplicates dropped); returns how many."""
         keep: dict[str, int] = {}
-        for i, (h, rowid) in enumerate(zip(hashes, self._find(hashes))):
+        for i, (h, rowid) in enumerate(zip(hashes, self._find(hashes), strict=True)):
             if rowid < 0:
                 keep.setdefault(h, i)
         if not keep:
@@ -109,7 +114,8 @@ class StoreIndex:
         })
         start = self.con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {TABLE}").fetchall()[0][0]
         self.con.execute(
-            f"INSERT INTO {TABLE} (text_hash, encoder, embedding) SELECT text_hash, ?, embedding::FLOAT[{DIM}] FROM batch",
+            f"INSERT INTO {TABLE} (text_hash, encoder, embedding) "
+            f"SELECT text_hash, ?, embedding::FLOAT[{DIM}] FROM batch",
             [self.encoder],
         )
         new = self.con.execute(
