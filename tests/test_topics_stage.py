@@ -245,3 +245,25 @@ def test_hdbscan_recipe_still_available(tmp_path):
     s = TopicSettings(clustering="hdbscan", model_dir=str(tmp_path), min_parents=2, max_parents=3)
     model = fit_topics(texts, x, s, "planted")
     assert len(model.ids) == 4
+
+
+def test_the_fit_reads_the_first_distinct_non_blank_texts_in_its_languages(db_path):
+    con = warehouse.connect(db_path)
+    texts = ["card late", "card late", "\u00a0\u2003\t", "", "où est ma carte", "refund missing",
+             "transfer failed", "refund missing", "password reset", "\u3000", "card late again"]
+    langs = ["en", "en", None, None, "fr", None, "en", "en", "en", "en", "en"]
+    load(con, texts)
+    ids = [f"i{i:05d}" for i in range(len(texts))]
+    scores = pd.DataFrame({"interaction_id": ids, "language": langs})
+    con.register("t_scores", scores)
+    con.execute("INSERT INTO enriched.interaction_scores (interaction_id, model_version, language, is_scored, scored_at) "
+                "SELECT interaction_id, 'v', language, true, now()::TIMESTAMP FROM t_scores")
+    # The rule, as pandas says it: in the fit languages or unknown, not blank (str.strip), the first
+    # of each text by interaction id, at most max_fit_docs.
+    every = stage._corpus(con, "fake@1")
+    for limit in (3, 100):
+        expected = every[stage._english(every, ("en",))].drop_duplicates("text_hash").head(limit)
+        got = con.execute(stage.FIT_CORPUS_SQL, [["en"], limit]).fetch_df()
+        assert got["interaction_id"].tolist() == expected["interaction_id"].tolist()
+    assert got["text"].tolist() == ["card late", "refund missing", "transfer failed", "password reset",
+                                    "card late again"]
