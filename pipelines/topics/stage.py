@@ -47,13 +47,20 @@ NOT_SPACE = r"[^\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{
 # unknown language), by interaction id. Filtered, deduplicated and cut in DuckDB: reading the whole
 # corpus to keep 50k texts held every transcript of a 1M-contact warehouse in pandas.
 FIT_CORPUS_SQL = f"""
-WITH corpus AS ({CORPUS_SQL.format(where="")}),
-eligible AS (
-    SELECT * FROM corpus
-    WHERE (language IS NULL OR list_contains(?::VARCHAR[], language)) AND regexp_matches(text, '{NOT_SPACE}')
-    QUALIFY row_number() OVER (PARTITION BY text_hash ORDER BY interaction_id) = 1
+WITH lang AS (
+    SELECT interaction_id, arg_max(language, scored_at) AS language
+    FROM enriched.interaction_scores GROUP BY interaction_id
+), eligible AS (
+    SELECT i.interaction_id, md5(i.text) AS text_hash, lang.language
+    FROM staging.interactions i LEFT JOIN lang USING (interaction_id)
+    WHERE (lang.language IS NULL OR list_contains(?::VARCHAR[], lang.language))
+      AND regexp_matches(i.text, '{NOT_SPACE}')
+    QUALIFY row_number() OVER (PARTITION BY md5(i.text) ORDER BY i.interaction_id) = 1
+    ORDER BY i.interaction_id LIMIT ?
 )
-SELECT * FROM eligible ORDER BY interaction_id LIMIT ?
+SELECT e.interaction_id, i.text, e.text_hash, e.language
+FROM eligible e JOIN staging.interactions i USING (interaction_id)
+ORDER BY e.interaction_id
 """
 
 OTHER_SHARE_SQL = """
