@@ -42,7 +42,7 @@ class WarehouseSettings:
     checkpoint_threshold: str = "1GB"
 
 
-AUTO_MEMORY_CAP = 4 * 1000**3  # "auto": at most 4 GB (a 1M-contact run peaks at 4.2 GB in all)
+AUTO_MEMORY_CAP = 4 * 1000**3  # "auto": at most 4 GB (a 1M-contact run then peaks at 4.6 GB in all)
 _UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
           "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
 
