@@ -4,7 +4,8 @@
 emotion and the topic model read it instead of encoding again. Long texts are stored as the
 normalised mean of their chunks' vectors (see `chunking`).
 
-Example (the topics stage)::
+Example (the topics stage; `ensure_embeddings` and the run's index of the store live in
+`store_index`)::
 
     ensure_embeddings(con, encoder, {text_hash(t): t for t in texts})
     vectors = load_embeddings(con, encoder, [text_hash(t) for t in texts])
@@ -13,7 +14,7 @@ Example (the topics stage)::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -30,7 +31,7 @@ _SLICE_BATCHES = 8
 
 
 class MissingEmbeddings(KeyError):
-    """`load_embeddings` was asked for texts never embedded; run `ensure_embeddings` first."""
+    """`load_embeddings` was asked for texts never embedded; run `store_index.ensure_embeddings` first."""
 
 
 def text_hash(text: str) -> str:
@@ -86,23 +87,6 @@ def load_embeddings(con: duckdb.DuckDBPyConnection, encoder: object, hashes: Seq
     return matrix[[index[h] for h in hashes]]
 
 
-def store_embeddings(
-    con: duckdb.DuckDBPyConnection, encoder: object, hashes: Sequence[str], vectors: np.ndarray
-) -> int:
-    """Insert the vectors whose (hash, encoder) is not stored yet, in one bulk statement."""
-    if not len(hashes):
-        return 0
-    batch = pa.table({"text_hash": pa.array(list(hashes), pa.string()), "embedding": vectors_to_arrow(vectors)})
-    before = con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]
-    con.execute(
-        f"""INSERT INTO {TABLE} (text_hash, encoder, embedding)
-            SELECT DISTINCT ON (b.text_hash) b.text_hash, ?, b.embedding::FLOAT[{DIM}] FROM batch b
-            WHERE NOT EXISTS (SELECT 1 FROM {TABLE} e WHERE e.text_hash = b.text_hash AND e.encoder = ?)""",
-        [_name(encoder), _name(encoder)],
-    )
-    return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0] - before
-
-
 @dataclass(frozen=True)
 class Encoded:
     """Encoder output for a list of texts: per-text vectors plus the per-unit (chunk) vectors."""
@@ -131,33 +115,3 @@ def encode_units(
             on_progress(len(idx), len(order))
     vectors = pool(unit_vectors, units, normalise=True) if len(texts) else unit_vectors[:0]
     return Encoded(vectors, units, unit_vectors)
-
-
-def ensure_embeddings(
-    con: duckdb.DuckDBPyConnection,
-    encoder: object,
-    texts_by_hash: Mapping[str, str],
-    batch_rows: int = 5000,
-    progress: bool = False,
-) -> int:
-    """Embed and store every text not in the store yet; returns how many were encoded.
-
-    Works in batches of `batch_rows` texts, each stored before the next is encoded, so memory
-    stays flat and an interrupted run keeps what it finished.
-    """
-    stored = stored_hashes(con, encoder, list(texts_by_hash))
-    missing_all = [h for h in texts_by_hash if h not in stored]
-    bar = None
-    if progress and missing_all:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(missing_all), desc="embed", unit="text")
-    for start in range(0, len(missing_all), batch_rows):
-        hashes = missing_all[start : start + batch_rows]
-        encoded = encode_units(encoder, [texts_by_hash[h] for h in hashes])
-        store_embeddings(con, encoder, hashes, encoded.vectors)
-        if bar is not None:
-            bar.update(len(hashes))
-    if bar is not None:
-        bar.close()
-    return len(missing_all)

@@ -191,24 +191,27 @@ def _check_shared(ray, work: WorkDir) -> None:
         )
 
 
-def score_pending(con, models: Models, settings: EnrichSettings, version: str, bar=None) -> stage.Stats:
-    """Score everything `version` has not scored, the model work on Ray; returns the run's counts."""
+def score_pending(
+    con, store: StoreIndex, models: Models, settings: EnrichSettings, version: str, bar=None
+) -> stage.Stats:
+    """Score the staged interactions (`stage.staged_pending`), the model work on Ray; returns the counts."""
     stats = stage.Stats()
     work = WorkDir(settings.ray_work_dir)
     try:
         with session(settings) as ray:
             _check_shared(ray, work)
-            store = StoreIndex.load(con, models.encoder)
-            for frame in stage.pending_batches(con, version, settings.ray_round_rows):
+            for frame in stage.pending_batches(con, settings.ray_round_rows):
                 timer = stage.Stats()
-                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + settings.commit_rows], timer)
-                         for i in range(0, len(frame), settings.commit_rows)]
+                step = settings.commit_rows
+                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + step], timer)
+                         for i in range(0, len(frame), step)]
                 distinct = {h: t for plan in plans for h, t in plan.distinct.items()}
 
                 def encode(hashes, texts):
                     return encode_on_ray(ray, settings, models, version, work, hashes, texts)
 
-                results, n_fresh, n_reused = stage.compute_results(store, models, settings, distinct, encode, timer)
+                results, n_fresh, n_reused = stage.compute_results(
+                    store, models, settings, distinct, encode, timer)
                 timer.encoded, timer.reused = n_fresh, n_reused
                 stats.add(timer)
                 for plan in plans:

@@ -60,15 +60,6 @@ _STAGE_PENDING = ("""
                       AND s.turn_no = t.turn_no AND s.model_version = ?)
     ORDER BY t.interaction_id, t.turn_no""")
 
-_PENDING_COUNT = """
-    WITH todo AS (
-        SELECT i.interaction_id FROM staging.interactions i
-        WHERE NOT EXISTS (SELECT 1 FROM enriched.interaction_scores s
-                          WHERE s.interaction_id = i.interaction_id AND s.model_version = ?))
-    SELECT (SELECT count(*) FROM todo),
-           (SELECT count(*) FROM staging.turns t JOIN todo USING (interaction_id)
-            WHERE t.speaker IN ('customer', 'agent'))"""
-
 _BATCH_TURNS = """
     SELECT t.interaction_id, t.turn_no, t.speaker, t.text
     FROM temp.pending_turns t JOIN batch_ids b USING (interaction_id)
@@ -152,26 +143,31 @@ class Stats:
         return ", ".join(f"{name} {seconds:.{digits}f} s" for name, seconds in self.phases.items())
 
 
-def pending_batches(con: duckdb.DuckDBPyConnection, version: str, size: int) -> Iterator[pd.DataFrame]:
-    """Every interaction `version` has not scored, `size` at a time (by id): id, text, agent_text,
-    has_agent_turns.
-
-    Stages the run's interactions and turns into temp tables first (`_STAGE_PENDING`; `plan_batch`
-    reads a batch's turns there), dropped when the batches are done.
-    """
+@contextmanager
+def staged_pending(con: duckdb.DuckDBPyConnection, version: str) -> Iterator[tuple[int, int]]:
+    """Stage what `version` has not scored into the temp tables (`_STAGE_PENDING`) for the block;
+    yields (interactions, turns) to score. `pending_batches` and `plan_batch` read the tables."""
     for statement in _STAGE_PENDING:
         con.execute(statement, [version])
     try:
-        ids = con.sql("SELECT interaction_id FROM temp.pending_interactions ORDER BY interaction_id").to_arrow_table()
-        for start in range(0, ids.num_rows, size):
-            batch_ids = ids.slice(start, size)  # noqa: F841 - read by DuckDB
-            yield con.execute(
-                "SELECT p.interaction_id, p.text, p.agent_text, p.has_agent_turns FROM temp.pending_interactions p "
-                "JOIN batch_ids USING (interaction_id) ORDER BY p.interaction_id"
-            ).fetch_df()
+        yield con.execute(
+            "SELECT (SELECT count(*) FROM temp.pending_interactions), (SELECT count(*) FROM temp.pending_turns)"
+        ).fetchall()[0]
     finally:
         with contextlib.suppress(duckdb.ConnectionException):  # a closed connection took them along
             con.execute("DROP TABLE IF EXISTS temp.pending_turns; DROP TABLE IF EXISTS temp.pending_interactions")
+
+
+def pending_batches(con: duckdb.DuckDBPyConnection, size: int) -> Iterator[pd.DataFrame]:
+    """The staged interactions (`staged_pending`), `size` at a time by id: id, text, agent_text,
+    has_agent_turns."""
+    ids = con.sql("SELECT interaction_id FROM temp.pending_interactions ORDER BY interaction_id").to_arrow_table()
+    for start in range(0, ids.num_rows, size):
+        batch_ids = ids.slice(start, size)  # noqa: F841 - read by DuckDB
+        yield con.execute(
+            "SELECT p.interaction_id, p.text, p.agent_text, p.has_agent_turns FROM temp.pending_interactions p "
+            "JOIN batch_ids USING (interaction_id) ORDER BY p.interaction_id"
+        ).fetch_df()
 
 
 def device_of(models: Models) -> str:
@@ -293,7 +289,7 @@ class Plan:
 
 
 def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame, timer: Stats | None = None) -> Plan:
-    """Read the batch's turns (staged by `pending_batches`), detect languages and collect each
+    """Read the batch's turns (staged by `staged_pending`), detect languages and collect each
     distinct text to score once."""
     timer = timer or Stats()
     texts, agent_texts = _texts(batch["text"]), _texts(batch["agent_text"])
@@ -339,8 +335,7 @@ def write_batch(
     """
     timer = timer or Stats()
     with timer.phase("rows"):
-        rows = _score_rows(plan, results)  # noqa: F841 - read by DuckDB
-    turn_rows, interaction_rows = rows  # noqa: F841
+        turn_rows, interaction_rows = _score_rows(plan, results)  # noqa: F841 - read by DuckDB
     k = settings.trajectory_turns
     with transaction(con):
         with timer.phase("write"):
@@ -444,30 +439,10 @@ def run(
         with transaction(con):
             con.execute("DELETE FROM enriched.turn_scores WHERE model_version = ?", [version])
             con.execute("DELETE FROM enriched.interaction_scores WHERE model_version = ?", [version])
-    n_interactions, n_turns = con.execute(_PENDING_COUNT, [version]).fetchall()[0]
-    stats = Stats()
-    if n_interactions == 0:
-        return f"nothing new to score (model version {version})"
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_interactions + n_turns, desc="enrich", unit="text", smoothing=0.1)
-    start = time.perf_counter()
-    try:
-        if settings.engine == "ray":
-            from pipelines.enrich import ray_engine
-
-            stats = ray_engine.score_pending(con, models, settings, version, bar)
-        else:
-            with stats.phase("index"):
-                store = StoreIndex.load(con, models.encoder)
-            for batch in pending_batches(con, version, settings.commit_rows):
-                stats.add(_score_batch(con, store, models, settings, version, batch, bar))
-    finally:
-        if bar is not None:
-            bar.close()
-    stats.seconds = time.perf_counter() - start
+    with staged_pending(con, version) as (n_interactions, n_turns):
+        if n_interactions == 0:
+            return f"nothing new to score (model version {version})"
+        stats = _score_pending(con, models, settings, version, n_interactions + n_turns, progress)
     log.info("enrich: time by phase: %s", stats.phase_line())
     rate = (stats.interactions + stats.turns) / max(stats.seconds, 1e-9)
     return (
@@ -476,3 +451,31 @@ def run(
         f"reused {stats.reused} stored embeddings; {rate:.1f} texts/s; model version {version}"
         + (f"; engine ray ({settings.ray_workers} workers)" if settings.engine == "ray" else "")
     )
+
+
+def _score_pending(
+    con, models: Models, settings: EnrichSettings, version: str, n_items: int, progress: bool
+) -> Stats:
+    """Score the staged interactions and turns on the configured engine, with a progress bar."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_items, desc="enrich", unit="text", smoothing=0.1)
+    start = time.perf_counter()
+    stats = Stats()
+    try:
+        with stats.phase("index"):
+            store = StoreIndex.load(con, models.encoder)
+        if settings.engine == "ray":
+            from pipelines.enrich import ray_engine
+
+            stats.add(ray_engine.score_pending(con, store, models, settings, version, bar))
+        else:
+            for batch in pending_batches(con, settings.commit_rows):
+                stats.add(_score_batch(con, store, models, settings, version, batch, bar))
+    finally:
+        if bar is not None:
+            bar.close()
+    stats.seconds = time.perf_counter() - start
+    return stats

@@ -14,6 +14,9 @@ It assumes what the pipeline guarantees: one writer at a time (the stage holds t
 write lock) and no deletes from the store during the run. Every vector fetched by rowid is checked
 against its hash; a mismatch (rows moved under the index) falls back to a lookup by hash.
 
+`ensure_embeddings` (used by the topics stage) embeds and stores whatever a set of texts lacks
+through the same index.
+
 Example::
 
     index = StoreIndex.load(con, encoder)
@@ -25,13 +28,13 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.enrich.embeddings import DIM, TABLE, _name, load_embeddings, vectors_to_arrow
+from pipelines.enrich.embeddings import DIM, TABLE, _name, encode_units, load_embeddings, vectors_to_arrow
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +169,34 @@ class StoreIndex:
         fresh = StoreIndex.load(self.con, self.encoder)
         self._keys, self._rowids, self._added = fresh._keys, fresh._rowids, fresh._added
         return load_embeddings(self.con, self.encoder, hashes)
+
+
+def ensure_embeddings(
+    con: duckdb.DuckDBPyConnection,
+    encoder: object,
+    texts_by_hash: Mapping[str, str],
+    batch_rows: int = 5000,
+    progress: bool = False,
+) -> int:
+    """Embed and store every text not in the store yet; returns how many were encoded.
+
+    Works in batches of `batch_rows` texts, each stored before the next is encoded, so memory
+    stays flat and an interrupted run keeps what it finished.
+    """
+    index = StoreIndex.load(con, encoder)
+    stored = index.stored(list(texts_by_hash))
+    missing_all = [h for h in texts_by_hash if h not in stored]
+    bar = None
+    if progress and missing_all:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(missing_all), desc="embed", unit="text")
+    for start in range(0, len(missing_all), batch_rows):
+        hashes = missing_all[start : start + batch_rows]
+        encoded = encode_units(encoder, [texts_by_hash[h] for h in hashes])
+        index.store(hashes, encoded.vectors)
+        if bar is not None:
+            bar.update(len(hashes))
+    if bar is not None:
+        bar.close()
+    return len(missing_all)

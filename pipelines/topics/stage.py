@@ -25,16 +25,19 @@ from pipelines.topics.taxonomy import Taxonomy, apply_rules, carry_pins, load_ta
 log = logging.getLogger(__name__)
 DIM = 384
 
-CORPUS_SQL = """
-WITH lang AS (
+# Each interaction's language as its newest score says (NULL: not scored yet).
+LANGUAGE_CTE = """lang AS (
     SELECT interaction_id, arg_max(language, scored_at) AS language
     FROM enriched.interaction_scores GROUP BY interaction_id
-)
+)"""
+
+CORPUS_SQL = f"""
+WITH {LANGUAGE_CTE}
 SELECT i.interaction_id, coalesce(i.text, '') AS text, md5(coalesce(i.text, '')) AS text_hash,
        lang.language
 FROM staging.interactions i
 LEFT JOIN lang USING (interaction_id)
-{where}
+{{where}}
 ORDER BY i.interaction_id
 """
 
@@ -47,10 +50,7 @@ NOT_SPACE = r"[^\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{
 # unknown language), by interaction id. Filtered, deduplicated and cut in DuckDB: reading the whole
 # corpus to keep 50k texts held every transcript of a 1M-contact warehouse in pandas.
 FIT_CORPUS_SQL = f"""
-WITH lang AS (
-    SELECT interaction_id, arg_max(language, scored_at) AS language
-    FROM enriched.interaction_scores GROUP BY interaction_id
-), eligible AS (
+WITH {LANGUAGE_CTE}, eligible AS (
     SELECT i.interaction_id, md5(i.text) AS text_hash, lang.language
     FROM staging.interactions i LEFT JOIN lang USING (interaction_id)
     WHERE (lang.language IS NULL OR list_contains(?::VARCHAR[], lang.language))
@@ -151,7 +151,8 @@ def _corpus(con, encoder_name: str, where: str = "", params: list | None = None)
 
 def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
     """(n, 384) stored vectors of `df`; texts without one are encoded once and stored (shared store)."""
-    from pipelines.enrich.embeddings import ensure_embeddings, load_embeddings, stored_hashes
+    from pipelines.enrich.embeddings import load_embeddings, stored_hashes
+    from pipelines.enrich.store_index import ensure_embeddings
 
     texts_by_hash = dict(zip(df["text_hash"], df["text"]))
     if len(stored_hashes(con, encoder_name, list(texts_by_hash))) < len(texts_by_hash):
