@@ -7,7 +7,7 @@ PORT   ?= 8501
 # The demo's size: the planted patterns come out at 400 customers x 60 days already (make eval-analytics).
 DEMO_ARGS ?= --customers 1000 --days 90
 
-.PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics \
+.PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics eval-redaction \
         bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale bench-ray clean
 
 $(VENV)/.installed: requirements.txt
@@ -42,6 +42,9 @@ eval-topics: install  ## topic quality (NMI/ARI, outliers, stability) on banking
 
 eval-analytics: install  ## planted patterns and real-data checks of the marts
 	$(PY) -m analytics.evaluate
+
+eval-redaction: install  ## PII redaction: recall/precision per type, decoys kept, texts/s on real text
+	$(PY) -m benchmarks.eval_redaction
 
 bench-ingest: install
 	$(PY) -m benchmarks.bench_ingest
