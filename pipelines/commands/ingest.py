@@ -49,6 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timezone", help="time zone of naive timestamps (default: UTC), e.g. Europe/Warsaw")
     p.add_argument("--channel", help="override the channel a format implies (call, chat, email, social)")
     p.add_argument(
+        "--occurred-at",
+        metavar="FALLBACK",
+        help="date of records that carry none: column:NAME, filename, filename:PATTERN (strptime, "
+        "e.g. filename:%%Y%%m%%d) or mtime (default: a time in the file name, else the file's mtime, with a warning)",
+    )
+    p.add_argument(
         "--brand-account",
         action="append",
         metavar="NAME",
@@ -74,6 +80,7 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
         ("encoding", "encoding"),
         ("timezone", "timezone"),
         ("channel", "channel"),
+        ("occurred_at", "occurred_at"),
         ("keep_originals", "keep_originals"),
     ):
         value = getattr(args, flag)

@@ -23,7 +23,11 @@ from pipelines.ingest.records import FileReport, IngestOptions, Parsed
 log = logging.getLogger(__name__)
 
 KINDS = ("transcripts", "emails", "social", "customers", "transactions")
-PARSER_MODULES = {"transcripts": "pipelines.ingest.transcripts", "emails": "pipelines.ingest.emails"}
+PARSER_MODULES = {
+    "transcripts": "pipelines.ingest.transcripts",
+    "emails": "pipelines.ingest.emails",
+    "social": "pipelines.ingest.social_twitter",
+}
 
 __all__ = [
     "KINDS",
@@ -69,13 +73,16 @@ def detect_format(kind: str, path: Path) -> str | None:
     """The format of `path` for `kind`, from its extension and content; None when unknown."""
     from pipelines.ingest import tabular
 
+    module = _parser_module(kind)
+    sniff = getattr(module, "detect_format", None)
+    if sniff is not None and getattr(module, "SNIFFS_CONTENT", False):
+        fmt = sniff(path)  # a shape the bulk reader would misread (Twitter API v2 pages)
+        if fmt:
+            return fmt
     fmt = tabular.detect_format(kind, path)
     if fmt:
         return fmt
-    module = _parser_module(kind)
-    if module is not None and hasattr(module, "detect_format"):
-        return module.detect_format(path)
-    return None
+    return sniff(path) if sniff is not None else None
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -137,6 +144,9 @@ def ingest_paths(
     """
     if kind not in KINDS:
         raise IngestError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    from pipelines.ingest.file_dates import parse_fallback
+
+    parse_fallback(options.occurred_at)  # a bad --occurred-at is an error before anything loads
     files = expand_paths(paths)
     if not files:
         raise IngestError(f"no files found under {', '.join(map(str, paths))}")

@@ -14,6 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -253,7 +254,9 @@ def normalise_interaction(value: dict[str, Any], options: IngestOptions) -> tupl
     if when is None or when == "":
         raise Reject("missing timestamp: no occurred_at")
     try:
-        occurred = parse_timestamp(when, options.timezone)
+        # parsers give naive UTC datetimes (already read in --timezone): not converted twice
+        naive_utc = isinstance(when, datetime) and when.tzinfo is None
+        occurred = when if naive_utc else parse_timestamp(when, options.timezone)
     except ValueError as exc:
         raise Reject(f"unparseable timestamp: {exc}") from exc
     turns = []
@@ -402,8 +405,13 @@ def land(
     with transaction(con):
         delete_files(con, state.replaces)
         for chunk in _chunks(records, chunk_size):
+            for rec in chunk:
+                if rec.warning:
+                    report.warn(rec.warning)
+                if rec.skip:
+                    report.skip(rec.skip)
             loaded, rejected = _land_chunk(con, state, kind, chunk, options, redact, seen)
-            report.read += len(chunk)
+            report.read += len(chunk) - sum(1 for rec in chunk if rec.skip)
             report.loaded += loaded
             report.rejected += len(rejected)
             reasons.update(_category(r) for r in rejected)
@@ -433,6 +441,8 @@ def _land_chunk(
     good: list[tuple[Parsed, dict, list[dict]]] = []
     rejects: list[tuple[int, str]] = []
     for rec in parsed:
+        if rec.skip:  # not a contact (a retweet): raw.records only
+            continue
         if rec.error is not None or rec.value is None:
             rejects.append((rec.record_no, rec.error or "unreadable record: parser gave no value"))
             continue

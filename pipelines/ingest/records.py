@@ -22,6 +22,7 @@ class IngestOptions:
     brand_accounts: tuple[str, ...] = ()  # social: authors that are the company (agent turns)
     channel: str | None = None           # override the channel a format implies (e.g. chat vs call)
     keep_originals: bool = False         # keep unredacted text in raw.records (off: redacted)
+    occurred_at: str | None = None       # when a record has no date: column:NAME, filename[:PATTERN], mtime
 
 
 @dataclass
@@ -31,17 +32,26 @@ class Parsed:
     `payload` is the record as read (landed in raw.records); `value` is the normalised record for
     staging (for interactions: the `staging.interactions` fields plus `turns`, a list of dicts with
     `speaker`, `text`, `begin_s`, `end_s`), or None when `error` says why it was rejected.
+    `skip` says why a record read is not a contact (a retweet): it lands in raw.records only and
+    is counted apart, never as loaded or rejected. `warning` is said once per file with its count
+    (a record dated by the file's modification time).
     """
 
     record_no: int
     payload: dict[str, Any]
     value: dict[str, Any] | None = None
     error: str | None = None
+    skip: str | None = None
+    warning: str | None = None
 
 
 @dataclass
 class FileReport:
-    """What one file's load did; `read == loaded + rejected` always holds."""
+    """What one file's load did; `read == loaded + rejected` always holds.
+
+    Records that are not contacts (`skipped_records`: retweets, blank spreadsheet rows) are not
+    in `read`; they are counted by reason. `warnings` are per-file notes with their record count.
+    """
 
     path: str
     kind: str
@@ -54,6 +64,18 @@ class FileReport:
     replaced: bool = False               # the path had other content before: replaced
     reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None             # the file could not be read at all (nothing was loaded)
+    skipped_records: dict[str, int] = field(default_factory=dict)  # reason -> records not contacts
+    warnings: dict[str, int] = field(default_factory=dict)         # message -> records it concerns
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        """Count `n` records that are not contacts (`reason`: 'retweet', 'blank row')."""
+        if n:
+            self.skipped_records[reason] = self.skipped_records.get(reason, 0) + n
+
+    def warn(self, message: str, n: int = 1) -> None:
+        """Note `message` for `n` records of this file (said once, with the count)."""
+        if n:
+            self.warnings[message] = self.warnings.get(message, 0) + n
 
     def line(self) -> str:
         """One line for the CLI: `path: read N, loaded N, rejected N (reason: n, ...)`."""
@@ -64,4 +86,11 @@ class FileReport:
         text = f"{self.path}: read {self.read}, loaded {self.loaded}, rejected {self.rejected}"
         if self.reasons:
             text += " (" + ", ".join(f"{r}: {n}" for r, n in sorted(self.reasons.items())) + ")"
-        return text + (" [replaced the earlier version]" if self.replaced else "")
+        if self.skipped_records:
+            text += "; skipped, not contacts: " + ", ".join(
+                f"{r}: {n}" for r, n in sorted(self.skipped_records.items())
+            )
+        text += " [replaced the earlier version]" if self.replaced else ""
+        for message, n in sorted(self.warnings.items()):
+            text += f"\n  warning: {n} record(s): {message}"
+        return text

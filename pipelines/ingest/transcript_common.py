@@ -1,18 +1,21 @@
 """What every transcript parser shares: speaker roles, the conversation's time, the staging value.
 
 A conversation that carries no time of its own (the ABCD sample, many plain-text exports) is dated
-by its file: a timestamp in the file name (`call-123_2024-03-05T14-30-00.txt`, Contact Lens'
-`<contact>_analysis_2024-03-05T14:30:00Z.json`), else the file's modification time. JSON payloads
-stay as read; the plain-text payload records which one was used (`occurred_at_source`).
+as `--occurred-at` says (`pipelines.ingest.file_dates`): by default a timestamp in the file name
+(`call-123_2024-03-05T14-30-00.txt`, Contact Lens' `<contact>_analysis_2024-03-05T14:30:00Z.json`),
+else the file's modification time with a warning in the ingest summary. Every value records which
+one was used (`occurred_at_source`, kept in the plain-text payload).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.file_dates import file_date, parse_fallback
+from pipelines.ingest.records import IngestOptions
 from pipelines.ingest.timeparse import parse_timestamp
 
 SPEAKERS = {
@@ -27,11 +30,6 @@ SPEAKERS = {
 CHANNEL_ALIASES = {"call": "call", "voice": "call", "phone": "call", "chat": "chat", "messaging": "chat",
                    "webchat": "chat", "sms": "chat", "email": "email", "social": "social"}
 
-# 2024-03-05, 20240305, optionally followed by a time 14-30-00 / 14:30:00 / 143000 and a Z.
-FILENAME_TIME_RE = re.compile(
-    r"(?<![0-9])(\d{4})-?(\d{2})-?(\d{2})(?:[T_ -]?(\d{2})[-:]?(\d{2})(?:[-:]?(\d{2}))?)?(Z)?(?![0-9])"
-)
-
 
 def speaker_role(name: object) -> str | None:
     """`customer`, `agent` or `system` for a speaker label as exports write it; None when unknown.
@@ -43,32 +41,34 @@ def speaker_role(name: object) -> str | None:
     return SPEAKERS.get(key)
 
 
-def time_from_filename(path: Path) -> datetime | None:
-    """A naive UTC datetime from a timestamp in the file name, or None."""
-    for m in FILENAME_TIME_RE.finditer(path.name):
-        year, month, day, hour, minute, second, _z = m.groups()
-        try:
-            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
-        except ValueError:
-            continue
-    return None
+def occurred_at(
+    value: object, path: Path, options: IngestOptions, column_value: object = None
+) -> tuple[datetime, str, str | None]:
+    """(naive UTC time, origin, warning): the record's own time, else what `--occurred-at` chooses.
+
+    `column_value` is the value of the `--occurred-at column:NAME` field when the caller read one.
+    Raises ValueError (the reject reason) when the value is unparseable or the choice finds nothing.
+    """
+    if not _empty(value):
+        return _parse(value, options.timezone), "record", None
+    fallback = parse_fallback(options.occurred_at)
+    if fallback.how == "column":
+        if _empty(column_value):
+            raise ValueError(f"missing timestamp: no value for --occurred-at column:{fallback.arg}")
+        return _parse(column_value, options.timezone), f"column {fallback.arg}", None
+    when, origin, warning = file_date(path, fallback)
+    if when is None:
+        raise ValueError(origin)
+    return when, origin, warning
 
 
-def fallback_time(path: Path) -> tuple[datetime, str]:
-    """The file's time when a record has none: (timestamp, 'filename' | 'file mtime')."""
-    named = time_from_filename(path)
-    if named is not None:
-        return named, "filename"
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-    return mtime, "file mtime"
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
-def occurred_at(value: object, path: Path, timezone: str) -> tuple[datetime, str]:
-    """The record's own time (naive UTC) when it has one, else the file's; raises ValueError if unparseable."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return fallback_time(path)
+def _parse(value: object, timezone: str) -> datetime:
     try:
-        return parse_timestamp(value, timezone), "record"
+        return parse_timestamp(value, timezone)
     except ValueError as exc:
         raise ValueError(f"unparseable timestamp: {exc}") from exc
 

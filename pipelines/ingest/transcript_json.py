@@ -5,16 +5,28 @@ JSONL, one conversation per line. Keys are found by their common names (`turns`/
 `utterances`/`original`; `speaker`/`role`; `text`/`content`; `start`/`BeginOffsetMillis`...) and
 `--column field=key` (a dotted path such as `scenario.flow`) names any other. A truncated or broken
 array keeps the conversations before the break and rejects the rest as one record.
+
+A JSON array of utterances rather than of conversations (the Gridspace-Stanford Harper Valley Bank
+layout: `[{"speaker_role", "start_ms", "duration_ms", "start_timestamp_ms", "transcript"}, ...]`)
+is one conversation: the file's name is its id, the first utterance's absolute time less its
+offset is its start.
+
+Contact Lens chat analysis files hold `EVENT` items (participant joined / left, chat ended) between
+the messages: they are not turns, but their `AbsoluteTime` counts for the contact's start and end.
+Each message's `AbsoluteTime` gives its turn's offset from the start (`begin_s` = `end_s`: a chat
+message is an instant), and the last item's time the contact's duration.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipelines.ingest.encoding import read_text
+from pipelines.ingest.file_dates import time_in_name
 from pipelines.ingest.records import IngestOptions, Parsed
 from pipelines.ingest.timeparse import parse_timestamp
 from pipelines.ingest.transcript_common import (
@@ -35,12 +47,14 @@ EMAIL_KEYS = ("customer_email", "email")
 PHONE_KEYS = ("customer_phone", "phone", "phone_number", "ani")
 AGENT_KEYS = ("agent_id", "agentId", "AgentId", "agent")
 TURN_KEYS = ("turns", "messages", "utterances", "original", "transcript", "Transcript", "dialog", "dialogue")
-SPEAKER_KEYS = ("speaker", "role", "participant", "from", "author", "sender", "ParticipantRole", "who")
-TURN_TEXT_KEYS = ("text", "content", "message", "body", "utterance", "Content", "value")
-TURN_TIME_KEYS = ("timestamp", "time", "created_at", "sent_at")
+SPEAKER_KEYS = ("speaker", "role", "participant", "from", "author", "sender", "ParticipantRole", "who",
+                "speaker_role")
+TURN_TEXT_KEYS = ("text", "content", "message", "body", "utterance", "Content", "value", "transcript")
+TURN_TIME_KEYS = ("timestamp", "time", "created_at", "sent_at", "start_timestamp_ms", "AbsoluteTime")
 BEGIN_KEYS = (("begin_s", 1), ("start_s", 1), ("start", 1), ("begin", 1), ("offset", 1),
               ("BeginOffsetMillis", 1000), ("begin_ms", 1000), ("start_ms", 1000))
 END_KEYS = (("end_s", 1), ("end", 1), ("EndOffsetMillis", 1000), ("end_ms", 1000))
+DURATION_KEYS = (("duration_s", 1), ("duration_ms", 1000), ("DurationMillis", 1000))
 CATEGORY_KEYS = ("source_category", "category", "intent", "reason", "topic", "flow")
 # Where metadata hides in real exports: top level, a metadata block, the customer block, ABCD's scenario.
 CONTAINERS = ((), ("metadata",), ("meta",), ("customer",), ("scenario",), ("scenario", "personal"),
@@ -79,7 +93,8 @@ def _seconds(turn: dict[str, Any], keys: tuple[tuple[str, int], ...]) -> float |
 
 
 def _turns(raw_turns: list[Any], timezone: str) -> tuple[list[dict[str, Any]], Any]:
-    """Turns in order, and the first turn's absolute time when turns carry one (chat logs)."""
+    """Turns in order, and the conversation's start when turns carry an absolute time (chat logs,
+    Harper Valley's `start_timestamp_ms`): the first turn's time less its offset."""
     turns, first_time = [], None
     for no, raw in enumerate(raw_turns, start=1):
         if isinstance(raw, list | tuple) and len(raw) >= 2:   # ABCD: [speaker, text]
@@ -88,14 +103,19 @@ def _turns(raw_turns: list[Any], timezone: str) -> tuple[list[dict[str, Any]], A
             label = next((raw[k] for k in SPEAKER_KEYS if raw.get(k) not in (None, "")), None)
             text = next((raw[k] for k in TURN_TEXT_KEYS if isinstance(raw.get(k), str)), "")
             begin, end = _seconds(raw, BEGIN_KEYS), _seconds(raw, END_KEYS)
+            length = _seconds(raw, DURATION_KEYS)
+            if end is None and begin is not None and length is not None:
+                end = begin + length
             stamp = next((raw[k] for k in TURN_TIME_KEYS if raw.get(k) not in (None, "")), None)
-            if stamp is not None and begin is None:
+            if stamp is not None:
                 try:
                     moment = parse_timestamp(stamp, timezone)
                 except ValueError as exc:
                     raise ValueError(f"unparseable timestamp: turn {no}: {exc}") from exc
-                first_time = first_time or moment
-                begin = (moment - first_time).total_seconds()
+                if first_time is None:
+                    first_time = moment - timedelta(seconds=begin or 0)
+                if begin is None:
+                    begin = (moment - first_time).total_seconds()
         else:
             raise ValueError(f"malformed turn: turn {no} is neither an object nor a [speaker, text] pair")
         speaker = speaker_role(label)
@@ -115,7 +135,8 @@ def conversation(doc: Any, path: Path, record_no: int, options: IngestOptions) -
         raise ValueError(f"missing turns: no list under {', '.join(TURN_KEYS)} (or --column turns=KEY)")
     turns, first_time = _turns(raw_turns, options.timezone)
     when = _pick(doc, "occurred_at", TIME_KEYS, options)
-    moment, _origin = occurred_at(when if when is not None else first_time, path, options.timezone)
+    moment, origin, warning = occurred_at(when if when is not None else first_time, path, options,
+                                          _fallback_column(doc, options))
     customer_id = _pick(doc, "customer_id", CUSTOMER_ID_KEYS, options)
     if customer_id is None and isinstance(doc.get("customer"), str | int):
         customer_id = doc["customer"]
@@ -142,7 +163,15 @@ def conversation(doc: Any, path: Path, record_no: int, options: IngestOptions) -
         queue=_str(_pick(doc, "queue", ("queue", "Queue"), options)),
         source_category=_str(_pick(doc, "source_category", CATEGORY_KEYS, options)),
         thread_id=_str(_pick(doc, "thread_id", ("thread_id",), options)),
+        occurred_at_source=origin,
+        warning=warning,
     )
+
+
+def _fallback_column(doc: dict[str, Any], options: IngestOptions) -> Any:
+    """The value of `--occurred-at column:KEY` (a dotted key path) in `doc`, if that is the choice."""
+    how, _, key = (options.occurred_at or "").partition(":")
+    return _get_path(doc, key.strip().split(".")) if how.strip().lower() == "column" and key.strip() else None
 
 
 def _str(value: Any) -> str | None:
@@ -152,9 +181,17 @@ def _str(value: Any) -> str | None:
 def _parsed(doc: Any, path: Path, record_no: int, options: IngestOptions) -> Parsed:
     payload = doc if isinstance(doc, dict) else {"value": doc}
     try:
-        return Parsed(record_no, payload, value=conversation(doc, path, record_no, options))
+        value = conversation(doc, path, record_no, options)
     except ValueError as exc:
         return Parsed(record_no, payload, error=str(exc))
+    return Parsed(record_no, payload, value=value, warning=value.pop("warning", None))
+
+
+def _is_utterance(item: Any) -> bool:
+    """An utterance (speaker + text, no turn list of its own), not a conversation."""
+    return (isinstance(item, dict) and not any(isinstance(item.get(k), list) for k in TURN_KEYS)
+            and any(item.get(k) not in (None, "") for k in SPEAKER_KEYS)
+            and any(isinstance(item.get(k), str) for k in TURN_TEXT_KEYS))
 
 
 def _malformed(exc: json.JSONDecodeError, line_offset: int = 0) -> str:
@@ -200,11 +237,26 @@ def parse_conversations_json(path: Path, options: IngestOptions) -> Iterator[Par
     text, _ = read_text(path, options.encoding)
     if not text.strip():
         return
-    for no, (item, error, _line) in enumerate(iter_json_values(text), start=1):
+    values = iter_json_values(text)
+    for no, (item, error, _line) in enumerate(values, start=1):
         if error is not None:
             yield Parsed(no, {"excerpt": item}, error=_malformed(error))
+        elif no == 1 and text.lstrip().startswith("[") and _is_utterance(item):
+            yield _utterance_list(item, values, path, options)
+            return
         else:
             yield _parsed(item, path, no, options)
+
+
+def _utterance_list(first: dict[str, Any], rest: Iterator[tuple[Any, Any, int]], path: Path,
+                    options: IngestOptions) -> Parsed:
+    """A file that is one conversation's list of utterances (Harper Valley): one record."""
+    utterances = [first]
+    for item, error, _line in rest:
+        if error is not None:
+            return Parsed(1, {"excerpt": item}, error=_malformed(error))
+        utterances.append(item)
+    return _parsed({"source_id": path.stem, "turns": utterances}, path, 1, options)
 
 
 def parse_conversations_jsonl(path: Path, options: IngestOptions) -> Iterator[Parsed]:
@@ -228,6 +280,25 @@ TRANSCRIBE_ROLES = {"CUSTOMER": "customer", "AGENT": "agent", "SUPERVISOR": "age
                     "SYSTEM": "system"}
 
 
+CONNECT_EVENT = "application/vnd.amazonaws.connect.event."
+
+
+def _is_event(seg: dict[str, Any]) -> bool:
+    """A Contact Lens chat EVENT item (participant joined / left, chat ended): not a turn."""
+    return str(seg.get("Type") or "").upper() == "EVENT" or (
+        seg.get("Content") in (None, "") and str(seg.get("ContentType") or "").startswith(CONNECT_EVENT))
+
+
+def _absolute(seg: dict[str, Any], no: int) -> datetime | None:
+    stamp = seg.get("AbsoluteTime")
+    if stamp in (None, ""):
+        return None
+    try:
+        return parse_timestamp(stamp)
+    except ValueError as exc:
+        raise ValueError(f"unparseable timestamp: Transcript item {no}: {exc}") from exc
+
+
 def transcribe_value(doc: dict[str, Any], path: Path, options: IngestOptions) -> dict[str, Any]:
     """The staging value of one Call Analytics / Contact Lens document; raises ValueError."""
     segments = doc.get("Transcript")
@@ -235,27 +306,44 @@ def transcribe_value(doc: dict[str, Any], path: Path, options: IngestOptions) ->
         raise ValueError("not Call Analytics output: no 'Transcript' list (plain Transcribe output is not supported)")
     roles = {p.get("ParticipantId"): p.get("ParticipantRole")
              for p in doc.get("Participants") or [] if isinstance(p, dict)}
-    turns = []
+    turns, times = [], []  # times: every item's AbsoluteTime (events too), in order
     for no, seg in enumerate(segments, start=1):
         if not isinstance(seg, dict):
             raise ValueError(f"malformed turn: Transcript item {no} is not an object")
+        moment = _absolute(seg, no)
+        if moment is not None:
+            times.append(moment)
+        if _is_event(seg):
+            continue
         role = seg.get("ParticipantRole") or roles.get(seg.get("ParticipantId")) or seg.get("ParticipantId")
         speaker = TRANSCRIBE_ROLES.get(str(role).upper())
         if speaker is None:
             raise ValueError(f"unknown speaker: participant {role!r} in turn {no}")
         turns.append({"speaker": speaker, "text": str(seg.get("Content") or "").strip(),
-                      "begin_s": _seconds(seg, BEGIN_KEYS), "end_s": _seconds(seg, END_KEYS)})
+                      "begin_s": _seconds(seg, BEGIN_KEYS), "end_s": _seconds(seg, END_KEYS), "at": moment})
     meta = doc.get("CustomerMetadata") if isinstance(doc.get("CustomerMetadata"), dict) else {}
 
     def field(*keys: str) -> Any:
         return next((src[k] for k in keys for src in (doc, meta) if src.get(k) not in (None, "")), None)
 
-    moment, _origin = occurred_at(field("InitiationTimestamp", "ContactStartTime", "StartTime", "CreationTime",
-                                       "occurred_at", "started_at"), path, options.timezone)
-    total = _get_path(doc, ("ConversationCharacteristics", "TotalConversationDurationMillis"))
+    start = min(times) if times else None
+    for turn in turns:  # a chat message's offset is its time from the contact's first item
+        at = turn.pop("at")
+        if turn["begin_s"] is None and at is not None and start is not None:
+            turn["begin_s"] = turn["end_s"] = (at - start).total_seconds()
+    own = field("InitiationTimestamp", "ContactStartTime", "StartTime", "CreationTime", "occurred_at", "started_at")
+    recording = time_in_name(str(meta.get("InputS3Uri") or "")) if meta.get("InputS3Uri") else None
+    origin = None
+    if own is None and start is not None:
+        own, origin = start, "message time"
+    elif own is None and recording is not None:
+        own, origin = recording.replace(tzinfo=UTC), "CustomerMetadata.InputS3Uri"
+    moment, file_origin, warning = occurred_at(own, path, options, _fallback_column(doc, options))
+    total = number(_get_path(doc, ("ConversationCharacteristics", "TotalConversationDurationMillis")))
+    duration = total / 1000 if total is not None else (max(times) - start).total_seconds() if times else None
     customer_id = field("CustomerId", "customer_id")
     categories = _get_path(doc, ("Categories", "MatchedCategories")) or []
-    return conversation_value(
+    value = conversation_value(
         turns,
         source_id=str(field("ContactId", "JobName") or path.stem),
         channel=options.channel or ("chat" if str(doc.get("Channel", "")).upper() == "CHAT" else "call"),
@@ -265,9 +353,11 @@ def transcribe_value(doc: dict[str, Any], path: Path, options: IngestOptions) ->
         occurred_at=moment,
         agent_id=_str(field("AgentId", "agent_id")),
         queue=_str(field("Queue", "QueueName")),
-        duration_s=number(total) / 1000 if number(total) is not None else None,
+        duration_s=duration,
         source_category=",".join(map(str, categories)) or None,
     )
+    value.update(occurred_at_source=origin or file_origin, warning=warning)
+    return value
 
 
 def parse_transcribe(path: Path, options: IngestOptions) -> Iterator[Parsed]:
@@ -284,6 +374,8 @@ def parse_transcribe(path: Path, options: IngestOptions) -> Iterator[Parsed]:
         yield Parsed(1, {"value": doc}, error="not Call Analytics output: expected one JSON object per file")
         return
     try:
-        yield Parsed(1, doc, value=transcribe_value(doc, path, options))
+        value = transcribe_value(doc, path, options)
     except ValueError as exc:
         yield Parsed(1, doc, error=str(exc))
+        return
+    yield Parsed(1, doc, value=value, warning=value.pop("warning", None))

@@ -94,7 +94,9 @@ def parse_text_transcript(path: Path, options: IngestOptions) -> Iterator[Parsed
         yield Parsed(1, payload, error="no turns: no line starts with a speaker such as 'Agent:' or 'Customer:'")
         return
     try:
-        moment, origin = occurred_at(header.get("occurred_at"), path, options.timezone)
+        fallback_field = (options.occurred_at or "").partition(":")[2].strip().lower()
+        moment, origin, warning = occurred_at(header.get("occurred_at"), path, options,
+                                              header.get(HEADER_FIELDS.get(fallback_field, fallback_field)))
         payload["occurred_at_source"] = origin
         customer_id = header.get("customer_id")
         ref_type, ref = ("crm", customer_id) if customer_id else \
@@ -119,4 +121,4 @@ def parse_text_transcript(path: Path, options: IngestOptions) -> Iterator[Parsed
     except ValueError as exc:
         yield Parsed(1, payload, error=str(exc))
         return
-    yield Parsed(1, payload, value=value)
+    yield Parsed(1, payload, value=value, warning=warning)
