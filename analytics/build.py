@@ -27,17 +27,21 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 # Dependency order: each file reads only staging/enriched and the marts above it.
 SQL_MARTS: tuple[str, ...] = (
-    "interactions", "turns", "customer_value", "repeat_rates", "channel_switch", "daily_volume",
-    "topic_trends", "emerging_issues", "revenue_at_risk", "reason_pareto", "value_irritant",
-    "callback_list", "proactive_candidates", "executive_summary",
+    "thread_messages", "interactions", "outbound_volume", "turns", "customer_value", "repeat_rates",
+    "channel_switch", "daily_volume", "topic_trends", "emerging_issues", "revenue_at_risk", "reason_pareto",
+    "value_irritant", "callback_list", "proactive_candidates", "executive_summary",
 )
 PY_MARTS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection, AnalyticsSettings], str]], ...] = (
     ("reason_impact", impact.build),
     ("distinctive_terms", terms.build),
     ("nev_vs_loyalty", loyalty.build),
-    ("metric_definitions", definitions.build),
 )
 _PARAM = re.compile(r"\$([a-z_]+)")
+# Shared SQL fragments a mart's file names with a /*placeholder*/: one definition per figure.
+_FRAGMENTS = {
+    "/*measures*/": definitions.select_list(definitions.CONTACT_MEASURES),
+    "/*kpis*/": definitions.select_list(definitions.KPIS),
+}
 
 
 def current_topic_version(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
@@ -60,6 +64,8 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) 
 def build_sql_mart(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
     """`CREATE OR REPLACE TABLE marts.<name>` from `analytics/sql/<name>.sql` (name from SQL_MARTS)."""
     text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    for mark, fragment in _FRAGMENTS.items():
+        text = text.replace(mark, fragment)
     used = {key: params[key] for key in _PARAM.findall(text)}
     con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS\n{text}", used)
 
@@ -67,15 +73,18 @@ def build_sql_mart(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, 
 def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, params: dict[str, object],
                 timings: list[tuple[str, float, int]], total: float) -> None:
     stats = con.execute(
-        "SELECT min(occurred_at), max(occurred_at), count(*) FROM staging.interactions"
+        "SELECT min(occurred_at), max(occurred_at), count(*), (SELECT count(*) FROM staging.interactions) "
+        "FROM marts.interactions"
     ).fetchall()[0]
     versions = con.execute(
         "SELECT string_agg(DISTINCT model_version, ',' ORDER BY model_version) FROM marts.interactions"
     ).fetchall()[0][0]
-    method = con.execute("SELECT any_value(method) FROM marts.revenue_at_risk WHERE scope = 'total'").fetchall()[0][0]
+    method = con.execute(
+        "SELECT any_value(method) FROM marts.revenue_at_risk WHERE scope = 'total'").fetchall()[0][0]
     rows = settings.as_rows() + [
         ("built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("data_start", str(stats[0])), ("data_end", str(stats[1])), ("n_interactions", str(stats[2])),
+        ("data_start", str(stats[0])), ("data_end", str(stats[1])), ("n_contacts", str(stats[2])),
+        ("n_interactions", str(stats[3])),  # every message, the company's side included
         ("topic_model_version", str(params["topic_version"])),
         ("score_model_versions", str(versions or "")),
         ("churn_method", "heuristic" if method and method.startswith("heuristic") else "measured"),
@@ -94,7 +103,10 @@ def run(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = Non
     settings = settings or load()
     start = time.perf_counter()
     timings: list[tuple[str, float, int]] = []
-    steps: list[tuple[str, Callable[[], object]]] = [("customer_clv", lambda: clv.build(con, settings))]
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("customer_clv", lambda: clv.build(con, settings)),
+        ("metric_definitions", lambda: definitions.build(con, settings)),  # executive_summary reads it
+    ]
     with transaction(con):
         params = sql_parameters(con, settings)
         steps += [(name, lambda n=name: build_sql_mart(con, n, params)) for name in SQL_MARTS]

@@ -1,5 +1,11 @@
-"""`marts.metric_definitions`: what each figure means, its formula and its source, for the
-dashboard's hover texts and expanders (text from /work/shared/docs/domain.md)."""
+"""Every figure's one definition: `marts.metric_definitions` (label, unit, meaning, formula, source,
+the setting that changes it) and the SQL of the headline figures.
+
+The dashboard reads the mart; `marts.daily_volume` and `marts.executive_summary` are built from
+`CONTACT_MEASURES` and `KPIS` below, and the dashboard sums the same `marts.daily_volume` columns
+with the same `KPIS`, so a figure on a page and in the mart cannot drift apart. The reference that
+explains each one in prose is `docs/metrics.md` (the `source` column names its section).
+"""
 
 from __future__ import annotations
 
@@ -8,88 +14,182 @@ import pandas as pd
 
 from analytics.settings import AnalyticsSettings
 
-DOMAIN = "docs/domain.md"
+DOC = "docs/metrics.md"
 
-# metric, label, definition, formula, source
-DEFINITIONS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("repeat_rate_same", "Repeat rate (same issue)",
-     "Share of judged contacts followed by a contact from the same customer about the same reason within the window; "
-     "the resolution failure.",
-     "contacts with a same-reason recontact within W / judged contacts",
-     f"{DOMAIN} 'Repeat contacts'; QueueMetrics, Capturi, Genesys Next Contact Avoidance"),
-    ("repeat_rate_any", "Repeat rate (any issue)",
-     "Share of judged contacts followed by any contact from the same customer, any reason or channel, within the "
-     "window; the upper bound of failure demand.",
-     "contacts with a recontact within W / judged contacts",
-     f"{DOMAIN} 'Repeat contacts'"),
-    ("fcr_proxy", "FCR (proxy)", "First contact resolution as an internal proxy: one minus the same-issue repeat "
-     "rate. SQM benchmarks: average 67-70%, good 70-79%, world-class 80%+.",
-     "1 - same-issue repeat rate", f"{DOMAIN} 'FCR'; SQM Group"),
-    ("contacts_per_resolution", "Contacts per resolution", "Judged contacts per contact not followed by a recontact.",
-     "judged / (judged - recontacted)", f"{DOMAIN} 'Repeat contacts'"),
-    ("provisional", "Provisional contact", "A contact younger than the window at the end of the data: its repeat "
-     "status cannot be judged yet, so it is left out of rates (censoring).",
-     "data_end - occurred_at < W", f"{DOMAIN} 'Censoring'"),
-    ("transfer", "Transfer", "A contact within the transfer gap of the previous one on the same channel is a "
-     "transfer or a dropped call, not a repeat.", "gap < transfer_gap_minutes", f"{DOMAIN} 'Transfers'; Capturi"),
-    ("channel_switch", "Channel switch", "A contact followed within the window by a contact on another channel; "
-     "digital followed by a call is the seeds' 'a third end on the phone'.",
-     "switches(from, to) / judged contacts on from", f"{DOMAIN} 'Channel switching'"),
-    ("nev_text", "NEV (text proxy)", "Net Emotional Value estimated from text: model emotions mapped onto Shaw's "
-     "20 emotions; not Beyond Philosophy's survey NEV. Contacts without emotional content are excluded.",
-     "100 x (P - N) / (P + N)", f"{DOMAIN} 'Net Emotional Value'; Shaw 2007"),
-    ("sentiment_score", "Sentiment", "Interaction sentiment score in [-1, 1].", "model score",
-     f"{DOMAIN} 'Sentiment and emotion'"),
-    ("pareto", "Pareto share", "Reasons sorted by volume (or cost, or CLV at risk) with the cumulative share: "
-     "which 20% of reasons drive 80% of contacts.", "cumsum(volume) / sum(volume)", f"{DOMAIN} 'Pareto (80/20)'"),
-    ("cost_to_serve", "Cost to serve", "Volume x handle time (seconds); default handle times per channel when "
-     "a duration is missing.", "sum(handle_time_s)", f"{DOMAIN} 'Pareto'"),
-    ("impact", "Impact (counterfactual)", "Overall metric minus the metric with the reason's contacts removed, "
-     "with a bootstrap 95% CI. Association, not causation.", "overall - without_reason",
-     f"{DOMAIN} 'Impact of a topic'; Thematic"),
-    ("relative_weight", "Driver weight", "Share of the explained variance of a customer-level regression on "
-     "reason indicators (Johnson relative weights). Association, not causation.", "epsilon_j / R^2",
-     f"{DOMAIN} 'Impact of a topic' (multivariate)"),
-    ("distinctive_terms", "Distinctive terms", "Words/phrases over-represented in repeat or negative contacts of a "
-     "reason versus the others.", "log-odds ratio with informative Dirichlet prior (z-score)",
-     f"{DOMAIN} 'Distinctive terms'; Monroe et al. 2008"),
-    ("value_irritant", "Value-irritant action", "Irritant to both: Eliminate; to the customer only: Simplify; to "
-     "the company only: Automate / self-serve; valuable to both: Leverage.",
-     "quadrant of (irritation, company cost) split at the median", f"{DOMAIN} 'Value-irritant'; Price & Jaffe 2008"),
-    ("emerging_issue", "Emerging issue", "A reason whose weekly volume or negative share exceeds its normal range "
-     "(mean + z x sd of the previous weeks).", "(x - baseline_mean) / baseline_sd > z", f"{DOMAIN} 'Root causes'"),
-    ("clv_margin_retention", "CLV (margin-retention)", "Lifetime value when only margin and retention are known; "
-     "m margin per period, r retention, d discount, all fractions.", "CLV = m r / (1 + d - r)",
-     f"{DOMAIN} 'Customer lifetime value'"),
-    ("clv_bgnbd", "CLV (BG/NBD + Gamma-Gamma)", "Expected discounted margin from purchase frequency (BG/NBD) and "
-     "spend (Gamma-Gamma, fitted on repeat customers); L2 penalties in clv_penalizers are tried in order "
-     "until both converge, else margin-retention.", "sum_t E[purchases_t] x E[spend] / (1+d)^t",
-     f"{DOMAIN} 'Customer lifetime value'; Fader, Hardie & Lee 2005"),
-    ("clv_source", "CLV (source)", "Lifetime value given by the source, used as is.", "given",
-     f"{DOMAIN} 'Customer lifetime value'"),
-    ("revenue_at_risk", "Revenue at risk", "Sum over customers with a negative or repeated experience of CLV x the "
-     "churn uplift over customers without one (measured churn flags), else a labelled heuristic (50% of annual "
-     "revenue for detractors).", "sum(CLV) x max(0, churn_exposed - churn_baseline)",
-     f"{DOMAIN} 'Revenue at risk'; Promoter.io"),
-    ("callback_priority", "Callback priority", "Customers with an unresolved or repeated negative experience, ranked "
-     "by CLV x severity; severity = sum over such contacts of 1 + max(0, -sentiment).", "CLV x severity",
-     f"{DOMAIN} 'Closed loop'"),
-    ("nev_vs_loyalty", "Emotion vs loyalty", "Strength of the link of NEV/sentiment with churn (AUC) and CLV "
-     "(Spearman), next to contact count as an effort proxy.", "AUC, Spearman rho with 95% CI",
-     f"{DOMAIN} 'NEV' (Temkin Group claim)"),
+# Additive per-contact counts of marts.daily_volume: name -> aggregate over marts.interactions.
+CONTACT_MEASURES: dict[str, str] = {
+    "contacts": "count(*)",
+    "negative": "count(*) FILTER (WHERE is_negative)",
+    "sentiment_sum": "sum(sentiment_score)",
+    "sentiment_n": "count(sentiment_score)",
+    "nev_sum": "sum(nev_text)",
+    "nev_n": "count(nev_text)",
+    "judged": "count(has_recontact)",
+    "recontacted": "count(*) FILTER (WHERE has_recontact)",
+    "same_recontacted": "count(*) FILTER (WHERE has_same_issue_recontact)",
+    "repeats": "sum(repeats_triggered)",
+    "handle_time_s": "sum(handle_time_s)",
+}
+
+# Headline figures: name -> aggregate over rows of marts.daily_volume (any subset of them).
+KPIS: dict[str, str] = {
+    "contact_volume": "sum(contacts)",
+    "repeat_rate_any": "sum(recontacted) / nullif(sum(judged), 0)",
+    "repeat_rate_same": "sum(same_recontacted) / nullif(sum(judged), 0)",
+    "fcr_proxy": "1 - sum(same_recontacted) / nullif(sum(judged), 0)",
+    "mean_nev": "sum(nev_sum) / nullif(sum(nev_n), 0)",
+    "mean_sentiment": "sum(sentiment_sum) / nullif(sum(sentiment_n), 0)",
+    "negative_share": "sum(negative) / nullif(sum(contacts), 0)",
+    "judged": "sum(judged)",
+    "nev_n": "sum(nev_n)",
+}
+
+
+def select_list(expressions: dict[str, str]) -> str:
+    """`expr AS name, ...` for a SELECT (names and expressions are the constants above)."""
+    return ",\n           ".join(f"{expr} AS {name}" for name, expr in expressions.items())
+
+
+# metric, label, unit, definition, formula, source (docs/metrics.md section; literature), setting
+DEFINITIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
+    ("contact_volume", "Contacts", "contacts",
+     "Customer contacts: what customers sent (calls, chats, emails, social posts), inbound and not a "
+     "repost. Agent replies, brand posts and outbound emails are not contacts.",
+     "count of inbound, non-repost interactions", f"{DOC}, Contacts", "-"),
+    ("outbound_volume", "Outbound messages", "messages",
+     "The company's own messages, a measure of their own: replies attached to the contact they answer, and "
+     "outreach the company started (no customer contact before it in its thread).",
+     "count of outbound interactions by kind (reply | outreach)", f"{DOC}, Outbound volume", "-"),
+    ("first_response", "First response", "seconds",
+     "Time from a customer's contact to the first company reply in the same thread.",
+     "first outbound at or after the contact in its thread - contact time", f"{DOC}, First response",
+     "reply_target_hours_email, reply_target_hours_social"),
+    ("answered", "Answered", "flag",
+     "A call or chat where an agent spoke, or an email/post with a reply within the service level "
+     "(email 24 h, social 1 h by default); unjudged (NULL) while the target has not passed.",
+     "reply within target", f"{DOC}, First response", "reply_target_hours_email, reply_target_hours_social"),
+    ("repeat_rate_same", "Repeat rate (same issue)", "share",
+     "Judged contacts followed within the window by a contact from the same customer about the same issue "
+     "(the same parent reason by default); 'Other' and unassigned contacts are never the same issue. "
+     "The resolution failure.",
+     "contacts with a same-issue recontact within W / judged contacts", f"{DOC}, Repeat contacts; "
+     "QueueMetrics, Capturi, Genesys Next Contact Avoidance", "default_window_hours, same_issue_level"),
+    ("repeat_rate_any", "Repeat rate (any issue)", "share",
+     "Judged contacts followed by any contact from the same customer, any reason or channel, within the "
+     "window; the upper bound of failure demand. Transfers are merged, provisional contacts left out.",
+     "contacts with a recontact within W / judged contacts", f"{DOC}, Repeat contacts",
+     "default_window_hours, transfer_gap_minutes"),
+    ("fcr_proxy", "FCR (proxy)", "share",
+     "First contact resolution as an internal proxy: one minus the same-issue repeat rate. SQM "
+     "benchmarks: average 67-70%, good 70-79%, world-class 80%+.",
+     "1 - same-issue repeat rate", f"{DOC}, FCR; SQM Group", "default_window_hours, same_issue_level"),
+    ("customers_repeating", "Customers repeating", "share",
+     "Contacting customers with more than one contact within the window, over contacting customers "
+     "(marts.repeat_rates denominator_kind 'customers_multi').",
+     "customers with a repeat within W / contacting customers", f"{DOC}, Denominators", "default_window_hours"),
+    ("contacts_per_resolution", "Contacts per resolution", "contacts",
+     "Judged contacts per contact not followed by a recontact.",
+     "judged / (judged - recontacted)", f"{DOC}, Repeat contacts", "default_window_hours"),
+    ("provisional", "Provisional contact", "flag",
+     "A contact younger than the window at the end of the data: its repeat status cannot be judged yet, so "
+     "it is left out of rates (censoring).", "data_end - occurred_at < W", f"{DOC}, Censoring",
+     "default_window_hours"),
+    ("transfer", "Transfer", "flag",
+     "A contact within the transfer gap of the contact it is merged into (same channel by default) is a "
+     "transfer or a dropped call, not a repeat; the gap is measured to that contact, so a burst cannot "
+     "chain past the gap.", "occurred_at - merged_into.occurred_at < gap", f"{DOC}, Transfers; Capturi",
+     "transfer_gap_minutes, same_channel_transfer"),
+    ("channel_switch", "Channel switch", "share",
+     "A judged contact followed by a contact on another channel anywhere within the window; digital "
+     "followed by a call is the seeds' 'a third end on the phone'.",
+     "judged contacts on `from` with a later `to` contact within W / judged contacts on `from`",
+     f"{DOC}, Channel switching", "default_window_hours"),
+    ("mean_nev", "NEV (text proxy)", "points -100..100",
+     "Net Emotional Value estimated from text: model emotions mapped onto Shaw's 20 emotions; not Beyond "
+     "Philosophy's survey NEV. Contacts without emotional content are excluded, not counted as 0.",
+     "100 x (P - N) / (P + N)", f"{DOC}, NEV (text proxy); Shaw 2007", "-"),
+    ("mean_sentiment", "Sentiment", "score -1..1", "Mean customer sentiment score of the contacts.",
+     "mean model score", f"{DOC}, Sentiment", "-"),
+    ("negative_share", "Negative share", "share",
+     "Contacts with negative sentiment or NEV (text proxy) below 0, over contacts.",
+     "negative contacts / contacts", f"{DOC}, Sentiment", "-"),
+    ("pareto", "Pareto share", "share",
+     "Contact reasons sorted by volume (or cost, or CLV at risk) with the cumulative share: which 20% of "
+     "reasons drive 80% of contacts.", "cumsum(volume) / sum(volume)", f"{DOC}, Pareto", "-"),
+    ("cost_to_serve", "Cost to serve", "seconds",
+     "Volume x handle time; default handle times per channel when a duration is missing.",
+     "sum(handle_time_s)", f"{DOC}, Pareto", "call_handle_s, chat_handle_s, email_handle_s, social_handle_s"),
+    ("impact", "Impact (counterfactual)", "metric units",
+     "Overall metric minus the metric with the reason's contacts removed, with a bootstrap CI. Association, "
+     "not causation.", "overall - without_reason", f"{DOC}, Impact; Thematic",
+     "bootstrap_samples, confidence, min_volume"),
+    ("relative_weight", "Driver weight", "share",
+     "Share of the explained variance of a customer-level regression on reason indicators (Johnson relative "
+     "weights). Association, not causation.", "epsilon_j / R^2", f"{DOC}, Impact", "-"),
+    ("distinctive_terms", "Distinctive terms", "z-score",
+     "Words/phrases over-represented in repeat or negative contacts of a reason versus the others.",
+     "log-odds ratio with informative Dirichlet prior", f"{DOC}, Distinctive terms; Monroe et al. 2008",
+     "terms_top_n, terms_min_count"),
+    ("value_irritant", "Value-irritant action", "action",
+     "Irritant to both: Eliminate; to the customer only: Simplify; to the company only: Automate / "
+     "self-serve; valuable to both: Leverage.", "quadrant of (irritation, company cost) split at the median",
+     f"{DOC}, Value-irritant matrix; Price & Jaffe 2008", "-"),
+    ("emerging_issue", "Emerging issue", "z-score",
+     "A reason whose weekly volume or negative share exceeds its normal range.",
+     "(x - baseline_mean) / baseline_sd > z", f"{DOC}, Emerging issues",
+     "emerging_z, emerging_baseline_weeks, emerging_min_volume"),
+    ("clv", "CLV", "currency",
+     "Customer lifetime value, with its method stored next to it: the source's own value, BG/NBD + "
+     "Gamma-Gamma (expected revenue) or margin-retention (margin). Unknown when none applies.",
+     "see clv_bgnbd, clv_margin_retention, clv_source", f"{DOC}, Customer lifetime value",
+     "clv_horizon_months, discount_rate, retention_rate, margin_share"),
+    ("clv_margin_retention", "CLV (margin-retention)", "currency (margin)",
+     "Lifetime margin when only margin and retention are known; m margin per year, r retention (measured "
+     "from churn flags when the customers have them), d discount, all fractions.", "CLV = m r / (1 + d - r)",
+     f"{DOC}, Customer lifetime value", "retention_rate, discount_rate, margin_share"),
+    ("clv_bgnbd", "CLV (BG/NBD + Gamma-Gamma)", "currency (revenue)",
+     "Expected discounted revenue from purchase frequency (BG/NBD) and spend (Gamma-Gamma, fitted on repeat "
+     "customers, refunds netted against purchases); never negative; refused when the fit's implied mean "
+     "spend is far from the observed one.", "sum_t E[purchases_t] x E[spend] / (1+d)^t",
+     f"{DOC}, Customer lifetime value; Fader, Hardie & Lee 2005", "clv_horizon_months, clv_penalizers"),
+    ("clv_source", "CLV (source)", "currency", "Lifetime value given by the source, used as is.", "given",
+     f"{DOC}, Customer lifetime value", "-"),
+    ("revenue_at_risk", "Revenue at risk", "currency",
+     "Sum over customers with a negative or repeated experience who have not churned of CLV x the churn "
+     "uplift over customers without one (measured from churn flags; 0 when nobody churned); without churn "
+     "flags a labelled heuristic; unknown (NULL, with the reason) when there is no baseline.",
+     "sum(CLV of exposed, active) x max(0, churn_exposed - churn_baseline)",
+     f"{DOC}, Revenue at risk; Promoter.io", "churn_heuristic_share"),
+    ("revenue_lost", "Revenue lost", "currency",
+     "CLV of exposed customers who have already churned: lost, not at risk.", "sum(CLV of exposed, churned)",
+     f"{DOC}, Revenue at risk", "-"),
+    ("callback_priority", "Callback priority", "score",
+     "Customers with an unanswered contact or a same-issue repeat, unanswered first, then by CLV x "
+     "severity; unknown CLV is shown as unknown and ranked after known ones.", "CLV x severity",
+     f"{DOC}, Closed loop", "callback_limit, reply_target_hours_email, reply_target_hours_social"),
+    ("nev_vs_loyalty", "Emotion vs loyalty", "AUC / rho",
+     "Strength of the link of NEV/sentiment with churn (AUC) and CLV (Spearman), next to contact count as an "
+     "effort proxy.", "AUC, Spearman rho with 95% CI", f"{DOC}, NEV and loyalty", "-"),
 )
+COLUMNS = ["metric", "label", "unit", "definition", "formula", "source", "setting"]
+
+
+def table() -> pd.DataFrame:
+    """The definitions as a frame (what the dashboard falls back on before a first build)."""
+    return pd.DataFrame(DEFINITIONS, columns=COLUMNS)
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
     """Write `marts.metric_definitions`, with the conventions this build used."""
     convention = (f"window {settings.default_window_hours} h (alternatives {list(settings.windows_hours)}), "
+                  f"same issue = same {settings.same_issue_level} reason, "
                   f"transfers < {settings.transfer_gap_minutes:g} min "
-                  f"{'on the same channel ' if settings.same_channel_transfer else ''}excluded, "
+                  f"{'on the same channel ' if settings.same_channel_transfer else ''}merged, "
                   f"minimum volume {settings.min_volume}")
-    table = pd.DataFrame(DEFINITIONS, columns=["metric", "label", "definition", "formula", "source"])
-    table["convention"] = convention
-    con.register("_defs", table)
+    frame = table()
+    frame["convention"] = convention
+    con.register("_defs", frame)
     con.execute("CREATE OR REPLACE TABLE marts.metric_definitions AS "
-                "SELECT metric, label, definition, formula, convention, source FROM _defs")
+                "SELECT metric, label, unit, definition, formula, convention, source, setting FROM _defs")
     con.unregister("_defs")
-    return f"{len(table)} definitions"
+    return f"{len(frame)} definitions"

@@ -18,12 +18,15 @@ from pipelines.settings import SettingsError, load_section
 
 @dataclass(frozen=True)
 class AnalyticsSettings:
-    """Repeat-contact conventions, statistics and money parameters (domain.md names each one)."""
+    """Repeat-contact conventions, statistics and money parameters (docs/metrics.md names each one)."""
 
     windows_hours: tuple[int, ...] = (24, 48, 168, 720)  # QueueMetrics/Capturi/Genesys windows
     default_window_hours: int = 168                      # industry default: 7 days
     transfer_gap_minutes: float = 15.0                   # Capturi: a transfer or dropped call
     same_channel_transfer: bool = True                   # transfers only on the same channel
+    same_issue_level: str = "parent"                     # same issue = same parent reason | "reason"
+    reply_target_hours_email: float = 24.0               # service level: email answered within 24 h
+    reply_target_hours_social: float = 1.0               # social posts within 1 h
     min_volume: int = 30                                 # below it a rate/impact is flagged
     bootstrap_samples: int = 400
     confidence: float = 0.95
@@ -60,6 +63,11 @@ class AnalyticsSettings:
                     f"[analytics] {name} = {value} must be a fraction in [0, 1) "
                     f"(write 0.1 for 10%, not 10)"
                 )
+        if self.same_issue_level not in ("parent", "reason"):
+            raise SettingsError(
+                f"[analytics] same_issue_level = {self.same_issue_level!r} must be 'parent' (the reason a "
+                "CX leader sees) or 'reason' (the sub-reason)"
+            )
         if self.default_window_hours not in self.windows_hours:
             raise SettingsError(
                 f"[analytics] default_window_hours = {self.default_window_hours} is not one of "

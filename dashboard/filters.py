@@ -62,8 +62,8 @@ class Filters:
 
     @property
     def only_mart_dimensions(self) -> bool:
-        """True when every filter is a dimension of `marts.daily_volume` (day, channel, reason)."""
-        return not (self.segments or self.languages or self.search.strip())
+        """True when every filter is a dimension of `marts.daily_volume` (all but the text search)."""
+        return not self.search.strip()
 
     def previous_period(self) -> Filters | None:
         """The same filters over the equally long period just before this one (None if open-ended)."""

@@ -1,8 +1,10 @@
 """Parameterised reads of the marts (docs/marts.md): each returns a small DataFrame.
 
-Trends come from the pre-aggregated `marts.daily_volume` whenever the filters are among its
-dimensions (day, channel, reason); otherwise they aggregate `marts.interactions` in DuckDB. Either
-way the browser only receives aggregates and one page of rows.
+Headline figures and trends are sums of the pre-aggregated `marts.daily_volume`, whose dimensions
+are every filter but the text search, with each figure's one definition
+(`analytics.definitions.KPIS`, the same SQL `marts.executive_summary` is built with). A text search
+first shapes the matching contacts like `marts.daily_volume` (`CONTACT_MEASURES`) and applies the
+same definitions. The browser only receives aggregates and one page of rows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from analytics.definitions import CONTACT_MEASURES, KPIS, select_list
 from dashboard.data import build_info, columns, has_mart, query
 from dashboard.filters import Filters
 
@@ -48,11 +51,10 @@ VERBATIM_COLUMNS = (
     "is_repeat",
     "text",
 )
-# Reason -> parent reason, so daily_volume (which has only `reason`) honours a parent-reason filter.
-_DAILY = (
-    "(SELECT d.*, p.parent_reason FROM marts.daily_volume AS d "
-    "LEFT JOIN (SELECT DISTINCT reason, parent_reason FROM marts.interactions) AS p USING (reason))"
-)
+_DAILY = "marts.daily_volume"
+# Page keys of the headline figures (report.sentences and the pages use them).
+_KEYS = {"contact_volume": "volume", "mean_nev": "nev", "fcr_proxy": "fcr", "repeat_rate_any": "repeat_rate",
+         "repeat_rate_same": "same_issue_rate", "mean_sentiment": "sentiment"}
 
 
 def window_hours() -> int:
@@ -93,35 +95,48 @@ def _as_date(value: object) -> date | None:
     return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
-_KPI_SQL = """
-SELECT {group} count(*) AS volume,
-       avg(nev_text) AS nev, count(nev_text) AS nev_n,
-       avg(sentiment_score) AS sentiment,
-       avg(CAST(is_negative AS DOUBLE)) AS negative_share,
-       count(has_recontact) AS judged,
-       count(*) FILTER (WHERE has_recontact) AS recontacted,
-       count(*) FILTER (WHERE has_same_issue_recontact) AS same_recontacted,
-       avg(CAST(has_recontact AS DOUBLE)) AS repeat_rate,
-       avg(CAST(has_same_issue_recontact AS DOUBLE)) AS same_issue_rate,
-       1 - avg(CAST(has_same_issue_recontact AS DOUBLE)) AS fcr
-FROM marts.interactions WHERE {where} {group_by}
-"""
+def _daily_source(filters: Filters) -> tuple[str, list[object]]:
+    """Rows shaped like marts.daily_volume under the filters: the mart itself, or (text search) the
+    matching contacts aggregated with the mart's own measures."""
+    if filters.only_mart_dimensions:
+        where, params = filters.where(on_day=True)
+        return f"(SELECT * FROM {_DAILY} WHERE {where})", params
+    where, params = filters.where()
+    return (
+        "(SELECT day, channel, reason, parent_reason, segment, language, "
+        f"{select_list(CONTACT_MEASURES)} FROM marts.interactions WHERE {where} GROUP BY ALL)"
+    ), params
+
+
+def _kpis(filters: Filters, by_week: bool) -> pd.DataFrame:
+    source, params = _daily_source(filters)
+    week = "CAST(date_trunc('week', day) AS DATE) AS week, " if by_week else ""
+    group = "GROUP BY 1 ORDER BY 1" if by_week else ""
+    df = query(f"SELECT {week}{select_list(KPIS)} FROM {source} {group}", params)
+    return df.rename(columns=_KEYS)
 
 
 def kpis(filters: Filters) -> pd.Series:
     """Volume, NEV (text proxy), sentiment, repeat rates and FCR proxy, with their denominators.
 
-    Rates are over judged contacts (`has_recontact` is NULL for provisional or unsequenced ones),
-    as in `marts.executive_summary`: recontacted / judged; FCR proxy = 1 - same-issue rate.
+    The definitions of `marts.executive_summary` (`analytics.definitions.KPIS`) over the filtered
+    rows of `marts.daily_volume`: recontacted / judged; FCR proxy = 1 - same-issue rate.
     """
-    where, params = filters.where()
-    return query(_KPI_SQL.format(group="", where=where, group_by=""), params).iloc[0]
+    row = _kpis(filters, by_week=False).iloc[0]
+    row["volume"] = 0 if pd.isna(row["volume"]) else int(row["volume"])
+    return row
 
 
 def weekly_kpis(filters: Filters) -> pd.DataFrame:
     """The same figures per ISO week, for the trend lines."""
-    where, params = filters.where()
-    return query(_KPI_SQL.format(group="week,", where=where, group_by="GROUP BY week ORDER BY week"), params)
+    return _kpis(filters, by_week=True)
+
+
+def executive_summary() -> pd.DataFrame:
+    """`marts.executive_summary` as built (the last period against the one before it)."""
+    if not has_mart("executive_summary"):
+        return pd.DataFrame()
+    return query("SELECT * FROM marts.executive_summary ORDER BY metric")
 
 
 def summary_period(filters: Filters) -> Filters:
@@ -154,20 +169,26 @@ def revenue_at_risk(scope: str, keys: tuple[str, ...] = (), limit: int = 50) -> 
 
 def daily_by_channel(filters: Filters) -> pd.DataFrame:
     """Contacts, mean sentiment and NEV (text proxy) per day and channel."""
-    if filters.only_mart_dimensions and has_mart("daily_volume"):
-        where, params = filters.where(on_day=True)
-        sql = (
-            "SELECT day, channel, sum(contacts) AS n, sum(sentiment_sum) / nullif(sum(sentiment_n), 0) "
-            f"AS sentiment, sum(nev_sum) / nullif(sum(nev_n), 0) AS nev FROM {_DAILY} WHERE {where} "
-            "GROUP BY ALL ORDER BY day, channel"
-        )
-    else:
-        where, params = filters.where()
-        sql = (
-            "SELECT day, channel, count(*) AS n, avg(sentiment_score) AS sentiment, avg(nev_text) AS nev "
-            f"FROM marts.interactions WHERE {where} GROUP BY ALL ORDER BY day, channel"
-        )
-    return query(sql, params)
+    source, params = _daily_source(filters)
+    return query(
+        f"SELECT day, channel, {KPIS['contact_volume']} AS n, {KPIS['mean_sentiment']} AS sentiment, "
+        f"{KPIS['mean_nev']} AS nev FROM {source} GROUP BY ALL ORDER BY day, channel",
+        params,
+    )
+
+
+def outbound_daily(filters: Filters) -> pd.DataFrame:
+    """The company's own messages per day and kind (reply | outreach): a measure apart from contacts."""
+    if not has_mart("outbound_volume"):
+        return pd.DataFrame(columns=["day", "kind", "messages"])
+    where, params = dataclasses.replace(filters, segments=(), languages=(), reasons=(), search="").where(
+        on_day=True
+    )
+    return query(
+        f"SELECT day, kind, sum(messages) AS messages FROM marts.outbound_volume WHERE {where} "
+        "GROUP BY ALL ORDER BY day, kind",
+        params,
+    )
 
 
 def emotion_mix(filters: Filters) -> pd.DataFrame:
@@ -199,15 +220,10 @@ _ORDER = {"volume": "n", "cost to serve": "handle_hours"}
 def pareto(filters: Filters, by: str = "volume") -> pd.DataFrame:
     """Reasons by volume or cost to serve (handle hours), with the cumulative share of that measure."""
     measure = _ORDER[by]
-    if filters.only_mart_dimensions and has_mart("daily_volume"):
-        where, params = filters.where(on_day=True)
-        source, n, hours = _DAILY, "sum(contacts)", "sum(handle_time_s) / 3600"
-    else:
-        where, params = filters.where()
-        source, n, hours = "marts.interactions", "count(*)", "sum(handle_time_s) / 3600"
+    source, params = _daily_source(filters)
     return query(
-        f"WITH r AS (SELECT reason, any_value(parent_reason) AS parent, {n} AS n, {hours} AS handle_hours "
-        f"FROM {source} WHERE {where} GROUP BY reason), "
+        f"WITH r AS (SELECT reason, any_value(parent_reason) AS parent, {KPIS['contact_volume']} AS n, "
+        f"sum(handle_time_s) / 3600 AS handle_hours FROM {source} GROUP BY reason), "
         f"final AS (SELECT *, {measure} / sum({measure}) OVER () AS share, "
         f"sum({measure}) OVER (ORDER BY {measure} DESC, reason ROWS UNBOUNDED PRECEDING) "
         f"/ sum({measure}) OVER () AS cum_share FROM r) "
@@ -346,6 +362,18 @@ def customer_value(filters: Filters, limit: int = 3000) -> pd.DataFrame:
     return query(
         f"SELECT * FROM marts.customer_value WHERE {where} ORDER BY clv DESC LIMIT ?", [*params, limit]
     )
+
+
+def customer_list(table: str, filters: Filters, limit: int = 200) -> pd.DataFrame:
+    """The first `limit` rows by rank of a ranked customer mart (`callback_list`,
+    `proactive_candidates`) in the chosen segments: the segment filter runs before the LIMIT."""
+    if table not in ("callback_list", "proactive_candidates") or not has_mart(table):
+        return pd.DataFrame()
+    where, params = "TRUE", []
+    if filters.segments:
+        where = f"segment IN ({', '.join('?' * len(filters.segments))})"
+        params = list(filters.segments)
+    return query(f"SELECT * FROM marts.{table} WHERE {where} ORDER BY rank LIMIT ?", [*params, limit])
 
 
 def _drill_sql(drill: tuple[tuple[str, object], ...]) -> tuple[str, list[object]]:

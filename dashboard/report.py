@@ -62,8 +62,11 @@ def _direction(now: float | None, before: float | None) -> str:
     return "up from" if now > before else "down from"
 
 
-def sentences(now: dict, before: dict | None, revenue_at_risk: float | None, window: str) -> dict[str, str]:
-    """One plain sentence per headline figure, saying what it means."""
+def sentences(
+    now: dict, before: dict | None, revenue_at_risk: float | None, window: str, risk_note: str | None = None
+) -> dict[str, str]:
+    """One plain sentence per headline figure, saying what it means (`risk_note`: why revenue at
+    risk is unknown, from marts.revenue_at_risk.note)."""
     b = before or {}
 
     def versus(key: str, fmt) -> str:
@@ -75,6 +78,8 @@ def sentences(now: dict, before: dict | None, revenue_at_risk: float | None, win
             f"About {money(revenue_at_risk)} of customer lifetime value is at risk from customers with a "
             "negative or repeated experience (CLV x churn uplift, all data)."
             if revenue_at_risk is not None
+            else f"Revenue at risk is unknown: {risk_note}."
+            if risk_note
             else "Revenue at risk is not in this build."
         ),
         "mean_nev": (

@@ -6,12 +6,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, definitions, export, queries
+from analytics import definitions
+from dashboard import data, export, queries
 from dashboard.filters import Filters
 
 PAGE_ROWS = 25
@@ -29,9 +31,51 @@ def ready_or_stop() -> int:
         raise  # st.stop() raises; this keeps type checkers honest
 
 
-def defs() -> dict[str, definitions.Definition]:
+class Definition(NamedTuple):
+    """One metric's label, meaning and citation, as `marts.metric_definitions` holds it."""
+
+    label: str
+    text: str
+    source: str
+
+    def help(self) -> str:
+        """The hover text: meaning, then source."""
+        return f"{self.text} Source: {self.source.rstrip('.')}."
+
+
+def _nev_label(label: str) -> str:
+    # docs/metrics.md: never present the text proxy as Beyond Philosophy's survey NEV.
+    if "text proxy" in label:
+        return label
+    return label.replace("NEV", "NEV (text proxy)") if "NEV" in label else f"{label} (NEV text proxy)"
+
+
+def merge(table: pd.DataFrame) -> dict[str, Definition]:
+    """Definitions by metric from a `marts.metric_definitions`-shaped table (the project's own
+    `analytics.definitions` when the build predates the mart); NEV figures keep their label rule."""
+    rows = table if len(table) and {"metric", "definition"} <= set(table.columns) else definitions.table()
+    out: dict[str, Definition] = {}
+    for row in rows.to_dict("records"):
+        text = str(row["definition"]).rstrip(". ") + "."
+        extra = " ".join(
+            f"{c.capitalize()}: {row[c]}."
+            for c in ("formula", "convention")
+            if isinstance(row.get(c), str) and row[c]
+        )
+        if isinstance(row.get("setting"), str) and row["setting"] not in ("", "-"):
+            extra += f" Setting: {row['setting']}."
+        label = str(row.get("label") or row["metric"])
+        out[str(row["metric"])] = Definition(
+            _nev_label(label) if "nev" in str(row["metric"]) else label,
+            f"{text} {extra}".strip(),
+            str(row.get("source") or definitions.DOC),
+        )
+    return out
+
+
+def defs() -> dict[str, Definition]:
     """Metric definitions of this build."""
-    return definitions.merge(data.mart("metric_definitions"))
+    return merge(data.mart("metric_definitions"))
 
 
 def metric(
@@ -42,7 +86,7 @@ def metric(
     delta_color: str = "normal",
 ) -> None:
     """A metric whose hover text is its definition and source."""
-    d = defs().get(key, definitions.Definition(key, "", "docs/domain.md"))
+    d = defs().get(key, Definition(key, "", definitions.DOC))
     col.metric(d.label, value, delta, help=d.help(), delta_color=delta_color)
 
 

@@ -67,13 +67,16 @@ def con(tmp_path_factory):
 
 
 def test_revenue_at_risk_measured(con):
-    got = con.execute("SELECT exposed_customers, exposed_churn_rate, baseline_churn_rate, revenue_at_risk, method "
-                      "FROM marts.revenue_at_risk WHERE scope = 'reason' AND key = 'billing'").fetchall()[0]
-    # 20 exposed (CLV 30 x 0.8 / 0.3 = 80 each), churn 10/20 vs 0/20 unexposed: 0.5 x 1600 = 800
-    assert got[:4] == (20, 0.5, 0.0, pytest.approx(800.0))
-    assert got[4].startswith("measured")
-    clv = con.execute("SELECT DISTINCT clv, clv_method FROM marts.customer_value").fetchall()
-    assert clv == [(pytest.approx(80.0), "margin_retention")]
+    got = con.execute("SELECT exposed_customers, exposed_churn_rate, baseline_churn_rate, revenue_at_risk, "
+                      "revenue_lost, method FROM marts.revenue_at_risk WHERE scope = 'reason' AND key = 'billing'"
+                      ).fetchall()[0]
+    # retention from the churn flags: 10 of 40 churned, r = 0.75; CLV = 30 x 0.75 / (1.1 - 0.75)
+    clv = 30 * 0.75 / 0.35
+    # 20 exposed, churn 10/20 vs 0/20 unexposed: uplift 0.5 on the 10 still active; the 10 churned are lost
+    assert got[:5] == (20, 0.5, 0.0, pytest.approx(10 * clv * 0.5), pytest.approx(10 * clv))
+    assert got[5].startswith("measured")
+    values = con.execute("SELECT DISTINCT clv, clv_method FROM marts.customer_value").fetchall()
+    assert values == [(pytest.approx(clv), "margin_retention")]
 
 
 def test_pareto_cumulative_share(con):
@@ -82,7 +85,7 @@ def test_pareto_cumulative_share(con):
     assert got[0][:3] == ("delivery", 21, pytest.approx(21 / 41))
     assert got[1][:3] == ("billing", 20, pytest.approx(1.0))
     assert got[1][3] == 12000 and got[0][3] == 2100
-    assert got[1][5] == pytest.approx(800.0)
+    assert got[1][5] == pytest.approx(10 * 30 * 0.75 / 0.35 * 0.5)
 
 
 def test_impact_and_irritant_place_billing(con):

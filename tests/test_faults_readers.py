@@ -4,7 +4,7 @@ Reader threads open the serving file read-only, as `dashboard/data.py` does (a n
 build, keyed by the file's inode), and query it continuously while subprocesses ingest new posts
 and rebuild + publish several times. Zero errors, the pipeline never blocks on a reader's lock,
 and every read sees one complete build: within one connection, marts.build_info's
-n_interactions equals the rows of marts.interactions and of staging.interactions.
+n_interactions equals the rows of staging.interactions and n_contacts those of marts.interactions.
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ def _read_once(path: Path) -> tuple[int, int]:
     """One dashboard-style read: a fresh read-only connection on the current serving file."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        info = con.execute("SELECT value FROM marts.build_info WHERE key = 'n_interactions'").fetchone()
+        info = con.execute("SELECT max(value) FILTER (WHERE key = 'n_interactions'), "
+                           "max(value) FILTER (WHERE key = 'n_contacts') FROM marts.build_info").fetchone()
         marts, staged = con.execute("SELECT (SELECT count(*) FROM marts.interactions), "
                                     "(SELECT count(*) FROM staging.interactions)").fetchone()
     finally:
         con.close()
-    assert info is not None, "build_info has no n_interactions: a half-built warehouse"
-    assert int(info[0]) == marts == staged, f"half-built read: build_info {info[0]}, marts {marts}, staging {staged}"
+    assert info is not None and info[0] is not None, "build_info has no n_interactions: a half-built warehouse"
+    assert (int(info[0]), int(info[1])) == (staged, marts), (
+        f"half-built read: build_info {info}, marts {marts}, staging {staged}")
     return os.stat(path).st_ino, marts
 
 

@@ -1,13 +1,12 @@
--- marts.daily_volume: contacts per day x channel x reason with sums for sentiment/NEV trends.
+-- marts.daily_volume: customer contacts per day x channel x reason x segment x language, with the
+-- additive counts every headline figure is a ratio of (analytics/definitions.py CONTACT_MEASURES;
+-- docs/metrics.md). The dashboard and marts.executive_summary both sum these columns.
+-- `repeats` are blamed on the triggering contact (its day, channel and reason), not on the repeat.
 WITH final AS (
-    SELECT day, channel, reason,
-           count(*) AS contacts,
-           count(*) FILTER (WHERE is_negative) AS negative,
-           sum(sentiment_score) AS sentiment_sum, count(sentiment_score) AS sentiment_n,
-           sum(nev_text) AS nev_sum, count(nev_text) AS nev_n,
-           count(*) FILTER (WHERE is_repeat) AS repeats,
-           sum(handle_time_s) AS handle_time_s
+    SELECT day, channel, reason, parent_reason,
+           coalesce(segment, '(none)') AS segment, coalesce(language, '(none)') AS language,
+           /*measures*/
     FROM marts.interactions
-    GROUP BY day, channel, reason
+    GROUP BY ALL
 )
-SELECT * FROM final ORDER BY day, channel, reason
+SELECT * FROM final ORDER BY day, channel, reason, segment, language

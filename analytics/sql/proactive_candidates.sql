@@ -1,5 +1,5 @@
 -- marts.proactive_candidates: customers whose contacts about one reason recur at a regular pace,
--- so a light outbound message can pre-empt the next one (domain.md "Proactive service").
+-- so a light outbound message can pre-empt the next one (docs/metrics.md "Proactive service").
 WITH gaps AS (
     SELECT customer_id, reason, occurred_at, channel,
            (epoch(occurred_at) - epoch(lag(occurred_at) OVER (

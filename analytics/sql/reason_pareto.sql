@@ -1,5 +1,5 @@
 -- marts.reason_pareto: contact reasons by volume, cost to serve and CLV at risk, with cumulative
--- shares (domain.md "Pareto (80/20)").
+-- shares (docs/metrics.md "Pareto"); volumes count customer contacts only.
 WITH per_reason AS (
     SELECT reason, any_value(parent_reason) AS parent_reason,
            count(*) AS volume,
@@ -10,7 +10,7 @@ WITH per_reason AS (
     GROUP BY reason
 ),
 with_risk AS (
-    SELECT p.*, p.handle_time_s AS cost_to_serve_s, coalesce(r.revenue_at_risk, 0) AS clv_at_risk
+    SELECT p.*, p.handle_time_s AS cost_to_serve_s, r.revenue_at_risk AS clv_at_risk  -- NULL: unknown (see marts.revenue_at_risk.note)
     FROM per_reason AS p
     LEFT JOIN marts.revenue_at_risk AS r ON r.scope = 'reason' AND r.key = p.reason
 ),
@@ -27,9 +27,9 @@ final AS (
            row_number() OVER (ORDER BY cost_to_serve_s DESC, reason) AS rank_cost,
            clv_at_risk,
            clv_at_risk / nullif(sum(clv_at_risk) OVER (), 0) AS clv_at_risk_share,
-           sum(clv_at_risk) OVER (ORDER BY clv_at_risk DESC, reason ROWS UNBOUNDED PRECEDING)
+           sum(clv_at_risk) OVER (ORDER BY clv_at_risk DESC NULLS LAST, reason ROWS UNBOUNDED PRECEDING)
                / nullif(sum(clv_at_risk) OVER (), 0) AS cum_clv_at_risk_share,
-           row_number() OVER (ORDER BY clv_at_risk DESC, reason) AS rank_clv_at_risk,
+           row_number() OVER (ORDER BY clv_at_risk DESC NULLS LAST, reason) AS rank_clv_at_risk,
            repeat_contacts, negative_share
     FROM with_risk
 )

@@ -1,5 +1,5 @@
 -- marts.repeat_rates: repeat rates per window x scope x denominator x dimension, each stating its
--- denominator (domain.md: window forward from the trigger, censored contacts left out of rates,
+-- denominator (docs/metrics.md: window forward from the trigger, censored contacts left out of rates,
 -- attribution to the trigger's reason).
 WITH windows AS (
     SELECT unnest($windows_hours::INTEGER[]) AS window_hours
@@ -89,6 +89,19 @@ unpivoted AS (
            0
     FROM grouped
     WHERE dimension = 'overall'
+    UNION ALL
+    -- docs/metrics.md "Denominators": customers with more than one contact within the window over
+    -- contacting customers (provisional contacts included, as in all_contacts)
+    SELECT window_hours, scope, 'customers_multi', dimension, dim_value,
+           count(*) FILTER (WHERE all_num > 0), count(*) FILTER (WHERE all_den > 0),
+           'contacting customers with more than one contact within the window (a repeat) / contacting customers',
+           0
+    FROM (SELECT window_hours, 'any_issue' AS scope, dimension, dim_value, customer_id,
+                 any_all_num AS all_num, all_den FROM per_customer WHERE dimension = 'overall'
+          UNION ALL
+          SELECT window_hours, 'same_issue', dimension, dim_value, customer_id, same_all_num, all_den
+          FROM per_customer WHERE dimension = 'overall')
+    GROUP BY window_hours, scope, dimension, dim_value
 ),
 final AS (
     SELECT

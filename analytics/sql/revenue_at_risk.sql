@@ -1,23 +1,33 @@
 -- marts.revenue_at_risk: CLV x churn uplift of customers with a negative or repeated experience,
--- per reason, per segment and in total (domain.md "Revenue at risk"). Measured from churn flags
--- when the customers carry them, else the labelled Promoter.io heuristic.
+-- per reason, per segment and in total (docs/metrics.md "Revenue at risk").
+-- Measured from churn flags whenever customers carry them (nobody churned: measured, 0); the
+-- labelled Promoter.io heuristic only when no customer has a churn flag. No baseline (every flagged
+-- customer had the experience) or no CLV: NULL, with `note` saying why; never an invented figure.
+-- Customers who already churned are revenue lost, not at risk.
 WITH exposure AS (
-    SELECT customer_id, reason,
-           bool_or(is_negative OR is_same_issue_repeat OR coalesce(has_same_issue_recontact, false)) AS exposed
+    -- a negative contact about the reason, or a same-issue repeat blamed on the triggering reason
+    SELECT customer_id, reason, bool_or(is_negative OR coalesce(has_same_issue_recontact, false)) AS exposed
     FROM marts.interactions
     WHERE in_sequence
     GROUP BY customer_id, reason
+    UNION ALL
+    SELECT customer_id, prev_same_reason, true
+    FROM marts.interactions
+    WHERE in_sequence AND is_same_issue_repeat AND prev_same_reason IS NOT NULL
+),
+per_pair AS (
+    SELECT customer_id, reason, bool_or(exposed) AS exposed FROM exposure GROUP BY customer_id, reason
 ),
 customers AS (
     SELECT e.customer_id, bool_or(e.exposed) AS exposed_any,
            any_value(v.segment) AS segment, any_value(v.churned) AS churned,
-           any_value(v.clv) AS clv, any_value(v.revenue) AS revenue
-    FROM exposure AS e
+           any_value(v.clv) AS clv, any_value(v.clv_method) AS clv_method, any_value(v.revenue) AS revenue
+    FROM per_pair AS e
     JOIN marts.customer_value AS v USING (customer_id)
     GROUP BY e.customer_id
 ),
 method AS (
-    SELECT count(churned) > 0 AND bool_or(churned) AS measured FROM customers
+    SELECT count(churned) > 0 AS measured FROM customers
 ),
 pools AS (
     -- churn sums of every contacting customer per pool: all, and per segment
@@ -27,7 +37,7 @@ pools AS (
 exposed_sets AS (
     SELECT 'total' AS scope, 'all' AS key, customer_id FROM customers WHERE exposed_any
     UNION ALL
-    SELECT 'reason', e.reason, e.customer_id FROM exposure AS e WHERE e.exposed
+    SELECT 'reason', e.reason, e.customer_id FROM per_pair AS e WHERE e.exposed
     UNION ALL
     SELECT 'segment', coalesce(segment, '(none)'), customer_id FROM customers WHERE exposed_any
 ),
@@ -36,10 +46,13 @@ grouped AS (
            count(*) AS exposed_customers,
            count(c.churned) AS customers_with_churn_flag,
            avg(CAST(c.churned AS DOUBLE)) AS exposed_churn_rate,
-           sum(CAST(c.churned AS DOUBLE)) AS exposed_churned,
-           sum(c.clv) AS clv_exposed,
+           coalesce(sum(CAST(c.churned AS DOUBLE)), 0) AS exposed_churned,
+           sum(c.clv) FILTER (WHERE NOT coalesce(c.churned, false)) AS clv_exposed,
+           sum(c.clv) FILTER (WHERE c.churned) AS revenue_lost,
            count(c.clv) AS customers_with_clv,
-           sum(c.revenue) AS revenue_exposed
+           string_agg(DISTINCT c.clv_method, ', ' ORDER BY c.clv_method) FILTER (WHERE c.clv IS NOT NULL)
+               AS clv_basis,
+           sum(c.revenue) FILTER (WHERE NOT coalesce(c.churned, false)) AS revenue_exposed
     FROM exposed_sets AS s
     JOIN customers AS c USING (customer_id)
     GROUP BY s.scope, s.key
@@ -56,24 +69,41 @@ uplifted AS (
           UNION ALL SELECT segment, n, churned_sum FROM pools) AS p
       ON p.pool = CASE WHEN g.scope = 'segment' THEN g.key ELSE 'all' END
 ),
+valued AS (
+    SELECT *,
+           exposed_churn_rate - baseline_churn_rate AS raw_uplift,
+           CASE WHEN NOT measured THEN NULL
+                WHEN exposed_churn_rate IS NULL THEN 'no churn flag on the exposed customers'
+                WHEN baseline_churn_rate IS NULL THEN 'no baseline: no contacting customer without this experience has a churn flag'
+                WHEN customers_with_clv = 0 THEN 'no CLV known for the exposed customers'
+                WHEN clv_exposed IS NULL THEN 'every exposed customer has already churned (revenue lost)'
+           END AS measured_gap,
+           CASE WHEN measured THEN NULL
+                WHEN revenue_exposed IS NULL THEN 'no annual revenue known for the exposed customers'
+           END AS heuristic_gap
+    FROM uplifted
+),
 final AS (
     SELECT scope, key, exposed_customers, customers_with_churn_flag, exposed_churn_rate,
            baseline_churn_rate, baseline_customers,
-           greatest(exposed_churn_rate - baseline_churn_rate, 0) AS churn_uplift,
-           (exposed_churn_rate - baseline_churn_rate) - 1.96 * sqrt(
+           CASE WHEN raw_uplift IS NOT NULL THEN greatest(raw_uplift, 0) END AS churn_uplift,
+           raw_uplift - 1.96 * sqrt(
                exposed_churn_rate * (1 - exposed_churn_rate) / greatest(customers_with_churn_flag, 1)
                + baseline_churn_rate * (1 - baseline_churn_rate) / greatest(baseline_customers, 1)) AS uplift_ci_low,
-           (exposed_churn_rate - baseline_churn_rate) + 1.96 * sqrt(
+           raw_uplift + 1.96 * sqrt(
                exposed_churn_rate * (1 - exposed_churn_rate) / greatest(customers_with_churn_flag, 1)
                + baseline_churn_rate * (1 - baseline_churn_rate) / greatest(baseline_customers, 1)) AS uplift_ci_high,
-           clv_exposed, customers_with_clv, revenue_exposed,
-           CASE WHEN measured THEN coalesce(clv_exposed, 0) * greatest(exposed_churn_rate - baseline_churn_rate, 0)
-                ELSE $churn_heuristic_share * coalesce(revenue_exposed, 0) END AS revenue_at_risk,
-           CASE WHEN measured THEN 'measured churn flags: CLV x (churn of exposed - churn of unexposed contacting customers)'
+           clv_exposed, customers_with_clv, clv_basis, revenue_exposed,
+           CASE WHEN measured AND measured_gap IS NULL THEN clv_exposed * greatest(raw_uplift, 0)
+                WHEN NOT measured AND heuristic_gap IS NULL THEN $churn_heuristic_share * revenue_exposed
+           END AS revenue_at_risk,
+           CASE WHEN measured THEN revenue_lost END AS revenue_lost,
+           CASE WHEN measured THEN 'measured churn flags: CLV of exposed active customers x (churn of exposed - churn of unexposed contacting customers)'
                 ELSE 'heuristic: ' || CAST($churn_heuristic_share AS VARCHAR)
-                     || ' x annual revenue of customers with a negative/repeated experience (Promoter.io detractors)'
-           END AS method
-    FROM uplifted
+                     || ' x annual revenue of customers with a negative/repeated experience (Promoter.io detractors; no churn flags in the data)'
+           END AS method,
+           coalesce(measured_gap, heuristic_gap) AS note
+    FROM valued
 )
-SELECT *, row_number() OVER (PARTITION BY scope ORDER BY revenue_at_risk DESC, key) AS rank
+SELECT *, row_number() OVER (PARTITION BY scope ORDER BY revenue_at_risk DESC NULLS LAST, key) AS rank
 FROM final ORDER BY scope, rank

@@ -1,5 +1,5 @@
 -- marts.value_irritant: each reason placed by customer irritation and company cost, with the
--- action of its quadrant (Price & Jaffe 2008, domain.md "Value-irritant matrix").
+-- action of its quadrant (Price & Jaffe 2008, docs/metrics.md "Value-irritant matrix").
 WITH per_reason AS (
     SELECT reason,
            count(*) AS volume,

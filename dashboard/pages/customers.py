@@ -1,5 +1,6 @@
 """Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive list."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, queries, ui
@@ -28,22 +29,27 @@ ui.chart(
 )
 if len(seg):
     st.caption(f"Method: {ui.md(seg['method'].iloc[0])}.")
+    for row in seg[seg["revenue_at_risk"].isna()].itertuples():
+        st.caption(f"{ui.md(row.key)}: unknown, {ui.md(row.note or 'not measurable')}.")
 
 st.subheader("Closed loop: who to call back")
-cb = data.mart("callback_list", order="rank", limit=200)
-if f.segments and len(cb):
-    cb = cb[cb["segment"].isin(f.segments)]
+cb = queries.customer_list("callback_list", f)
 if cb.empty:
-    st.info("No customer with an unresolved or repeated negative experience.")
+    st.info("No customer with an unanswered contact or a repeated issue.")
 else:
-    st.caption("Ranked by CLV x severity; the last verbatim is shown as plain text.")
-    st.dataframe(cb, hide_index=True, width="stretch")
+    st.caption(
+        "Unanswered contacts first, then CLV x severity; a CLV the data does not give is shown as "
+        "unknown (ranked after known ones). The last verbatim is shown as plain text."
+    )
+    shown = cb.assign(
+        clv=cb["clv"].map(lambda v: "unknown" if pd.isna(v) else f"{v:,.0f}"),
+        priority=cb["priority"].map(lambda v: "unknown" if pd.isna(v) else f"{v:,.0f}"),
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
     ui.downloads(cb, "callback_list", "cu_cb")
 
 st.subheader("Proactive candidates")
-pc = data.mart("proactive_candidates", order="rank", limit=200)
-if f.segments and len(pc):
-    pc = pc[pc["segment"].isin(f.segments)]
+pc = queries.customer_list("proactive_candidates", f)
 if pc.empty:
     st.info("No customer whose contacts recur regularly.")
 else:

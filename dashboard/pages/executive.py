@@ -2,6 +2,7 @@
 
 import functools
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, report, ui
@@ -15,8 +16,10 @@ before = queries.kpis(prev_filters).to_dict() if prev_filters else None
 if before and not before.get("volume"):
     before = None
 total = queries.revenue_at_risk("total")
-rar = float(total["revenue_at_risk"].iloc[0]) if len(total) else None
-words = report.sentences(now, before, rar, window)
+first = total.iloc[0] if len(total) else pd.Series(dtype=object)
+rar = float(first["revenue_at_risk"]) if pd.notna(first.get("revenue_at_risk")) else None
+note = str(first["note"]) if pd.notna(first.get("note")) else None  # why it is unknown
+words = report.sentences(now, before, rar, window, note)
 b = before or {}
 
 st.title("Executive summary")

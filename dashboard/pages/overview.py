@@ -1,5 +1,6 @@
 """Overview for CX leaders: volume by channel and day, sentiment and NEV trends, emotions, trajectory."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, ui
@@ -9,11 +10,17 @@ f = current()
 st.title("Overview")
 daily = queries.daily_by_channel(f)
 k = queries.kpis(f)
-cols = st.columns(4)
+out = queries.outbound_daily(f)
+cols = st.columns(5)
 ui.metric(cols[0], "contact_volume", f"{int(k['volume']):,}")
 ui.metric(cols[1], "mean_nev", "n/a" if k["nev"] != k["nev"] else f"{k['nev']:.1f}")
 ui.metric(cols[2], "mean_sentiment", "n/a" if k["sentiment"] != k["sentiment"] else f"{k['sentiment']:+.2f}")
-ui.metric(cols[3], "negative_share", f"{k['negative_share']:.1%}")
+ui.metric(cols[3], "negative_share", "n/a" if pd.isna(k["negative_share"]) else f"{k['negative_share']:.1%}")
+# the company's own messages: a measure apart, never part of the contact counts
+replies = int(out.loc[out["kind"] == "reply", "messages"].sum()) if len(out) else 0
+outreach = int(out.loc[out["kind"] == "outreach", "messages"].sum()) if len(out) else 0
+ui.metric(cols[4], "outbound_volume", f"{replies + outreach:,}")
+st.caption(f"Company messages (not contacts): {replies:,} replies, {outreach:,} outreach.")
 
 channels = sorted(daily["channel"].unique()) if len(daily) else []
 ui.chart(charts.volume_by_channel(daily), "ov_volume", "channel", channels, f)
@@ -33,4 +40,4 @@ with right:
             "Share of conversations that ended better than they started: "
             + ", ".join(f"{ui.md(r.channel)} {r.improved:.0%}" for r in traj.itertuples())
         )
-ui.explain("contact_volume", "mean_nev", "mean_sentiment", "negative_share")
+ui.explain("contact_volume", "outbound_volume", "mean_nev", "mean_sentiment", "negative_share")
