@@ -7,7 +7,8 @@ Three sections, every figure measured on a fresh build:
    topic is mapped back to the planted reason that most of its contacts were generated with: the
    generator is deterministic, so `pipelines.demo.build` with the same arguments gives each contact's
    planted reason, linked to staging by the ids the writers put in the files (call ContactId =
-   uuid5 of the call id, chat id, e-mail Message-ID serial). Social posts carry no such id and are
+   uuid5 of the call id, chat id, e-mail Message-ID serial, read from the demo mbox and matched by
+   its keyed hash, the form staging keeps e-mail ids in). Social posts carry no such id and are
    left out of the mapping (they still count in the marts).
 2. TWCS (`/work/shared/datasets/twcs_first5000`): repeat chains of real Twitter support threads.
 3. Airline tweets: the dataset's own `negativereason` (staging `source_category`) ranked as root
@@ -59,7 +60,16 @@ def contact_index(source_id: str | None, thread_id: str | None, call_index: dict
 
 
 # ---------------------------------------------------------------- 1. demo
-def _topic_to_reason(con: duckdb.DuckDBPyConnection, customers: int, days: int, seed: int) -> pd.DataFrame:
+def email_index(mbox: Path) -> dict[str, int]:
+    """Keyed hash of each demo Message-ID (staging keeps e-mail ids hashed) -> its contact index."""
+    from pipelines.ingest.keys import keyed_hash
+
+    found = re.findall(rb"^Message-ID: <(m(\d{7})\.[a-z]@[^>]+)>", mbox.read_bytes(), re.MULTILINE)
+    return {keyed_hash(mid.decode(), "message-id"): int(serial) - 1 for mid, serial in found}
+
+
+def _topic_to_reason(con: duckdb.DuckDBPyConnection, customers: int, days: int, seed: int,
+                     files: Path) -> pd.DataFrame:
     """Per learned topic label: the planted reason of most of its contacts, with its purity."""
     from pipelines.demo import build
     from pipelines.demo.reasons import CATALOGUE
@@ -67,6 +77,8 @@ def _topic_to_reason(con: duckdb.DuckDBPyConnection, customers: int, days: int, 
     _, contacts, _ = build(seed=seed, customers=customers, days=days)
     n = len(contacts["reason"])
     call_index = {str(uuid.uuid5(_CALL_NS, f"CALL-{i + 1:07d}")): i for i in range(n)}
+    for mbox in sorted(files.glob("emails/*.mbox")):
+        call_index.update(email_index(mbox))
     rows = con.execute("SELECT source_id, thread_id, reason FROM marts.interactions").fetchall()
     keys = np.asarray([r.key for r in CATALOGUE], dtype=object)
     linked = []
@@ -102,6 +114,7 @@ def check_demo(customers: int, days: int, seed: int) -> None:
     """Build the demo in a temp folder and check the three planted patterns in the marts."""
     from pipelines.cli import main as cli_main
     from pipelines.demo import planted_truth
+    from pipelines.ingest import keys
 
     print(f"\n== 1. Demo: {customers} customers, {days} days, seed {seed} ==")
     with tempfile.TemporaryDirectory(prefix="voc-eval-") as tmp:
@@ -116,7 +129,8 @@ def check_demo(customers: int, days: int, seed: int) -> None:
         truth = planted_truth(days=days)
         con = duckdb.connect(str(db), read_only=True)
         try:
-            mapping = _topic_to_reason(con, customers, days, seed)
+            keys.use_warehouse(db)  # the demo warehouse's secret, for its hashed e-mail ids
+            mapping = _topic_to_reason(con, customers, days, seed, Path(tmp) / "files")
             _demo_checks(con, mapping, truth)
         finally:
             con.close()

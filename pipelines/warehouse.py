@@ -117,6 +117,9 @@ def connect(
     if not read_only:
         _apply(con, load_section("warehouse", WarehouseSettings))
         ensure_schema(con)
+        from pipelines.ingest import keys  # the secret beside the warehouse, for keyed hashes
+
+        keys.use_warehouse(db)
     return con
 
 

@@ -10,7 +10,12 @@ import pytest
 
 from pipelines.ingest.email_text import html_to_text, split_reply
 from pipelines.ingest.emails import PARSERS, company_match, detect_format, thread_roots
+from pipelines.ingest.keys import keyed_hash
 from pipelines.ingest.records import IngestOptions
+
+
+def key(mid: str) -> str:
+    return keyed_hash(mid, "message-id")
 
 ACME = IngestOptions(brand_accounts=("acme.com",))
 
@@ -65,7 +70,7 @@ def test_mbox_thread_direction_and_stripping(tmp_path: Path) -> None:
     recs = list(PARSERS["mbox"](path, ACME))
     assert [r.record_no for r in recs] == [1, 2, 3] and all(r.error is None for r in recs)
     m1, m2, m3 = (r.value for r in recs)
-    assert {m["thread_id"] for m in (m1, m2, m3)} == {"m1@jo.example"}
+    assert {m["thread_id"] for m in (m1, m2, m3)} == {key("m1@jo.example")}
     assert m1["direction"] == "inbound" and m1["customer_ref"] == "jo@example.org" and m1["brand"] == "acme.com"
     assert m1["text"] == "My bill is wrong, I was charged twice."     # signature (with phone) cut
     assert m1["occurred_at"] == datetime(2024, 3, 5, 9, 1)
@@ -83,7 +88,9 @@ def test_eml_references_give_root_across_files(tmp_path: Path) -> None:
     path.write_bytes(bytes(msg))
     assert detect_format(path) == "eml"
     [rec] = PARSERS["eml"](path, ACME)
-    assert rec.value["thread_id"] == "m1@jo.example" and rec.value["source_id"] == "m9@jo.example"
+    assert rec.value["thread_id"] == key("m1@jo.example") and rec.value["source_id"] == key("m9@jo.example")
+    assert rec.payload["message_id"] == key("m9@jo.example") and rec.payload["in_reply_to"] == key("m8@acme.com")
+    assert rec.payload["references"] == [key("m1@jo.example"), key("m8@acme.com")]
 
 
 def test_thread_roots_follow_in_reply_to_chain() -> None:
@@ -120,13 +127,14 @@ def test_split_reply(body: str, new: str) -> None:
     assert split_reply(body)[0] == new
 
 
-def test_rejects_quote_only_and_missing_date(tmp_path: Path) -> None:
+def test_rejects_quote_only_and_dates_undated_mbox_by_from_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.mbox"
     write_mbox(path, [message("q1@x.org", "kim@x.org", "help@acme.com", "> only quoted text"),
                       message("q2@x.org", "kim@x.org", "help@acme.com", "no date here", date="")])
     recs = list(PARSERS["mbox"](path, ACME))
     assert recs[0].error.startswith("missing text:")
-    assert recs[1].error.startswith("missing timestamp:")
+    assert recs[1].error is None and recs[1].value["occurred_at"] == datetime(2024, 1, 1)  # its From_ line
+    assert recs[1].warning == "no Date or Received header: dated by the mbox From_ line"
 
 
 def test_empty_eml_and_mbox(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ EXAMPLES = """Examples:
       --column occurred_at=tweet_created --column source_id=tweet_id --timezone America/Los_Angeles
   python -m pipelines ingest social twcs.csv --brand-account AmazonHelp
   python -m pipelines ingest emails complaints.csv exports/mailboxes/
+  python -m pipelines ingest emails saved-mails/ --occurred-at mtime
   python -m pipelines ingest transcripts calls/ --format utterances_csv --encoding cp1250
   python -m pipelines ingest customers crm.csv --mapping crm_mapping.toml
 

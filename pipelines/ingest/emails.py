@@ -5,28 +5,48 @@ Each message becomes one interaction on channel `email`:
   (`support@acme.com`) or an address at a company domain given there (`acme.com` or `@acme.com`,
   subdomains included); else inbound. `customer_ref` is the customer's address (the sender of an
   inbound mail, the first non-company recipient of an outbound one).
-- `text` (inbound) or `agent_text` (outbound) is the new text only: quoted replies and signatures
-  are cut (`pipelines.ingest.email_text`); HTML-only mails are converted to text.
-- `thread_id` is the root Message-ID: the first `References` entry, else the `In-Reply-To` chain
-  followed inside the file, else the message's own id. Across separate `.eml` files a reply that
-  carries only `In-Reply-To` gets its parent's id (mail clients send `References`, so this is rare).
-- `occurred_at` is the `Date` header (RFC 2822), else the newest `Received` stamp.
+- `text` (inbound) or `agent_text` (outbound) is the author's own text wherever it sits (above,
+  below or between quotes); quotes, reply headers and signatures are cut
+  (`pipelines.ingest.email_text`). HTML-only mails are converted to text, so are `text/richtext`
+  and `text/enriched` bodies.
+- Thread keys are keyed hashes (`pipelines.ingest.keys.keyed_hash`, kind `message-id`), never the
+  ids in clear (a Message-ID often holds its author's address): `source_id` is the key of the
+  Message-ID (a message without one: a digest of its bytes, so two such files with the same name in
+  two folders are two messages), `thread_id` the key of the root Message-ID: the first `References`
+  entry, else the `In-Reply-To` chain followed inside the file, else the message's own id. The raw
+  payload holds the same keys for `message_id`, `in_reply_to` and `references`.
+- `occurred_at` is the `Date` header (RFC 2822), else the newest `Received` stamp, else what
+  `--occurred-at` chooses (`mtime`, `filename[:PATTERN]`, `column:HEADER`), else the mbox `From `
+  line's date or a time in the file name (said in the file's report as a warning), else the message
+  is rejected naming those choices (an undated mail is never silently given the file's mtime).
+
+Messages are parsed with the `compat32` policy (it reads what real archives hold: Outlook Express's
+unquoted `boundary=----=_NextPart_...`, address groups such as `unlisted-recipients:;`); headers
+are decoded here: RFC 2047 words by their charset, raw 8-bit bytes by detection per header.
+An mbox is split only at `From ` lines after a blank line and before a header line (a `From ` line
+inside a body does not start a message); a body's `>From ` escape is undone where it is not a quote.
 """
 
 from __future__ import annotations
 
 import email.errors
+import email.header
 import email.utils
-import mailbox
-from collections.abc import Callable, Iterator
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from pipelines.ingest.email_text import html_to_text, split_reply
-from pipelines.ingest.encoding import LEGACY_CANDIDATES, normalise_encoding
+from pipelines.ingest import file_dates
+from pipelines.ingest.email_text import html_to_text, richtext_to_text, split_reply
+from pipelines.ingest.encoding import decode_legacy, mail_codec
+from pipelines.ingest.keys import keyed_hash
 from pipelines.ingest.records import IngestOptions, Parsed
 from pipelines.ingest.timeparse import parse_timestamp
 
@@ -34,6 +54,12 @@ from pipelines.ingest.timeparse import parse_timestamp
 MESSAGE_ERRORS = (ValueError, LookupError, TypeError, IndexError, AttributeError, email.errors.MessageError)
 HEADER_START = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:", b"return-path:",
                 b"mime-version:", b"delivered-to:", b"x-", b"reply-to:", b"cc:")
+ID_KIND = "message-id"
+BODY_TYPES = ("plain", "html", "enriched", "richtext")
+HEADER_LINE_RE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+FROM_LINE_RE = re.compile(rb"^From (\S+)(?: +(.*?))?\s*$")
+_PARSER = BytesParser(_class=EmailMessage, policy=policy.compat32)
+_HEADERS_ONLY = BytesParser(_class=EmailMessage, policy=policy.compat32)
 
 
 def detect_format(path: Path) -> str | None:
@@ -52,70 +78,153 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes, declared: str | None, override: str | None = None) -> str:
-    """Text of a MIME part: `--encoding` wins, then the part's charset, then UTF-8, then legacy code pages."""
-    for name in (override, declared):
-        if name:
-            try:
-                return data.decode(normalise_encoding(name))
-            except (UnicodeDecodeError, ValueError):
-                continue
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes  # only undeclared legacy bodies need it
-
-    best = from_bytes(data, cp_isolation=list(LEGACY_CANDIDATES)).best()
-    return data.decode(best.encoding if best else "latin-1", errors="replace")
+# --- raw messages --------------------------------------------------------------------------------
 
 
-def body_text(msg: EmailMessage, override: str | None = None) -> str:
-    """The message's readable body: its text/plain part, else its text/html part as text."""
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
+@dataclass(frozen=True)
+class RawMessage:
+    """One message's bytes as stored, with the date of its mbox `From ` line (None in an .eml)."""
+
+    record_no: int
+    data: bytes
+    envelope_date: str | None = None
+    in_mbox: bool = False
+
+
+def mbox_messages(path: Path) -> Iterator[RawMessage]:
+    """The messages of an mbox archive, streamed; record_no = position from 1.
+
+    A `From ` line separates messages only at the start of the file or after a blank line, and
+    only when a header line follows it (mboxo/mboxrd writers quote body lines as `>From `, but
+    many archives hold unquoted ones).
+    """
+    record_no, current, envelope = 0, bytearray(), None
+    held: bytes | None = None  # a candidate separator, decided by the line after it
+    previous_blank, started = True, False
+
+    def finish() -> RawMessage | None:
+        if not started:
+            return None
+        data = bytes(current)
+        if data.endswith(b"\r\n\r\n"):
+            data = data[:-2]  # the blank line before the next From_ line
+        elif data.endswith(b"\n\n"):
+            data = data[:-1]
+        return RawMessage(record_no, data, envelope, in_mbox=True)
+
+    with open(path, "rb") as fh:
+        for line in fh:
+            if held is not None:
+                if HEADER_LINE_RE.match(line):
+                    message = finish()
+                    if message is not None and message.data.strip():
+                        yield message
+                    match = FROM_LINE_RE.match(held)
+                    record_no += 1
+                    current, started = bytearray(), True
+                    envelope = match.group(2).decode("latin-1") if match and match.group(2) else None
+                else:
+                    current += held
+                held = None
+            if line.startswith(b"From ") and previous_blank:
+                held = line
+            elif started or line.strip():
+                if not started:  # an mbox that does not start with a From_ line: one message
+                    record_no, started = 1, True
+                current += line
+            previous_blank = not line.strip()
+        if held is not None:
+            current += held
+    message = finish()
+    if message is not None and message.data.strip():
+        yield message
+
+
+def _unescape_from(body: str) -> str:
+    """Undo mbox `>From ` quoting on lines that are not part of a `>` quote (mboxo/mboxrd)."""
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(">From "):
+            before = lines[i - 1] if i else ""
+            after = lines[i + 1] if i + 1 < len(lines) else ""
+            if not before.startswith(">") and not after.startswith(">"):
+                lines[i] = line[1:]
+    return "\n".join(lines)
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+
+def _unfold(value: str) -> str:
+    return re.sub(r"\r?\n(?=[ \t])", "", value).strip()
+
+
+def header_text(value: str | None, fallback: str | None = None) -> str:
+    """A header as readable text: RFC 2047 words decoded by their charset, raw 8-bit bytes by
+    detection (`fallback`, the message's body charset, tried first).
+
+    >>> header_text("=?gb2312?b?ztK1xNXLtaU=?= 2024")
+    '我的账单 2024'
+    """
+    if value is None:
         return ""
-    raw = part.get_payload(decode=True)
-    if isinstance(raw, bytes):
-        text = decode_bytes(raw, part.get_content_charset(), override)
-    else:
-        text = str(part.get_payload())
-    return html_to_text(text) if part.get_content_type() == "text/html" else text
+    value = _unfold(str(value))
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        value = decode_legacy(value.encode("ascii", "surrogateescape"), fallback)
+    if "=?" not in value:
+        return value
+    try:
+        parts = email.header.decode_header(value)
+    except (ValueError, email.errors.HeaderParseError):
+        return value
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk)
+            continue
+        try:
+            out.append(chunk.decode(mail_codec(charset)) if charset and charset != "unknown-8bit" else
+                       decode_legacy(chunk, fallback))
+        except (UnicodeDecodeError, ValueError, LookupError):
+            out.append(decode_legacy(chunk, fallback))
+    # decode_header drops the blanks between an encoded word and plain text; keep one
+    text = ""
+    for piece in out:
+        text += piece if not text or text.endswith(" ") or piece.startswith(" ") else " " + piece
+    return re.sub(r"\s+", " ", text).strip()
 
 
-class _Headers:
-    """A message's header values, each parsed once: policy.default parses a header on every access,
-    which made the address and id headers most of an mbox's ingest time."""
+class Headers:
+    """A message's headers: raw (for ids, addresses, dates) and decoded (for text), each once."""
 
-    def __init__(self, msg: EmailMessage) -> None:
+    def __init__(self, msg: EmailMessage, fallback: str | None = None) -> None:
         self.msg = msg
+        self.fallback = fallback
         self._raw: dict[str, list[str]] = {}
         for name, value in msg.raw_items():
-            self._raw.setdefault(name.lower(), []).append(value)
-        self._parsed: dict[tuple[str, int], str] = {}
+            self._raw.setdefault(name.lower(), []).append(_unfold(str(value)))
 
-    def _value(self, name: str, index: int) -> str:
-        key = (name.lower(), index)
-        if key not in self._parsed:
-            # str(): the parsed header object keeps its parse tree, several KB a message
-            self._parsed[key] = str(self.msg.policy.header_fetch_parse(name, self._raw[key[0]][index]))
-        return self._parsed[key]
+    def raw(self, name: str) -> str | None:
+        """The first such header unfolded but undecoded, None when absent."""
+        values = self._raw.get(name.lower())
+        return values[0] if values else None
 
-    def get(self, name: str) -> str | None:
-        """As `msg.get(name)`: the first such header, None when absent."""
-        return self._value(name, 0) if name.lower() in self._raw else None
+    def raw_all(self, name: str) -> list[str]:
+        """Every such header, unfolded, undecoded."""
+        return list(self._raw.get(name.lower(), ()))
 
-    def get_all(self, name: str) -> list[str]:
-        """As `msg.get_all(name) or []`."""
-        return [self._value(name, i) for i in range(len(self._raw.get(name.lower(), ())))]
+    def text(self, name: str) -> str:
+        """The first such header as readable text ('' when absent)."""
+        return header_text(self.raw(name), self.fallback)
 
 
-def _ids(value: object) -> list[str]:
+def _ids(value: str | None) -> list[str]:
     return [token.strip("<>") for token in str(value or "").replace(",", " ").split() if "@" in token]
 
 
-def _addresses(msg: _Headers, *headers: str) -> list[str]:
-    values = [str(v) for h in headers for v in msg.get_all(h)]
+def _addresses(msg: Headers, *headers: str) -> list[str]:
+    """The addresses of the given headers (groups such as `unlisted-recipients:;` hold none)."""
+    values = [v for h in headers for v in msg.raw_all(h)]
     return [addr.lower() for _, addr in email.utils.getaddresses(values) if "@" in addr]
 
 
@@ -137,29 +246,111 @@ def company_match(address: str, accounts: tuple[str, ...]) -> str | None:
     return None
 
 
-def _when(msg: _Headers, timezone: str) -> Any:
-    date = msg.get("Date")
-    if date is None:
-        received = msg.get_all("Received")
-        stamps = [str(r).rsplit(";", 1)[-1].strip() for r in received if ";" in str(r)]
-        if not stamps:
-            raise ValueError("missing timestamp: no Date or Received header")
-        date = stamps[0]
-    try:
-        return parse_timestamp(str(date), timezone)
-    except ValueError as exc:
-        raise ValueError(f"unparseable timestamp: Date {str(date)[:60]!r}") from exc
+# --- body ----------------------------------------------------------------------------------------
 
 
-def _payload(msg: _Headers, body: str) -> dict[str, Any]:
+def decode_bytes(data: bytes, declared: str | None, override: str | None = None) -> str:
+    """Text of a MIME part: `--encoding` wins, then the part's charset, then UTF-8, then legacy code pages."""
+    if override:
+        try:
+            return data.decode(mail_codec(override))
+        except (UnicodeDecodeError, ValueError):
+            pass
+    return decode_legacy(data, declared)
+
+
+def _leaves(msg: EmailMessage) -> Iterator[EmailMessage]:
+    """The message's own leaf parts (not those of a message/rfc822 it carries), in order."""
+    if msg.is_multipart():
+        for part in msg.get_payload():
+            if isinstance(part, EmailMessage) and part.get_content_type() != "message/rfc822":
+                yield from _leaves(part)
+    else:
+        yield msg
+
+
+def _is_attachment(part: EmailMessage) -> bool:
+    return part.get_content_disposition() == "attachment"
+
+
+def _body_part(msg: EmailMessage) -> EmailMessage | None:
+    """The part to read the text from: plain first, then HTML, enriched, richtext (not attachments).
+
+    (`EmailMessage.get_body` needs the `default` policy's header objects; compat32 gives strings.)
+    """
+    texts = [p for p in _leaves(msg) if p.get_content_maintype() == "text" and not _is_attachment(p)]
+    for subtype in BODY_TYPES:
+        for part in texts:
+            if part.get_content_subtype() == subtype:
+                return part
+    return None
+
+
+def body_charset(msg: EmailMessage) -> str | None:
+    """The declared charset of the message's body part (headers in raw 8-bit usually share it)."""
+    part = _body_part(msg)
+    return part.get_content_charset() if part is not None else None
+
+
+def body_text(msg: EmailMessage, override: str | None = None) -> str:
+    """The message's readable body: its text/plain part, else its HTML, enriched or richtext part as text."""
+    part = _body_part(msg)
+    if part is None:
+        return ""
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes):
+        text = decode_bytes(raw, part.get_content_charset(), override)
+    else:
+        text = str(part.get_payload())
+    subtype = part.get_content_subtype()
+    if subtype == "html":
+        return html_to_text(text)
+    if subtype in ("richtext", "enriched"):
+        return richtext_to_text(text, enriched=subtype == "enriched")
+    return text
+
+
+def _attachments(msg: Headers) -> list[str]:
+    """The file names of the message's attachments (decoded like headers)."""
+    names = []
+    for part in _leaves(msg.msg):
+        if not _is_attachment(part) and part.get_content_maintype() == "text":
+            continue
+        name = _param(part, "content-disposition", "filename", msg.fallback) or _param(
+            part, "content-type", "name", msg.fallback)
+        if name:
+            names.append(name)
+    return names
+
+
+def _param(part: EmailMessage, header: str, name: str, fallback: str | None) -> str | None:
+    """A header parameter decoded like a header (compat32's get_param turns raw 8-bit into U+FFFD)."""
+    raw = next((str(v) for k, v in part.raw_items() if k.lower() == header), None)
+    if raw is None:
+        return None
+    decoded = Message()
+    decoded[header] = header_text(raw, fallback)
+    value = decoded.get_param(name, header=header)
+    return header_text(email.utils.collapse_rfc2231_value(value), fallback) if value else None
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+def _key(mid: str | None) -> str | None:
+    return keyed_hash(mid, ID_KIND) if mid else None
+
+
+def _payload(msg: Headers, body: str) -> dict[str, Any]:
+    mid, parent = _ids(msg.raw("Message-ID")), _ids(msg.raw("In-Reply-To"))
     return {
-        "message_id": str(msg.get("Message-ID") or "").strip() or None,
-        "in_reply_to": str(msg.get("In-Reply-To") or "").strip() or None,
-        "references": str(msg.get("References") or "").strip() or None,
-        "from": str(msg.get("From") or ""), "to": str(msg.get("To") or ""), "cc": str(msg.get("Cc") or ""),
-        "date": str(msg.get("Date") or ""), "subject": str(msg.get("Subject") or ""),
+        "message_id": _key(mid[0]) if mid else None,
+        "in_reply_to": _key(parent[0]) if parent else None,
+        "references": [_key(r) for r in _ids(msg.raw("References"))] or None,
+        "from": msg.text("From"), "to": msg.text("To"), "cc": msg.text("Cc"),
+        "date": msg.text("Date"), "subject": msg.text("Subject"),
         "body": body,
-        "attachments": [p.get_filename() for p in msg.msg.iter_attachments() if p.get_filename()],
+        "attachments": _attachments(msg),
     }
 
 
@@ -185,8 +376,67 @@ def thread_roots(headers: dict[str, tuple[str | None, list[str]]]) -> dict[str, 
     return roots
 
 
-def _message_value(msg: _Headers, body: str, path: Path, record_no: int, thread_id: str | None,
-                   options: IngestOptions) -> dict[str, Any]:
+def _received_stamp(msg: Headers) -> str | None:
+    stamps = [r.rsplit(";", 1)[-1].strip() for r in msg.raw_all("Received") if ";" in r]
+    return stamps[0] if stamps else None
+
+
+def _envelope_time(stamp: str, timezone: str) -> datetime | None:
+    """The date of an mbox From_ line (`Fri Jun 02 20:26:01 2006`, sometimes with a zone)."""
+    words = stamp.split()
+    for fmt, n in (("%a %b %d %H:%M:%S %Y", 5), ("%a %b %d %H:%M:%S %Y %z", 6), ("%a %b %d %H:%M:%S %z %Y", 6)):
+        try:
+            moment = datetime.strptime(" ".join(words[:n]), fmt)
+        except ValueError:
+            continue
+        return parse_timestamp(moment.isoformat(), timezone)
+    return None
+
+
+MISSING_DATE = ("missing timestamp: no Date or Received header, and no time in the file name; date the "
+                "file's undated messages with --occurred-at mtime (the file's modification time), "
+                "filename:PATTERN or column:HEADER")
+
+
+def _when(msg: Headers, path: Path, raw: RawMessage, options: IngestOptions) -> tuple[Any, str | None]:
+    """(occurred_at, a warning for the file's report when it came from a fallback).
+
+    The Date header, else the newest Received stamp; else `--occurred-at` (`column:HEADER` reads
+    another header, `mtime`, `filename[:PATTERN]`, as `pipelines.ingest.file_dates`); without it the
+    mbox From_ line's date, else a time in the file name. The file's mtime only when asked for.
+    """
+    date = msg.raw("Date") or _received_stamp(msg)
+    if date is not None:
+        try:
+            return parse_timestamp(date, options.timezone), None
+        except ValueError as exc:
+            raise ValueError(f"unparseable timestamp: Date {date[:60]!r}") from exc
+    fallback = file_dates.parse_fallback(getattr(options, "occurred_at", None))
+    if fallback.how == "column":
+        value = msg.raw(fallback.arg or "")
+        if not value:
+            raise ValueError(f"missing timestamp: no Date, Received or {fallback.arg} header (--occurred-at)")
+        try:
+            return parse_timestamp(value, options.timezone), None
+        except ValueError as exc:
+            raise ValueError(f"unparseable timestamp: {fallback.arg} {value[:60]!r}") from exc
+    if fallback.how == "auto" and raw.envelope_date:
+        moment = _envelope_time(raw.envelope_date, options.timezone)
+        if moment is not None:
+            return moment, "no Date or Received header: dated by the mbox From_ line"
+    if fallback.how == "auto":
+        named = file_dates.time_in_name(path.name)
+        if named is not None:
+            return named, "no Date or Received header: dated by the time in the file name"
+        raise ValueError(MISSING_DATE)
+    moment, origin, _warning = file_dates.file_date(path, fallback)
+    if moment is None:
+        raise ValueError(origin)
+    return moment, None
+
+
+def _message_value(msg: Headers, body: str, path: Path, raw: RawMessage, thread_id: str | None,
+                   options: IngestOptions) -> tuple[dict[str, Any], str | None]:
     accounts = tuple(options.brand_accounts) + tuple(getattr(options, "company_domains", ()) or ())
     sender = next(iter(_addresses(msg, "From")), None)
     recipients = _addresses(msg, "To", "Cc")
@@ -195,70 +445,79 @@ def _message_value(msg: _Headers, body: str, path: Path, record_no: int, thread_
     customer = next((a for a in recipients if not company_match(a, accounts)), None) if outbound else sender
     if not outbound:
         brand = next((m for m in (company_match(a, accounts) for a in recipients) if m), None)
-    new, _quoted, _signature = split_reply(body)
+    new, _quoted, _signature = split_reply(_unescape_from(body) if raw.in_mbox else body)
     if not new:
+        attached = _attachments(msg)
+        if not body.strip() and attached:
+            raise ValueError(f"missing text: no text part, only {len(attached)} attachment(s)")
         raise ValueError("missing text: no new text (only a quoted reply or a signature)")
-    mid = _ids(msg.get("Message-ID"))
-    return {
-        "source_id": mid[0] if mid else f"{path.name}#{record_no}",
+    occurred, warning = _when(msg, path, raw, options)
+    mid = _ids(msg.raw("Message-ID"))
+    value = {
+        "source_id": _key(mid[0]) if mid else "sha256:" + hashlib.sha256(raw.data).hexdigest()[:32],
         "channel": "email",
         "direction": "outbound" if outbound else "inbound",
         "customer_ref_type": "email" if customer else None,
         "customer_ref": customer,
-        "occurred_at": _when(msg, options.timezone),
+        "occurred_at": occurred,
         "text": None if outbound else new,
         "agent_text": new if outbound else None,
-        "subject": str(msg.get("Subject") or "").strip() or None,
+        "subject": msg.text("Subject") or None,
         "agent_id": sender if outbound else None,
         "thread_id": thread_id,
         "brand": brand,
         "turns": [{"speaker": "agent" if outbound else "customer", "text": new, "begin_s": None, "end_s": None}],
     }
+    return value, warning
 
 
-def parse_messages(path: Path, messages: list[tuple[int, bytes]], options: IngestOptions) -> Iterator[Parsed]:
+def _parse(data: bytes, headersonly: bool = False) -> Headers:
+    msg = (_HEADERS_ONLY if headersonly else _PARSER).parsebytes(data, headersonly=headersonly)
+    return Headers(msg, None if headersonly else body_charset(msg))
+
+
+def parse_messages(path: Path, read: Callable[[], Iterable[RawMessage]], options: IngestOptions) -> Iterator[Parsed]:
     """Parsed records for raw RFC 5322 messages of one file; threads resolved across the file.
 
-    Two passes, so memory stays flat on a large mbox: the first parses headers only to build the
-    file's thread map; the second parses one message at a time and yields it (keeping every parsed
-    message of a 375k-message archive took several GB).
+    Two passes over `read()`, so memory stays flat on a large mbox: the first parses headers only to
+    build the file's thread map; the second parses one message at a time and yields it.
     """
-    parser = BytesParser(policy=policy.default)
     failed: dict[int, str] = {}
     headers: dict[str, tuple[str | None, list[str]]] = {}
-    for record_no, data in messages:
+    for raw in read():
         try:
-            msg = _Headers(parser.parsebytes(data, headersonly=True))
-            mid = _ids(msg.get("Message-ID"))
+            msg = _parse(raw.data, headersonly=True)
+            mid = _ids(msg.raw("Message-ID"))
             if mid:
-                parent = _ids(msg.get("In-Reply-To"))
-                headers[mid[0]] = (parent[0] if parent else None, _ids(msg.get("References")))
+                parent = _ids(msg.raw("In-Reply-To"))
+                headers[mid[0]] = (parent[0] if parent else None, _ids(msg.raw("References")))
         except MESSAGE_ERRORS as exc:
-            failed[record_no] = f"malformed message: {exc}"
+            failed[raw.record_no] = f"malformed message: {exc}"
     roots = thread_roots(headers)
-    for record_no, data in messages:
-        error = failed.get(record_no)
+    for raw in read():
+        error = failed.get(raw.record_no)
         if error is None:
             try:
-                msg = _Headers(parser.parsebytes(data))
+                msg = _parse(raw.data)
             except MESSAGE_ERRORS as exc:
                 error = f"malformed message: {exc}"
         if error is not None:
-            yield Parsed(record_no, {"excerpt": data[:200].decode("latin-1")}, error=error)
+            yield Parsed(raw.record_no, {"excerpt": raw.data[:200].decode("latin-1")}, error=error)
             continue
         try:
             body = body_text(msg.msg, options.encoding)
             payload = _payload(msg, body)
         except MESSAGE_ERRORS as exc:
-            yield Parsed(record_no, {"excerpt": str(msg.get("Subject") or "")}, error=f"malformed message: {exc}")
+            yield Parsed(raw.record_no, {"excerpt": msg.text("Subject")}, error=f"malformed message: {exc}")
             continue
-        mid = _ids(msg.get("Message-ID"))
+        mid = _ids(msg.raw("Message-ID"))
+        root = roots.get(mid[0]) if mid else None
         try:
-            value = _message_value(msg, body, path, record_no, roots.get(mid[0]) if mid else None, options)
+            value, warning = _message_value(msg, body, path, raw, _key(root), options)
         except MESSAGE_ERRORS as exc:
-            yield Parsed(record_no, payload, error=str(exc) if ":" in str(exc) else f"malformed message: {exc}")
+            yield Parsed(raw.record_no, payload, error=str(exc) if ":" in str(exc) else f"malformed message: {exc}")
             continue
-        yield Parsed(record_no, payload, value=value)
+        yield Parsed(raw.record_no, payload, value=value, warning=warning)
 
 
 def parse_eml(path: Path, options: IngestOptions) -> Iterator[Parsed]:
@@ -266,17 +525,12 @@ def parse_eml(path: Path, options: IngestOptions) -> Iterator[Parsed]:
     data = path.read_bytes()
     if not data.strip():
         return
-    yield from parse_messages(path, [(1, data)], options)
+    yield from parse_messages(path, lambda: [RawMessage(1, data)], options)
 
 
 def parse_mbox(path: Path, options: IngestOptions) -> Iterator[Parsed]:
     """Every message of an mbox archive, record_no = its position (from 1)."""
-    box = mailbox.mbox(path, create=False)
-    try:
-        messages = [(no, box.get_bytes(key)) for no, key in enumerate(box.iterkeys(), start=1)]
-    finally:
-        box.close()
-    yield from parse_messages(path, messages, options)
+    yield from parse_messages(path, lambda: mbox_messages(path), options)
 
 
 PARSERS: dict[str, Callable[[Path, IngestOptions], Iterator[Parsed]]] = {"eml": parse_eml, "mbox": parse_mbox}

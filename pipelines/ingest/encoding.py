@@ -84,7 +84,7 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
 # Letters only one of the two single-byte code pages has at a given byte: charset-normalizer
 # often mistakes French or Spanish Latin-1 for cp1250 (è/č and ù/ů share bytes).
 _CP1250_ONLY = set("ąćęłńśźżĄĆĘŁŃŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽőűŐŰ")
-_LATIN1_ONLY = set("àâæçèêëîïôùûüÿÀÂÆÇÈÊËÎÏÔÙÛÜñÑãõÃÕìòÌÒ")
+_LATIN1_ONLY = set("àâæçèêëîïôùûüÿÀÂÆÇÈÊËÎÏÔÙÛÜñÑãõÃÕìòÌÒøØåÅ")
 
 
 def _cp1250_or_latin1(sample: bytes) -> str:
@@ -96,6 +96,44 @@ def _cp1250_or_latin1(sample: bytes) -> str:
         "\x80" <= ch <= "\x9f" for ch in as_latin1
     )
     return "cp1250" if cp_score > latin_score else "iso8859-1"
+
+
+# Charsets mail clients declare for text written in a larger code page (Outlook labels cp1252
+# text iso-8859-1, GB2312 mail holds GBK characters...): decode with the superset.
+MAIL_CHARSET_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949", "ks_c_5601-1987": "cp949",
+                          "shift_jis": "cp932", "iso8859-1": "cp1252", "ascii": "cp1252"}
+
+
+def mail_codec(declared: str) -> str:
+    """The codec to decode a MIME part or header declared as `declared` with; raises on unknown names."""
+    name = normalise_encoding(declared)
+    return MAIL_CHARSET_SUPERSETS.get(name, MAIL_CHARSET_SUPERSETS.get(declared.strip().lower(), name))
+
+
+def decode_legacy(data: bytes, declared: str | None = None) -> str:
+    """Text of bytes whose charset is undeclared or wrong (raw 8-bit mail headers, bodies).
+
+    `declared` first, then UTF-8, then GB18030 when charset-normalizer says so, else cp1250 or
+    Latin-1 by the letters each gives (as `detect_encoding` does for files).
+
+    >>> decode_legacy("José Müller".encode("latin-1"))
+    'José Müller'
+    """
+    for name in (declared, "utf-8"):
+        if name:
+            try:
+                return data.decode(mail_codec(name))
+            except (UnicodeDecodeError, ValueError):
+                continue
+    from charset_normalizer import from_bytes  # only legacy bytes need it
+
+    best = from_bytes(data, cp_isolation=list(LEGACY_CANDIDATES)).best()
+    if best is not None and normalise_encoding(best.encoding) == "gb18030":
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    return data.decode(_cp1250_or_latin1(data), errors="replace")
 
 
 def _decodes(path: Path, encoding: str) -> bool:
