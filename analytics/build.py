@@ -90,6 +90,8 @@ def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, par
         ("churn_method", "heuristic" if method and method.startswith("heuristic") else "measured"),
         ("build_seconds", f"{total:.2f}"),
     ]
+    # the resolved topic version replaces the setting's (empty = latest): one row per key
+    rows = list(dict(rows).items())
     con.register("_info", pd.DataFrame(rows, columns=["key", "value"]))
     con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT * FROM _info")
     con.unregister("_info")

@@ -11,22 +11,25 @@ T0 = datetime(2024, 1, 1, 9, 0, 0)
 
 
 def add_interactions(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    """rows: dicts with id, customer, hours (offset from T0), and optional channel, reason, sentiment,
-    direction, text, agent, duration, nev. Inserts staging + scores + topic assignments."""
+    """rows: dicts with id, customer, hours (offset from T0), and optional channel, reason, parent
+    (parent reason), other (True: the topic model's "Other", id -1), sentiment, direction, text,
+    agent_text, thread, agent, duration, nev. Inserts staging + scores + topic assignments."""
     frame = pd.DataFrame([{
         "interaction_id": r["id"], "source_id": r["id"], "channel": r.get("channel", "call"),
         "direction": r.get("direction", "inbound"), "customer_id": r.get("customer"),
         "occurred_at": T0 + timedelta(hours=r["hours"]), "text": r.get("text", "hello"),
         "agent_id": r.get("agent"), "duration_s": r.get("duration"), "file_id": "f",
+        "agent_text": r.get("agent_text"), "thread_id": r.get("thread"), "parent": r.get("parent"),
+        "topic_id": -1 if r.get("other") else None, "topic_source": "other" if r.get("other") else "model",
         "reason": r.get("reason", "billing"), "sentiment": r.get("sentiment", 0.0),
         "nev": r.get("nev"),
     } for r in rows])
     con.register("_rows", frame)
     con.execute("""
         INSERT INTO staging.interactions (interaction_id, source_id, channel, direction, customer_id,
-            occurred_at, text, agent_id, duration_s, file_id)
-        SELECT interaction_id, source_id, channel, direction, customer_id, occurred_at, text, agent_id,
-               duration_s, file_id FROM _rows""")
+            occurred_at, text, agent_text, agent_id, duration_s, thread_id, file_id)
+        SELECT interaction_id, source_id, channel, direction, customer_id, occurred_at, text, agent_text,
+               agent_id, duration_s, thread_id, file_id FROM _rows""")
     con.execute("""
         INSERT INTO enriched.interaction_scores (interaction_id, model_version, is_scored, sentiment_label,
             sentiment_score, nev_text, scored_at)
@@ -35,8 +38,9 @@ def add_interactions(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
                sentiment, nev, TIMESTAMP '2024-06-01' FROM _rows""")
     con.execute("""
         INSERT INTO enriched.topic_assignments (interaction_id, topic_model_version, topic_id, topic_label,
-            topic_confidence, topic_source)
-        SELECT interaction_id, 't1', hash(reason) % 1000, reason, 0.9, 'model' FROM _rows
+            parent_topic_id, parent_topic_label, topic_confidence, topic_source)
+        SELECT interaction_id, 't1', coalesce(topic_id, hash(reason) % 1000), reason,
+               CASE WHEN parent IS NOT NULL THEN hash(parent) % 1000 END, parent, 0.9, topic_source FROM _rows
         WHERE reason IS NOT NULL""")
     con.unregister("_rows")
 
