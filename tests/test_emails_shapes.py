@@ -218,3 +218,20 @@ def test_report_says_which_messages_were_dated_by_a_fallback(tmp_path: Path) -> 
     [report] = ingest_paths(con, "emails", [path], IngestOptions())
     assert report.loaded == 1 and "1 record(s): no Date or Received header: dated by the mbox From_ line" in report.line()
     con.close()
+
+
+def test_boundary_the_stdlib_unquotes_twice_is_still_split(tmp_path: Path) -> None:
+    head = HEAD.format(mid="x1") + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="<<001-3e1d-119e>>"\n'
+    body = ("--<<001-3e1d-119e>>\nContent-type: text/plain\n\nthis should definitely help, thanks\n\n"
+            "--<<001-3e1d-119e>>\nContent-Type: text/plain\n\nCompany disclaimer\n--<<001-3e1d-119e>>--\n")
+    assert one(eml(tmp_path, body, head=head)).value["text"] == "this should definitely help, thanks"
+
+
+def test_unmarked_plain_quote_is_read_from_the_html_alternative(tmp_path: Path) -> None:
+    head = HEAD.format(mid="h2") + 'MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b"\n'
+    body = ("--b\nContent-Type: text/plain; charset=utf-8\n\n"
+            "Le 27 nov. 2017 23:02, \"Acme\" <help@acme.com> a écrit :\n\nDid a reboot help?\n\nNo, it did not.\n"
+            "--b\nContent-Type: text/html; charset=utf-8\n\n"
+            "<div>Le 27 nov. 2017 23:02, \"Acme\" &lt;help@acme.com&gt; a écrit :<blockquote>Did a reboot help?"
+            "</blockquote></div><div>No, it did not.</div>\n--b--\n")
+    assert one(eml(tmp_path, body, head=head)).value["text"] == "No, it did not."

@@ -49,9 +49,9 @@ EXTRA_HEADERS = (
     r"^On\s[^\n]{0,300}\n[^\n]{0,200}\swrote\s*:$",
     # Banners: Original Message in other languages, forwarded messages, Outlook's rule
     r"^-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Oryginalna wiadomość|"
-    r"Mensaje original|Messaggio originale|Исходное сообщение)\s*-{2,}$",
+    r"Mensaje original|Messaggio originale|Исходное сообщение)\s*-{2,}",  # Samsung: "--------From: ..." on
     r"^-{2,}\s*(?:Forwarded message|Weitergeleitete Nachricht|Message transféré|Wiadomość przekazana|"
-    r"Mensaje reenviado|Пересылаемое сообщение)\s*-{2,}$",
+    r"Mensaje reenviado|Пересылаемое сообщение)\s*-{2,}",  # the same line in a flattened plain part
     r"^Begin forwarded message:$",
 )
 EXTRA_CLOSINGS = ("thanks", "thank you", "many thanks", "thanks again", "cheers", "sincerely", "regards",

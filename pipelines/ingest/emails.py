@@ -292,17 +292,31 @@ def body_charset(msg: EmailMessage) -> str | None:
     return part.get_content_charset() if part is not None else None
 
 
+def _part_text(part: EmailMessage, override: str | None) -> str:
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes):
+        return decode_bytes(raw, part.get_content_charset(), override)
+    return str(part.get_payload())
+
+
 def body_text(msg: EmailMessage, override: str | None = None) -> str:
-    """The message's readable body: its text/plain part, else its HTML, enriched or richtext part as text."""
+    """The message's readable body: its text/plain part, else its HTML, enriched or richtext part as text.
+
+    When the plain part marks no quote (`>`) but an HTML alternative has a `<blockquote>`, the HTML
+    is read instead: mobile clients paste the quote unmarked into the plain part, and only the
+    HTML then tells the author's words from the quote.
+    """
     part = _body_part(msg)
     if part is None:
         return ""
-    raw = part.get_payload(decode=True)
-    if isinstance(raw, bytes):
-        text = decode_bytes(raw, part.get_content_charset(), override)
-    else:
-        text = str(part.get_payload())
+    text = _part_text(part, override)
     subtype = part.get_content_subtype()
+    if subtype == "plain" and not re.search(r"^\s*>", text, re.MULTILINE):
+        html = next((p for p in _leaves(msg) if p.get_content_type() == "text/html" and not _is_attachment(p)), None)
+        if html is not None:
+            markup = _part_text(html, override)
+            if "<blockquote" in markup.lower():
+                return html_to_text(markup)
     if subtype == "html":
         return html_to_text(text)
     if subtype in ("richtext", "enriched"):
@@ -471,8 +485,33 @@ def _message_value(msg: Headers, body: str, path: Path, raw: RawMessage, thread_
     return value, warning
 
 
+BOUNDARY_RE = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.IGNORECASE)
+
+
+def _fix_boundary(data: bytes) -> bytes | None:
+    """`data` with its top-level boundary renamed to a plain token, when the stdlib mangles it.
+
+    The stdlib unquotes a boundary twice, so `boundary="<<001-3e1d>>"` (Exchange 2003) becomes
+    `<001-3e1d>` and no part is found; a plain token is read as written.
+    """
+    head_end = data.find(b"\n\n") if b"\n\n" in data else len(data)
+    match = BOUNDARY_RE.search(data, 0, head_end)
+    if match is None:
+        return None
+    raw = match.group(1) or match.group(2)
+    token = b"voc-boundary-" + hashlib.sha1(raw).hexdigest()[:16].encode()
+    if b"--" + raw not in data[head_end:]:
+        return None
+    head = data[: match.start()] + b'boundary="' + token + b'"' + data[match.end(): head_end]
+    return head + data[head_end:].replace(b"--" + raw, b"--" + token)
+
+
 def _parse(data: bytes, headersonly: bool = False) -> Headers:
     msg = (_HEADERS_ONLY if headersonly else _PARSER).parsebytes(data, headersonly=headersonly)
+    if not headersonly and any(isinstance(d, email.errors.StartBoundaryNotFoundDefect) for d in msg.defects):
+        fixed = _fix_boundary(data)
+        if fixed is not None:
+            msg = _PARSER.parsebytes(fixed)
     return Headers(msg, None if headersonly else body_charset(msg))
 
 
