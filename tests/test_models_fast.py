@@ -168,7 +168,25 @@ def test_distilled_once_into_the_cache(tmp_path, monkeypatch):
         return build_tiny_static_model(out)
 
     monkeypatch.setattr(fast, "distil", tiny_distil)
-    settings = ModelSettings(mode="fast")
+    custom = tmp_path / "my-encoder"  # a custom [models] encoder_path has no shipped table: distilled once
+    custom.mkdir()
+    settings = ModelSettings(mode="fast", encoder_path=str(custom))
     first, again = fast.fast_model_path(settings), fast.fast_model_path(settings)
     assert first == again and len(calls) == 1 and first.parent == tmp_path
     assert FastEncoder(first).name.startswith(f"{PREFIX}all-MiniLM-L6-v2@")
+
+
+def test_the_shipped_table_is_the_default_and_fits_the_shipped_fast_heads(monkeypatch, tmp_path):
+    from pipelines.models import fast
+
+    monkeypatch.setattr(fast, "distil", lambda *a: pytest.fail("the packaged encoder must not be distilled"))
+    monkeypatch.setattr(fast, "CACHE_DIR", tmp_path / "empty-cache")
+    settings = ModelSettings(mode="fast")
+    assert fast.fast_model_path(settings) == fast.SHIPPED_DIR
+    encoder = load_encoder(settings)
+    assert encoder.model.embedding.dtype == np.float32  # float16 on disk, means in float32
+    sentiment, emotion = load_sentiment(settings), load_emotion(settings)
+    check_heads(encoder, sentiment, emotion)  # raises on another table
+    assert sentiment.encoder_name == emotion.encoder_name == encoder.name
+    probs = sentiment.predict_proba(["thank you so much, great help", "charged twice, furious"])
+    assert probs[0].argmax() == 2 and probs[1].argmax() == 0

@@ -76,7 +76,7 @@ def handle(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(settings.threads)
-    models = Models.load(settings)
+    models = Models.load(settings, db=Path(args.db))
     print(stage.describe(models, settings.model_version or models.version), flush=True)
     con = warehouse.connect(Path(args.db))
     try:

@@ -102,10 +102,10 @@ def session(settings: EnrichSettings) -> Iterator[object]:
 class Scorer:
     """A Ray Data actor: loads the models once, then scores batches of (text_hash, text)."""
 
-    def __init__(self, settings: EnrichSettings, model_settings: object, version: str) -> None:
+    def __init__(self, settings: EnrichSettings, model_settings: object, version: str, db: str | None = None) -> None:
         # Torch threads = the CPUs Ray reserved for this actor, unless [enrich] threads says otherwise.
         threads = settings.threads or max(1, int(settings.ray_cpus_per_worker))
-        self.models = Models.load(dataclasses.replace(settings, threads=threads), model_settings)
+        self.models = Models.load(dataclasses.replace(settings, threads=threads), model_settings, db=db)
         self.top_k = settings.top_emotions
         if not settings.model_version and self.models.version != version:
             raise RuntimeError(
@@ -170,7 +170,7 @@ def encode_on_ray(
     ds = ds.repartition(n_files)
     ds = ds.map_batches(
         Scorer,
-        fn_constructor_args=(settings, models.settings, version),
+        fn_constructor_args=(settings, models.settings, version, models.db),
         compute=ray.data.ActorPoolStrategy(size=settings.ray_workers),
         batch_size=settings.ray_batch_size,
         batch_format="pyarrow",

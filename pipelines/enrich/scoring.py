@@ -32,13 +32,18 @@ class Models:
     sentiment: object
     emotion: object
     settings: ModelSettings
+    db: str | None = None  # the warehouse whose taught heads were loaded (Ray workers load the same)
 
     @classmethod
-    def load(cls, enrich: EnrichSettings | None = None, settings: ModelSettings | None = None) -> "Models":
+    def load(
+        cls, enrich: EnrichSettings | None = None, settings: ModelSettings | None = None, db=None
+    ) -> "Models":
         """Build from `[models]` (its `mode` picks the full or fast encoder and heads), with `[enrich]`
-        batch_size/threads taking precedence when set."""
+        batch_size/threads taking precedence when set. With the warehouse path `db`, a head taught on
+        its labels (`python -m pipelines teach`) replaces the shipped one of the same encoder."""
         from pipelines.models import load_encoder
         from pipelines.models.fast import check_heads
+        from pipelines.models.taught import load_taught
 
         s = settings or load_settings()
         if enrich is not None:
@@ -46,8 +51,9 @@ class Models:
                 s, batch_size=enrich.batch_size or s.batch_size, threads=enrich.threads or s.threads
             )
         encoder, sentiment, emotion = load_encoder(s), load_sentiment(s), load_emotion(s)
+        sentiment, emotion = load_taught(db, encoder.name, sentiment, emotion)
         check_heads(encoder, sentiment, emotion)
-        return cls(encoder, sentiment, emotion, s)
+        return cls(encoder, sentiment, emotion, s, str(db) if db else None)
 
     @property
     def version(self) -> str:

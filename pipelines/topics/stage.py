@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.models import reasons
 from pipelines.topics import model as tm
 from pipelines.topics.labels import OTHER_ID, OTHER_LABEL
 from pipelines.topics.settings import TopicSettings, load_topic_settings
@@ -222,13 +223,15 @@ def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None
     con.execute("INSERT INTO enriched.topic_assignments SELECT * FROM topics_new_rows")
     con.unregister("topics_new_rows")
     write_topics(con, model, tax)
+    pinned = reasons.apply(con, model.version)  # analysts' reason labels (`teach reason`) win over the model
     write_volume(con, model.version)
     # The outlier share that matters is over customer texts with words: outbound messages and
     # empty texts have no contact reason of their own and land in "other" by construction.
     total, other, texts, texts_other = con.execute(OTHER_SHARE_SQL).fetchall()[0]
     share = texts_other / texts if texts else 0.0
     return (f"{fitted}assigned {len(rows)} new interactions to {model.version}; other: {texts_other}/{texts} "
-            f"inbound customer texts ({share:.1%}); {other}/{total} of all interactions")
+            f"inbound customer texts ({share:.1%}); {other}/{total} of all interactions"
+            + (f"; {pinned} pinned by reason labels" if pinned else ""))
 
 
 def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: TopicSettings, encoder=None) -> pd.DataFrame:
