@@ -37,7 +37,7 @@ train-models: install  ## retrain the shipped sentiment/emotion heads, full (mod
 eval: install  ## model quality on ../shared/datasets, next to VADER, full and fast mode side by side
 	$(PY) -m pipelines.models.evaluate
 
-eval-topics: install  ## topic quality (NMI/ARI, outliers, stability) on banking77 and CFPB
+eval-topics: install  ## topic quality (NMI/ARI, outliers, stability, naming) on banking77 and CFPB
 	$(PY) -m pipelines.topics.evaluate
 
 eval-analytics: install  ## planted patterns and real-data checks of the marts

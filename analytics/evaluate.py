@@ -13,6 +13,8 @@ Three sections, every figure measured on a fresh build:
 2. TWCS (`/work/shared/datasets/twcs_first5000`): repeat chains of real Twitter support threads.
 3. Airline tweets: the dataset's own `negativereason` (staging `source_category`) ranked as root
    causes of negative sentiment, the outcome being the dataset's own `airline_sentiment` label.
+4. Contact reasons fitted on TWCS and the airline tweets: Other share, reasons named after a brand,
+   and the airline reasons' NMI against the set's own negative reasons.
 
 Exit code 0 when a check fails (this is an evaluation); non-zero only on a crash.
 """
@@ -303,6 +305,25 @@ def check_airline(path: Path = AIRLINE, top: int = 5) -> None:
               f"of {sorted(expected)} (association, not causation)")
 
 
+# ---------------------------------------------------------------- 4. contact reasons on real data
+def check_reasons(sets: tuple[tuple[str, Path], ...] = (("TWCS", TWCS), ("airline tweets", AIRLINE))) -> None:
+    """Reasons fitted on each real set: Other share, brand-named reasons, NMI against the set's own
+    categories (the airline tweets' negativereason); see pipelines.topics.evaluate.reason_report."""
+    from pipelines.topics import stage
+    from pipelines.topics.evaluate import reason_report
+
+    print("\n== 4. Contact reasons on real data ==")
+    for name, path in sets:
+        if not path.exists():
+            print(f"[SKIP] {path} not found")
+            continue
+        with _scratch("social", path) as con:
+            print(f"  {name}: {stage.assign(con)}")
+            figures = reason_report(con)
+        ok = figures.get("other_share", 1.0) < 0.10 and figures.get("brand_named", 1) == 0
+        print(f"[{verdict(ok)}] {name}: Other under 10% of customer texts and no reason named after a brand")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m analytics.evaluate", description=__doc__.splitlines()[0])
     p.add_argument("--customers", type=int, default=400, help="demo customers (default: %(default)s)")
@@ -314,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         check_demo(args.customers, args.days, args.seed)
     check_twcs()
     check_airline()
+    check_reasons()
     return 0
 
 

@@ -1,8 +1,10 @@
 """Two levels: contact reason (10-30 parents) -> sub-reason (the fitted topics).
 
-Price & Jaffe (domain.md, value-irritant matrix): fewer than ~10 reasons is too coarse to act on,
-more than ~60 too fine, so parents are topic centroids grouped by average-linkage cosine
-clustering into `clip(n_topics / 4, min_parents, max_parents)` groups. A parent's id is
+Topics named after an entry of the reason library take its group as their parent ("Billing &
+payments", "Travel"). The others: Price & Jaffe (domain.md, value-irritant matrix): fewer than ~10
+reasons is too coarse to act on, more than ~60 too fine, so their centroids are grouped by
+average-linkage cosine clustering into `clip(n_topics / 4, min_parents, max_parents)` groups
+(fewer by the number of library groups already used). A parent's id is
 `PARENT_OFFSET + smallest child id`, so it survives re-fits as long as its children keep their ids.
 """
 
@@ -52,14 +54,25 @@ def build_parents(
     labels: list[str],
     min_parents: int = 10,
     max_parents: int = 30,
+    groups: list[str | None] | None = None,
 ) -> dict[int, tuple[int, str]]:
-    """Map each topic id to (parent_topic_id, parent_topic_label)."""
+    """Map each topic id to (parent_topic_id, parent_topic_label); `groups`: library group per topic."""
     if not ids:
         return {}
-    groups = group_topics(centroids, n_parents(len(ids), min_parents, max_parents))
+    named = groups or [None] * len(ids)
     out: dict[int, tuple[int, str]] = {}
-    for g in np.unique(groups):
-        members = [i for i in range(len(ids)) if groups[i] == g]
+    for name in sorted({g for g in named if g}):
+        members = [i for i in range(len(ids)) if named[i] == name]
+        pid = PARENT_OFFSET + min(ids[i] for i in members)
+        for i in members:
+            out[ids[i]] = (pid, name)
+    rest = [i for i in range(len(ids)) if not named[i]]
+    if not rest:
+        return out
+    k = max(1, n_parents(len(ids), min_parents, max_parents) - len(set(filter(None, named))))
+    clusters = group_topics(centroids[rest], min(k, len(rest)))
+    for g in np.unique(clusters):
+        members = [rest[j] for j in range(len(rest)) if clusters[j] == g]
         pid = PARENT_OFFSET + min(ids[i] for i in members)
         if len(members) == 1:
             name = labels[members[0]]  # a reason with one sub-reason keeps the readable name

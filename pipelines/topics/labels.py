@@ -1,52 +1,218 @@
-"""Readable topic names from the data alone (no LLM here): c-TF-IDF keywords checked against texts.
+"""Reason names a CX team would write: a noun phrase from the members' own texts, or the library's name.
 
-A label is the topic's strongest phrase (a bigram when one ranks near the top, because "card
-arrival" reads better than "card"), then a second keyword that adds a new word, e.g.
-"Exchange rate / wrong". Labels are made unique within a model.
+1. Candidates are 1-3 word phrases of the cleaned member texts (see `cleaning`: no handles, brands,
+   names, greetings): no stop word anywhere, and a light noun-phrase heuristic in place of a
+   part-of-speech tagger (no spaCy model can be shipped here): the last word is never a verb, adverb
+   or chat word (`data/not_heads.txt`), nor an "-ly" word, so "double charge" and "lost luggage"
+   pass and "just", "Theres" or "Rest / week" do not.
+2. A phrase must occur in at least `MIN_PHRASE_SHARE` of the topic's texts; the top candidates by
+   c-TF-IDF (a phrase's frequency in the topic against its frequency in all topics, as BERTopic's
+   ClassTfidfTransformer) are re-ranked by closeness of their embedding to the topic's centre
+   (BERTopic's KeyBERTInspired). The best is the topic's phrase, the ranked list its keywords.
+3. The library (`data/reasons.yaml`: common contact reasons across industries with a short
+   description each) names a topic when the topic's centre is within `library_similarity` of an
+   entry's description; the phrase stays as the sub-label: "Refund / ticket refund". Its group
+   names the parent reason.
+Labels are made unique within a model. The business's taxonomy file renames on top of all this.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 OTHER_LABEL = "Other"
 OTHER_ID = -1
+DATA = Path(__file__).with_name("data")
+MIN_PHRASE_SHARE = 0.03   # a name's phrase occurs in at least 3% of the topic's texts (and twice)
+N_CANDIDATES = 25         # c-TF-IDF candidates re-ranked by embedding closeness
+MAX_WORDS = 3
+PHRASE_BONUS = 0.05       # per extra word, see choose_phrases
+_TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+# Adjectives and participles that may open a phrase ("wrong item", "lost luggage", "late flight").
+OPENERS = frozenset({"wrong", "bad", "long", "late", "new", "old", "big", "last", "lost", "double", "extra",
+                     "broken", "damaged", "missing", "delayed", "cancelled", "canceled", "late", "free", "good"})
+
+Embed = Callable[[list[str]], np.ndarray]
 
 
-def _words(phrase: str) -> set[str]:
-    return set(phrase.lower().split())
+@dataclass(frozen=True)
+class LibraryReason:
+    name: str
+    group: str
+    description: str
+
+    @property
+    def text(self) -> str:
+        """What is embedded and compared with a topic's centre."""
+        return f"{self.name}: {self.description}"
 
 
-def make_label(keywords: Sequence[str], texts: Sequence[str] = (), max_parts: int = 2) -> str:
-    """A short name from ranked keywords; phrases found verbatim in `texts` are preferred.
+@lru_cache(maxsize=1)
+def library() -> tuple[LibraryReason, ...]:
+    """The shipped reason library (`data/reasons.yaml`)."""
+    import yaml
 
-    >>> make_label(["card", "arrive", "card arrive", "new card"], ["my new card did not arrive"])
-    'New card / arrive'
+    rows = yaml.safe_load((DATA / "reasons.yaml").read_text(encoding="utf-8"))
+    return tuple(LibraryReason(str(r["name"]), str(r["group"]), str(r["description"])) for r in rows)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    extra = {"im", "ive", "dont", "cant", "didnt", "doesnt", "wont", "isnt", "thats", "theres", "youre", "amp",
+             "u", "ur", "pls", "plz", "dm", "rt", "via"}
+    # sklearn's list holds words that are contact reasons here.
+    content = {"bill", "call", "system", "interest", "amount", "name", "fire", "computer", "detail", "account"}
+    return (frozenset(ENGLISH_STOP_WORDS) - content) | extra
+
+
+@lru_cache(maxsize=1)
+def not_heads() -> frozenset[str]:
+    lines = (DATA / "not_heads.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
+
+
+def _is_head(word: str) -> bool:
+    """Could end a noun phrase: not listed, no "-ly" adverb, no "-ed" past tense ("charged")."""
+    return (word not in not_heads() and len(word) > 2 and not word.endswith("ly")
+            and not (word.endswith("ed") and not word.endswith("eed")))
+
+
+def phrases(text: str) -> list[str]:
+    """Candidate noun phrases of one cleaned text (1-3 words, see the module doc).
+
+    >>> phrases("I was charged twice, a double charge on my card")
+    ['double', 'double charge', 'charge', 'card']
     """
-    keywords = [k for k in keywords if k and k.strip()]
-    if not keywords:
-        return "Unlabelled topic"
-    corpus = " ".join(t.lower() for t in texts)
-    # A bigram among the top five that occurs verbatim in the topic's texts beats a single word.
-    head = keywords[0]
-    for kw in keywords[:5]:
-        if " " in kw and (not corpus or kw.lower() in corpus):
-            head = kw
-            break
-    parts, used = [head], _words(head)
-    for kw in keywords:
-        if len(parts) >= max_parts:
-            break
-        new = _words(kw) - used
-        if new and kw not in parts:
-            parts.append(" ".join(w for w in kw.split() if w.lower() in new))
-            used |= new
-    label = " / ".join(parts)
-    return label[:1].upper() + label[1:]
+    stop, out = stop_words(), []
+    for run in re.split(r"[^\w\s']|\d", text.lower()):
+        words = [w.replace("'", "") for w in _TOKEN.findall(run)]
+        for i, first in enumerate(words):
+            if first in stop:
+                continue
+            for j in range(i, min(i + MAX_WORDS, len(words))):
+                if words[j] in stop:
+                    break
+                if j > i and first in not_heads() and first not in OPENERS:
+                    break
+                if _is_head(words[j]) and (j == i or words[j] != first):
+                    out.append(" ".join(words[i : j + 1]))
+    return out
+
+
+def rank_phrases(texts: Sequence[str], topic_of: np.ndarray, n_topics: int) -> list[list[tuple[str, float, int]]]:
+    """Per topic: (phrase, c-TF-IDF, texts containing it) of its candidates, best first.
+
+    c-TF-IDF counts each phrase once per text (short texts repeat nothing; long transcripts would
+    otherwise name a topic after their most repeated filler).
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    keep = np.flatnonzero(topic_of >= 0)
+    if len(keep) == 0 or n_topics == 0:
+        return [[] for _ in range(n_topics)]
+    vec = CountVectorizer(analyzer=phrases, binary=True, lowercase=False)
+    try:
+        counts = vec.fit_transform([texts[i] for i in keep])
+    except ValueError:  # no candidate phrase in any text
+        return [[] for _ in range(n_topics)]
+    from scipy import sparse
+
+    member = sparse.csr_matrix((np.ones(len(keep)), (topic_of[keep], np.arange(len(keep)))), shape=(n_topics, len(keep)))
+    df = np.asarray((member @ counts).todense(), dtype=np.float64)  # (topics, phrases): texts containing it
+    sizes = np.bincount(topic_of[keep], minlength=n_topics).astype(np.float64)
+    tf = df / np.maximum(df.sum(axis=1, keepdims=True), 1.0)
+    idf = np.log(1.0 + df.sum(axis=1).mean() / np.maximum(df.sum(axis=0), 1.0))
+    ctfidf = tf * idf
+    vocab = np.asarray(vec.get_feature_names_out(), dtype=object)
+    out = []
+    for t in range(n_topics):
+        floor = max(2.0, MIN_PHRASE_SHARE * sizes[t])
+        ok = np.flatnonzero(df[t] >= min(floor, max(sizes[t], 1.0)))
+        order = ok[np.argsort(-ctfidf[t, ok], kind="stable")]
+        out.append([(str(vocab[p]), float(ctfidf[t, p]), int(df[t, p])) for p in order[: N_CANDIDATES * 2]])
+    return out
+
+
+def choose_phrases(candidates: list[list[tuple[str, float, int]]], centroids: np.ndarray,
+                   embed: Embed | None, n_keywords: int) -> list[list[str]]:
+    """Re-rank each topic's top c-TF-IDF candidates by closeness to its centre; best first."""
+    tops = [c[:N_CANDIDATES] for c in candidates]
+    sims: dict[str, np.ndarray] = {}
+    if embed is not None:
+        wanted = sorted({p for c in tops for p, _, _ in c})
+        if wanted:
+            vectors = np.asarray(embed(wanted), dtype=np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            sims = dict(zip(wanted, vectors))
+    out = []
+    for t, cands in enumerate(tops):
+        if not cands:
+            out.append([])
+            continue
+        best = max(c for _, c, _ in cands) or 1.0
+        scored = []
+        for rank, (phrase, ctf, _) in enumerate(cands):
+            score = ctf / best
+            if sims:
+                # Closeness decides; c-TF-IDF breaks near-ties and keeps generic phrases down.
+                score = float(sims[phrase] @ centroids[t]) * (0.7 + 0.3 * ctf / best)
+            # A longer phrase as close and as frequent as its head says more ("ticket refund").
+            score *= 1.0 + PHRASE_BONUS * phrase.count(" ")
+            scored.append((-score, rank, phrase))
+        out.append([p for _, _, p in sorted(scored)][:n_keywords])
+    return out
+
+
+def match_library(centroids: np.ndarray, embed: Embed | None) -> list[tuple[LibraryReason | None, float]]:
+    """Per topic: the closest library reason and its cosine (None without an encoder)."""
+    if embed is None or len(centroids) == 0:
+        return [(None, 0.0)] * len(centroids)
+    lib = library()
+    vectors = np.asarray(embed([r.text for r in lib]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    sims = centroids @ vectors.T
+    best = sims.argmax(axis=1)
+    return [(lib[b], float(sims[i, b])) for i, b in enumerate(best)]
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def make_label(phrase: str | None, reason: LibraryReason | None = None) -> str:
+    """A topic's name: the library reason with the topic's phrase as sub-label, or the phrase.
+
+    >>> make_label("ticket refund", LibraryReason("Refund", "Billing", ""))
+    'Refund / ticket refund'
+    >>> make_label("refunds", LibraryReason("Refund", "Billing", ""))
+    'Refund'
+    >>> make_label("password reset link")
+    'Password reset link'
+    """
+    if not phrase:
+        return reason.name if reason else "Unlabelled topic"
+    if reason is None:
+        return phrase[:1].upper() + phrase[1:]
+    named = {_stem(w) for w in reason.name.lower().split()}
+    if {_stem(w) for w in phrase.split()} <= named:
+        return reason.name
+    return f"{reason.name} / {phrase}"
 
 
 def unique_labels(labels: Sequence[str], keywords: Sequence[Sequence[str]]) -> list[str]:
-    """Disambiguate equal labels by appending the first keyword the others do not share."""
+    """Disambiguate equal labels with the new words of the first keyword that adds any.
+
+    >>> unique_labels(["Refund", "Refund"], [["refund", "ticket refund"], ["refund", "voucher"]])
+    ['Refund (ticket)', 'Refund (voucher)']
+    """
     out = list(labels)
     seen: dict[str, list[int]] = {}
     for i, label in enumerate(out):
@@ -54,8 +220,12 @@ def unique_labels(labels: Sequence[str], keywords: Sequence[Sequence[str]]) -> l
     for idxs in seen.values():
         if len(idxs) < 2:
             continue
+        taken: set[str] = set()
         for n, i in enumerate(idxs):
-            used = _words(out[i])
-            extra = next((k for k in keywords[i] if not (_words(k) & used)), None)
+            words = set(out[i].lower().replace("/", " ").split())
+            new = (" ".join(w for w in k.split() if w not in words) for k in keywords[i])
+            extra = next((k for k in new if k and k not in taken), None)
+            if extra:
+                taken.add(extra)
             out[i] = f"{out[i]} ({extra})" if extra else f"{out[i]} ({n + 1})"
     return out

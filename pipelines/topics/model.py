@@ -12,7 +12,9 @@ Fit (BERTopic with swappable stages, chosen by `make eval-topics`):
      groups smaller than the minimum topic size are dissolved ("other" until step 3);
   3. outlier reduction: every document joins its nearest topic centroid (cosine, in the original
      embedding space) when the similarity is at least `min_similarity`; the rest is "other" (-1);
-  4. c-TF-IDF keywords recomputed on the final assignment (`BERTopic.update_topics`).
+  4. names (see `labels`): noun phrases of the members' cleaned texts ranked by c-TF-IDF and
+     closeness to the topic's centre, and the shipped reason library's name when the centre is close
+     to one of its entries.
 Assignment of new texts is the same nearest-centroid rule: one matrix product, no refit.
 The model is `centroids.safetensors` + `model.json` (no pickle) under `<model_dir>/<version>/`.
 """
@@ -28,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.topics.labels import OTHER_ID, make_label, unique_labels
+from pipelines.topics import labels as tl
+from pipelines.topics.labels import OTHER_ID
 from pipelines.topics.settings import TopicSettings
 
 CONFIDENCE_TEMPERATURE = 0.05  # softmax temperature over cosine similarities for the confidence
@@ -56,6 +59,7 @@ class TopicModel:
     matching: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     created_at: str = ""
+    cleaning: dict = field(default_factory=dict)  # the learned cleaning.Vocabulary (as_dict)
 
     def topic(self, topic_id: int) -> dict:
         return next(t for t in self.topics if t["id"] == topic_id)
@@ -229,8 +233,14 @@ def _vectorizer(n_docs: int):
 
 
 def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings, encoder: str,
-               previous: TopicModel | None = None) -> TopicModel:
-    """Fit a model on `texts` (already sorted by id for determinism) and their stored embeddings."""
+               previous: TopicModel | None = None, embed: tl.Embed | None = None,
+               cleaning: dict | None = None) -> TopicModel:
+    """Fit a model on `texts` (cleaned reason texts, sorted by id for determinism) and their embeddings.
+
+    `embed` (texts -> vectors of the same encoder) ranks name phrases and matches the reason
+    library; without it names come from c-TF-IDF alone. `cleaning` (the learned
+    `cleaning.Vocabulary`) is stored in the model, so assignment cleans texts as the fit did.
+    """
     from pipelines.topics import hierarchy, matching
 
     n = len(texts)
@@ -243,7 +253,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
     if embeddings.shape[0] != n:
         raise TopicsError(f"{n} texts but {embeddings.shape[0]} embeddings; re-run python -m pipelines enrich")
     x = _normalise(embeddings)
-    bertopic, labels = _cluster(texts, x, settings)
+    _, labels = _cluster(texts, x, settings)
     found = sorted(set(labels.tolist()) - {OTHER_ID})
     if not found:  # HDBSCAN saw no structure (tiny or uniform corpus): one topic holds everything
         labels = np.zeros(n, dtype=np.int64)
@@ -257,22 +267,29 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
     remap = {old: new for new, old in enumerate(order)}
     final = np.array([remap.get(int(t), OTHER_ID) for t in final], dtype=np.int64)
     centroids = _normalise(np.stack([x[final == t].mean(axis=0) for t in range(len(order))]))
-    bertopic.update_topics(texts, topics=final.tolist(), vectorizer_model=_vectorizer(n),
-                           top_n_words=settings.n_keywords)
     ids, match_report = matching.match_ids(centroids, previous, settings.match_similarity)
+    candidates = tl.rank_phrases(texts, final, len(order))
+    keywords = tl.choose_phrases(candidates, centroids, embed, settings.n_keywords)
+    closest = tl.match_library(centroids, embed)
+    reasons = [best if best is not None and sim >= settings.library_similarity else None for best, sim in closest]
     topics = []
     for i, tid in enumerate(ids):
         members = np.flatnonzero(final == i)
-        words = [w for w, _ in (bertopic.get_topic(i) or []) if w][: settings.n_keywords]
-        topics.append({"id": tid, "keywords": words, "size": int(len(members)),
+        reason, (best, similarity) = reasons[i], closest[i]
+        topics.append({"id": tid, "keywords": keywords[i], "size": int(len(members)),
+                       "phrase": keywords[i][0] if keywords[i] else "",
+                       "library_reason": reason.name if reason else None,
+                       "library_group": reason.group if reason else None,
+                       "library_best": best.name if best else None, "library_similarity": round(similarity, 4),
                        "representative_texts": _representatives(texts, x, members, centroids[i], settings.n_representative)})
-    names = unique_labels([make_label(t["keywords"], t["representative_texts"]) for t in topics],
-                          [t["keywords"] for t in topics])
+    names = tl.unique_labels([tl.make_label(t["phrase"], r) for t, r in zip(topics, reasons)],
+                             [t["keywords"] for t in topics])
     for topic, name in zip(topics, names):
         topic["label"] = name
     matching.inherit_labels(topics, previous, match_report)
     parents = hierarchy.build_parents(ids, centroids, [t["size"] for t in topics], [t["keywords"] for t in topics],
-                                      [t["label"] for t in topics], settings.min_parents, settings.max_parents)
+                                      [t["label"] for t in topics], settings.min_parents, settings.max_parents,
+                                      groups=[t["library_group"] for t in topics])
     for topic in topics:
         topic["parent_id"], topic["parent_label"] = parents[topic["id"]]
     return TopicModel(
@@ -280,6 +297,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
         centroids=centroids, topics=topics, n_docs=n, other_share=float((final == OTHER_ID).mean()),
         previous_version=previous.version if previous else None, matching=match_report,
         settings=dataclasses.asdict(settings), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        cleaning=cleaning or {},
     )
 
 

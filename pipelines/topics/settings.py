@@ -50,6 +50,10 @@ class TopicSettings:
     min_similarity: float = 0.25
     # Re-fit matching: a new topic inherits an old id when their centroids' cosine is at least this.
     match_similarity: float = 0.80
+    # A topic is named after the shipped reason library's entry (pipelines/topics/data/reasons.yaml)
+    # when the cosine of its centre and the entry's description is at least this (calibrated in
+    # `make eval-topics`); 1.0 turns the library off.
+    library_similarity: float = 0.5
     n_keywords: int = 10
     n_representative: int = 3
     min_parents: int = 10

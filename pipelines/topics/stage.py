@@ -2,7 +2,9 @@
 
 `assign(con)` is what `python -m pipelines run` calls: it fits first when no model exists, then
 assigns only interactions without an assignment for the current version (all of them again when
-the taxonomy file changed). Only English texts (per enriched.interaction_scores.language; unknown
+the taxonomy file changed). Topics are found from each text's reason text (`cleaning`: no handles,
+brands, links, greetings, names), embedded through the shared store under its own hash; the fit
+reads customer (inbound) texts only. Only English texts (per enriched.interaction_scores.language; unknown
 language counts as English) are fitted and assigned by the model: the packaged encoder is
 English-only. The others, and empty texts, go to "other" unless a taxonomy rule matches them.
 enriched.topic_assignments holds the current version only, so readers never double count.
@@ -19,6 +21,7 @@ import pandas as pd
 
 from pipelines.models import reasons
 from pipelines.topics import model as tm
+from pipelines.topics.cleaning import Vocabulary, clean_texts, learn_vocabulary
 from pipelines.topics.labels import OTHER_ID, OTHER_LABEL
 from pipelines.topics.settings import TopicSettings, load_topic_settings
 from pipelines.topics.taxonomy import Taxonomy, apply_rules, carry_pins, load_taxonomy, topic_rows
@@ -54,7 +57,8 @@ FIT_CORPUS_SQL = f"""
 WITH {LANGUAGE_CTE}, eligible AS (
     SELECT i.interaction_id, md5(i.text) AS text_hash, lang.language
     FROM staging.interactions i LEFT JOIN lang USING (interaction_id)
-    WHERE (lang.language IS NULL OR list_contains(?::VARCHAR[], lang.language))
+    WHERE i.direction = 'inbound'
+      AND (lang.language IS NULL OR list_contains(?::VARCHAR[], lang.language))
       AND regexp_matches(i.text, '{NOT_SPACE}')
     QUALIFY row_number() OVER (PARTITION BY md5(i.text) ORDER BY i.interaction_id) = 1
     ORDER BY i.interaction_id LIMIT ?
@@ -169,6 +173,27 @@ def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
     return load_embeddings(con, encoder_name, df["text_hash"].tolist())
 
 
+def reason_frame(df: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
+    """`df` with `text` replaced by its reason text (see `cleaning`) and `text_hash` by that text's md5."""
+    from pipelines.enrich.embeddings import text_hash
+
+    out = df.copy()
+    out["text"] = pd.Series(clean_texts(df["text"].fillna("").tolist(), vocab), index=df.index, dtype=object)
+    out["text_hash"] = pd.Series([text_hash(t) for t in out["text"]], index=df.index, dtype=object)
+    return out
+
+
+def embedder(con, encoder_name: str, encoder=None):
+    """texts -> vectors through the embedding store (name phrases and library descriptions)."""
+    from pipelines.enrich.embeddings import text_hash
+
+    def embed(texts: list[str]) -> np.ndarray:
+        frame = pd.DataFrame({"text": list(texts), "text_hash": [text_hash(t) for t in texts]})
+        return _vectors(con, frame, encoder_name, encoder)
+
+    return embed
+
+
 def _english(df: pd.DataFrame, languages: tuple[str, ...]) -> np.ndarray:
     lang = df["language"]
     return (lang.isna() | lang.isin(list(languages))).to_numpy() & (df["text"].str.strip().str.len() > 0).to_numpy()
@@ -179,10 +204,13 @@ def fit(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, e
     s = settings or load_topic_settings()
     tax = load_taxonomy(s.taxonomy)
     name = _encoder_name(con, encoder)
-    df = con.execute(FIT_CORPUS_SQL, [list(s.languages), s.max_fit_docs]).fetch_df()
+    vocab = learn_vocabulary(con)
+    df = reason_frame(con.execute(FIT_CORPUS_SQL, [list(s.languages), s.max_fit_docs]).fetch_df(), vocab)
+    df = df[df["text"].str.len() > 0].drop_duplicates("text_hash").reset_index(drop=True)
     previous = previous_model(con, name)
     x = _vectors(con, df, name, encoder) if len(df) else np.zeros((0, DIM), np.float32)
-    model = tm.fit_topics(df["text"].tolist(), x, s, name, previous)
+    model = tm.fit_topics(df["text"].tolist(), x, s, name, previous, embed=embedder(con, name, encoder),
+                          cleaning=vocab.as_dict())
     carry_pins(model, previous, tax)
     folder = tm.save_model(model, model_root(con, s))
     con.execute("UPDATE enriched.topic_models SET is_current = false")
@@ -242,9 +270,13 @@ def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: 
     source = np.full(n, "other", dtype=object)
     ok = _english(df, s.languages) if n else np.zeros(0, bool)
     rows = np.flatnonzero(ok)
+    vocab = Vocabulary.from_dict(model.cleaning)
     for start in range(0, len(rows), ASSIGN_CHUNK):  # vectors a chunk at a time: 1M x 384 floats is 1.5 GB
         at = rows[start : start + ASSIGN_CHUNK]
-        x = _vectors(con, df.iloc[at].reset_index(drop=True), model.encoder, encoder)
+        reason = reason_frame(df.iloc[at].reset_index(drop=True), vocab)
+        said = (reason["text"].str.len() > 0).to_numpy()  # only a handle and a link: no reason to find
+        at, reason = at[said], reason[said].reset_index(drop=True)
+        x = _vectors(con, reason, model.encoder, encoder)
         t, c = tm.nearest_topic(x, model.centroids, np.asarray(model.ids), s.min_similarity)
         topic[at], conf[at] = [tax.topic_id(int(v)) for v in t], c
         source[at] = np.where(t == OTHER_ID, "other", "model")
