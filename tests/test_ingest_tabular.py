@@ -163,11 +163,15 @@ def test_duplicate_id_from_another_file_names_it(con, tmp_path):
     assert reason.startswith("duplicate id: 10 already loaded from") and "a.csv" in reason
 
 
-def test_unknown_mapped_column_rejects_every_record(con, tmp_path):
+def test_a_column_the_file_lacks_is_an_error_before_loading_and_the_fix_then_loads(con, tmp_path):
     path = write_csv(tmp_path / "posts.csv", SOCIAL[:2])
     [report] = ingest_paths(con, "social", [path], IngestOptions(columns={**SOCIAL_MAP, "text": "message"}))
-    assert (report.read, report.rejected) == (2, 2)
-    assert "unknown column: 'message' (mapped to text)" in rows(con, "SELECT reason FROM raw.rejects")[0][0]
+    assert report.error and "--column text=message: no such column" in report.error
+    assert "its columns are: id, user, created, body, reply_to, company" in report.error
+    for table in ("raw.files", "raw.records", "raw.rejects", "staging.interactions"):
+        assert rows(con, f"SELECT count(*) FROM {table}")[0][0] == 0
+    [fixed] = ingest_paths(con, "social", [path], IngestOptions(columns=SOCIAL_MAP))
+    assert not fixed.skipped and fixed.loaded == 2
 
 
 def test_unknown_field_is_a_clear_error(con, tmp_path):

@@ -1,11 +1,14 @@
 """Ingest: source files -> raw + staging. `ingest_paths` is the one entry point (CLI, demo, tests).
 
-Formats per kind come from two kinds of loader:
-- bulk tabular loaders (`pipelines.ingest.tabular`): CSV/JSONL read by DuckDB, typed in SQL;
+Every file goes through the one load path of `pipelines.ingest.load`. Formats differ only in
+how their rows are landed:
+- tabular files (`pipelines.ingest.tabular`): CSV/TSV/JSONL read by DuckDB;
 - Python parsers (`pipelines.ingest.transcripts`, `pipelines.ingest.emails`): each module exposes
   `PARSERS` (format -> fn(path, options) -> Iterator[Parsed]) and `detect_format(path)`; their
   records are landed by `pipelines.ingest.core.land`. They are imported lazily, so ingest works
   for the formats that exist.
+A gzip or zip export, or an .xlsx workbook, is opened first (`pipelines.ingest.containers`) and
+its content loaded under the archive's own path and hash.
 """
 
 from __future__ import annotations
@@ -105,10 +108,28 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 def _load_one(
     con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | None, options: IngestOptions
 ) -> FileReport:
+    from pipelines.ingest import containers, core
+
+    state = core.begin_file(con, path, replace=options.replace)
+    if state.already_loaded_as:  # do not open or parse what is already loaded
+        return core.skipped_report(state, path, kind, fmt or "?")
+    with containers.opened(path) as inner:
+        return _load_inner(con, kind, path, inner, fmt, options, state)
+
+
+def _load_inner(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: Path,
+    inner: Path,
+    fmt: str | None,
+    options: IngestOptions,
+    state: object,
+) -> FileReport:
     from pipelines.ingest import core, tabular
     from pipelines.ingest.encoding import detect_encoding
 
-    fmt = fmt or detect_format(kind, path)
+    fmt = fmt or detect_format(kind, inner)
     available = formats(kind)
     if fmt is None:
         raise IngestError(
@@ -121,14 +142,34 @@ def _load_one(
             f"choose one of: {', '.join(sorted(available))}"
         )
     if available[fmt] == "tabular":
-        return tabular.load(con, path, kind, fmt, options)
-    module = _parser_module(kind)
-    parse: Callable[[Path, IngestOptions], Iterator[Parsed]] = module.PARSERS[fmt]  # type: ignore[union-attr]
-    encoding = None if kind == "emails" else detect_encoding(path, options.encoding)
-    state = core.begin_file(con, path)
-    if state.already_loaded_as:  # do not parse what is already loaded
-        return core.skipped_report(state, path, kind, fmt)
-    return core.land(con, path, kind, fmt, parse(path, options), options, encoding)
+        report = tabular.load(con, inner, kind, fmt, options, state=state, report_path=path)
+    else:
+        module = _parser_module(kind)
+        parse: Callable[[Path, IngestOptions], Iterator[Parsed]] = module.PARSERS[fmt]  # type: ignore[union-attr]
+        encoding = None if kind == "emails" else detect_encoding(inner, options.encoding)
+        report = core.land(con, inner, kind, fmt, parse(inner, options), options, encoding, state=state)
+    report.path = str(path)
+    return report
+
+
+def safe_error(exc: BaseException, path: Path) -> str:
+    """A one-line reason for a file that failed: never the raw row DuckDB quotes, personal data redacted."""
+    if isinstance(exc, RecursionError):
+        return (
+            f"{path}: nested too deeply to read (JSON or XML nested thousands of levels); "
+            "the file is probably corrupt or not an export: check how it was produced"
+        )
+    text = str(exc).split("\nOriginal Line", 1)[0].split("\n", 1)[0].strip()
+    try:
+        from pipelines.redact import redact
+
+        text = redact(text)
+    except ModuleNotFoundError:
+        pass
+    reason = text if str(path) in text else f"{path}: {text}"
+    if isinstance(exc, duckdb.Error):
+        reason += "; check that the file is a valid export of this kind, or set --format/--encoding"
+    return reason
 
 
 def ingest_paths(
@@ -142,8 +183,13 @@ def ingest_paths(
 
     >>> ingest_paths(con, "social", [Path("Tweets.csv")], IngestOptions())  # doctest: +SKIP
     """
+    from pipelines.ingest import vocab
+
     if kind not in KINDS:
         raise IngestError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    if options.channel and vocab.channel(options.channel) is None:
+        raise IngestError(f"--channel {options.channel!r}: use one of {', '.join(vocab.CHANNELS)}")
+
     from pipelines.ingest.file_dates import parse_fallback
 
     parse_fallback(options.occurred_at)  # a bad --occurred-at is an error before anything loads
@@ -154,11 +200,8 @@ def ingest_paths(
     for path in files:
         try:
             report = _load_one(con, kind, path, fmt, options)
-        except (ValueError, OSError, duckdb.Error) as exc:
-            log.debug("loading %s failed", path, exc_info=True)
-            reason = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-            if isinstance(exc, duckdb.Error):
-                reason += "; check that the file is a valid export of this kind, or set --format/--encoding"
-            report = FileReport(path=str(path), kind=kind, format=fmt or "?", error=reason)
+        except (ValueError, OSError, duckdb.Error, RecursionError) as exc:
+            log.debug("loading %s failed", path, exc_info=not isinstance(exc, RecursionError))
+            report = FileReport(path=str(path), kind=kind, format=fmt or "?", error=safe_error(exc, path))
         reports.append(report)
     return reports

@@ -1,9 +1,9 @@
-"""Landing one file: raw.files/records/rejects and staging rows, in one transaction, idempotently.
+"""What every load shares: a file's identity and state, its removal, redaction, and parser landing.
 
-Shared by every loader. `begin_file` decides whether a file is new (sha256 of its content), a
-new version of a path already loaded (the old version's rows are deleted in the same
-transaction), or already loaded (skipped). `land` writes what a Python parser yielded, in bulk
-(Arrow tables registered with DuckDB, then `INSERT ... SELECT`).
+`begin_file` decides whether a file is new (sha256 of its content), a new version of a path
+already loaded (the old version's rows are deleted in the same transaction), or already loaded
+(skipped). `land` lands what a Python parser yielded, in bulk (Arrow batches into the temp
+tables of `pipelines.ingest.load`, which validates and writes them like every other format).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,29 +24,9 @@ import pyarrow as pa
 from pipelines.ingest import identity
 from pipelines.ingest.records import FileReport, IngestOptions, Parsed
 from pipelines.ingest.timeparse import parse_timestamp
-from pipelines.warehouse import transaction
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("call", "chat", "email", "social")
-DIRECTIONS = ("inbound", "outbound")
-SPEAKERS = ("customer", "agent", "system")
-SPEAKER_ALIASES = {
-    "customer": "customer",
-    "caller": "customer",
-    "client": "customer",
-    "user": "customer",
-    "cust": "customer",
-    "agent": "agent",
-    "rep": "agent",
-    "representative": "agent",
-    "advisor": "agent",
-    "operator": "agent",
-    "system": "system",
-    "action": "system",
-    "bot": "system",
-    "ivr": "system",
-}
 # Staging tables a file's rows live in (deleted by file_id when the file is replaced).
 FILE_TABLES = (
     "staging.turns",
@@ -113,17 +92,20 @@ def path_key(path: Path) -> str:
     return str(Path(path).resolve())
 
 
-def begin_file(con: duckdb.DuckDBPyConnection, path: Path) -> FileState:
-    """Hash `path` and look up earlier loads of that content or that path."""
+def begin_file(con: duckdb.DuckDBPyConnection, path: Path, replace: bool = False) -> FileState:
+    """Hash `path` and look up earlier loads of that content or that path.
+
+    With `replace`, a load of the same content (from this path or another) is replaced too.
+    """
     file_id = sha256_file(path)
     key = path_key(path)
     same = next(iter(con.execute("SELECT path FROM raw.files WHERE file_id = ?", [file_id]).fetchall()), None)
-    old = con.execute(
+    old = [r[0] for r in con.execute(
         "SELECT file_id FROM raw.files WHERE path = ? AND file_id <> ?", [key, file_id]
-    ).fetchall()
-    return FileState(
-        file_id, key, Path(path).stat().st_size, same[0] if same else None, tuple(r[0] for r in old)
-    )
+    ).fetchall()]
+    if replace and same:
+        return FileState(file_id, key, Path(path).stat().st_size, None, (*old, file_id))
+    return FileState(file_id, key, Path(path).stat().st_size, same[0] if same else None, tuple(old))
 
 
 def delete_files(con: duckdb.DuckDBPyConnection, file_ids: Iterable[str]) -> None:
@@ -224,157 +206,128 @@ def _replace_strings(obj: Any, it: Iterable[str | None]) -> Any:
     return obj
 
 
-# --- normalising parser output ---------------------------------------------------------------
+# --- landing what a Python parser yielded --------------------------------------------------
 
-
-class Reject(ValueError):
-    """A record that cannot be loaded; `str()` is the reason stored in raw.rejects."""
-
-
-def _clean(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def normalise_interaction(value: dict[str, Any], options: IngestOptions) -> tuple[dict[str, Any], list[dict]]:
-    """A parser's value -> a staging.interactions row (minus file columns) and its turns; raises Reject."""
-    row = {col: value.get(col) for col in INTERACTION_COLUMNS if col not in ("file_id", "record_no")}
-    channel = (options.channel or _clean(value.get("channel")) or "").lower()
-    if channel not in CHANNELS:
-        raise Reject(f"unknown channel: {channel or 'none'} (expected {', '.join(CHANNELS)})")
-    source_id = _clean(value.get("source_id"))
-    if not source_id:
-        raise Reject("missing id: no source_id")
-    direction = (_clean(value.get("direction")) or "inbound").lower()
-    if direction not in DIRECTIONS:
-        raise Reject(f"unknown direction: {direction}")
-    when = value.get("occurred_at")
-    if when is None or when == "":
-        raise Reject("missing timestamp: no occurred_at")
-    try:
-        # parsers give naive UTC datetimes (already read in --timezone): not converted twice
-        naive_utc = isinstance(when, datetime) and when.tzinfo is None
-        occurred = when if naive_utc else parse_timestamp(when, options.timezone)
-    except ValueError as exc:
-        raise Reject(f"unparseable timestamp: {exc}") from exc
-    turns = []
-    for no, turn in enumerate(value.get("turns") or [], start=1):
-        speaker = SPEAKER_ALIASES.get(str(turn.get("speaker") or "").strip().lower())
-        if speaker is None:
-            raise Reject(f"unknown speaker: {turn.get('speaker')!r} in turn {no}")
-        turns.append(
-            {
-                "turn_no": int(turn.get("turn_no") or no),
-                "speaker": speaker,
-                "text": turn.get("text"),
-                "begin_s": turn.get("begin_s"),
-                "end_s": turn.get("end_s"),
-            }
-        )
-    if not _clean(row.get("text")) and turns:
-        row["text"] = (
-            "\n".join(t["text"] for t in turns if t["speaker"] == "customer" and _clean(t["text"])) or None
-        )
-    if not _clean(row.get("agent_text")) and turns:
-        row["agent_text"] = (
-            "\n".join(t["text"] for t in turns if t["speaker"] == "agent" and _clean(t["text"])) or None
-        )
-    if direction == "inbound" and not _clean(row.get("text")):
-        raise Reject("missing text: no customer-side text")
-    if direction == "outbound" and not (_clean(row.get("text")) or _clean(row.get("agent_text"))):
-        raise Reject("missing text: empty outbound message")
-    ref_type = _clean(value.get("customer_ref_type"))
-    ref = value.get("customer_ref")
-    if not ref_type and _clean(value.get("customer_id")):
-        ref_type, ref = "crm", value.get("customer_id")
-    if ref_type:
-        try:
-            ref = identity.normalise(ref_type, ref)
-        except ValueError as exc:
-            raise Reject(f"unknown reference type: {exc}") from exc
-    row.update(
-        interaction_id=interaction_id(channel, source_id),
-        source_id=source_id,
-        channel=channel,
-        direction=direction,
-        occurred_at=occurred,
-        customer_ref_type=ref_type if ref else None,
-        customer_ref=ref,
-        customer_id=identity.pseudo_id(ref_type, ref),
-    )
-    if row.get("duration_s") is None and turns and turns[-1].get("end_s") is not None:
-        row["duration_s"] = float(turns[-1]["end_s"])
-    return row, turns
-
-
-# --- landing ---------------------------------------------------------------------------------
-
-INTERACTION_SCHEMA = pa.schema(
-    [
-        (
-            c,
-            pa.timestamp("us")
-            if c == "occurred_at"
-            else pa.float64()
-            if c == "duration_s"
-            else pa.int64()
-            if c == "record_no"
-            else pa.string(),
-        )
-        for c in INTERACTION_COLUMNS
-    ]
+LAND_CHUNK = 20_000  # records converted, redacted and landed together; bounds memory on huge files
+VALUE_FIELDS = (
+    "source_id", "channel", "direction", "customer_id", "customer_ref_type", "customer_ref", "text",
+    "agent_text", "subject", "agent_id", "thread_id", "brand", "queue", "source_category",
+)
+SRC_SCHEMA = pa.schema(
+    [("record_no", pa.int64()), ("payload", pa.string()), ("parse_error", pa.string())]
+    + [(name, pa.string()) for name in VALUE_FIELDS]
+    + [("occurred_at", pa.string()), ("occurred_ts", pa.timestamp("us")), ("duration_s", pa.float64())]
 )
 TURN_SCHEMA = pa.schema(
     [
-        ("interaction_id", pa.string()),
+        ("record_no", pa.int64()),
         ("turn_no", pa.int32()),
         ("speaker", pa.string()),
         ("text", pa.string()),
         ("begin_s", pa.float64()),
         ("end_s", pa.float64()),
-        ("file_id", pa.string()),
     ]
 )
-RECORD_SCHEMA = pa.schema(
-    [("record_no", pa.int64()), ("content_hash", pa.string()), ("payload", pa.string())]
-)
-REJECT_SCHEMA = pa.schema([("record_no", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string())])
+SKIPPED_SCHEMA = pa.schema([("record_no", pa.int64()), ("payload", pa.string())])
+_DDL_TYPES = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.float64(): "DOUBLE",
+              pa.timestamp("us"): "TIMESTAMP"}
 
 
-def _category(reason: str) -> str:
-    return reason.split(":", 1)[0]
+def _create(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
+    cols = ", ".join(f"{f.name} {_DDL_TYPES[f.type]}" for f in schema)
+    con.execute(f"CREATE TEMP TABLE {table} ({cols})")
 
 
-def _existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, tuple[str, int]]:
-    """interaction_id -> (path, record_no) for ids already in staging from other files."""
-    if not ids:
-        return {}
-    if len(ids) <= INDEX_LOOKUP_MAX:
-        # A few ids (one call per file): probe the primary-key index. A join would scan all of
-        # staging.interactions for every file, which made small-file ingest quadratic (26 ms CPU a
-        # file at 1M interactions, against 4 ms here).
-        marks = ", ".join("?" * len(ids))
-        rows = con.execute(
-            "SELECT i.interaction_id, f.path, i.record_no FROM (SELECT interaction_id, file_id, record_no "
-            f"FROM staging.interactions WHERE interaction_id IN ({marks})) i "
-            "LEFT JOIN raw.files f ON f.file_id = i.file_id",
-            ids,
-        ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
-    con.register("_voc_ids", pa.table({"interaction_id": ids}))
+def path_tag(key: str) -> str:
+    """8 hex chars naming a file's location (its `path_key`): told apart from a same-named file elsewhere."""
+    return hashlib.sha1(key.encode()).hexdigest()[:8]
+
+
+def distinct_source_id(source_id: str, path: Path, key: str | None = None) -> str:
+    """A record id a parser derived from the file name (`call.json`, `mail.eml#1`) made path-distinct.
+
+    Two exports named alike in different folders are different contacts; the id stays the same
+    when the same file is loaded again from the same place.
+    """
+    if source_id == path.stem or source_id.startswith(f"{path.name}#"):
+        return f"{source_id}@{path_tag(key or path_key(path))}"
+    return source_id
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
     try:
-        rows = con.execute(
-            "SELECT i.interaction_id, f.path, i.record_no FROM staging.interactions i "
-            "JOIN _voc_ids USING (interaction_id) LEFT JOIN raw.files f ON f.file_id = i.file_id"
-        ).fetchall()
-    finally:
-        con.unregister("_voc_ids")
-    return {r[0]: (r[1], r[2]) for r in rows}
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
-LAND_CHUNK = 20_000  # records normalised, redacted and inserted together; bounds memory on huge files
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _timestamp(value: Any, timezone: str) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value  # parsers give naive UTC datetimes (already read in --timezone): not converted twice
+    try:
+        return parse_timestamp(value, timezone)
+    except (ValueError, OverflowError):
+        return None  # the SQL validation gives the one 'unparseable timestamp' reason
+
+
+def _rows(
+    path: Path, key: str, chunk: list[Parsed], options: IngestOptions, redact: Callable
+) -> tuple[list, list, list]:
+    """One chunk of parser records -> (_voc_src, _voc_turns, _voc_skipped rows), every text redacted."""
+    # One redaction call for every string in the chunk: payloads, texts, subjects, turns.
+    strings: list[str | None] = []
+    for rec in chunk:
+        _strings(rec.payload, strings)
+        if rec.skip or rec.error is not None or rec.value is None:
+            continue
+        value = rec.value
+        strings.extend([_text(value.get("text")), _text(value.get("agent_text")), _text(value.get("subject"))])
+        strings.extend(_text(t.get("text")) for t in value.get("turns") or [])
+    redacted = iter(redact(strings))
+    src, turns, skipped = [], [], []
+    for rec in chunk:
+        payload = json.dumps(_replace_strings(rec.payload, redacted), ensure_ascii=False, default=str)
+        if rec.skip:  # not a contact (a retweet): raw.records only
+            skipped.append({"record_no": rec.record_no, "payload": payload})
+            continue
+        if rec.error is not None or rec.value is None:
+            src.append({"record_no": rec.record_no, "payload": payload,
+                        "parse_error": rec.error or "unreadable record: parser gave no value"})
+            continue
+        value = rec.value
+        row = {name: _text(value.get(name)) for name in VALUE_FIELDS}
+        row["text"], row["agent_text"], row["subject"] = next(redacted), next(redacted), next(redacted)
+        if row["source_id"]:
+            row["source_id"] = distinct_source_id(row["source_id"].strip(), path, key)
+        when = value.get("occurred_at")
+        row.update(
+            record_no=rec.record_no,
+            payload=payload,
+            occurred_at=_text(when),
+            occurred_ts=_timestamp(when, options.timezone),
+            duration_s=_number(value.get("duration_s")),
+        )
+        src.append(row)
+        for no, turn in enumerate(value.get("turns") or [], start=1):
+            turns.append(
+                {
+                    "record_no": rec.record_no,
+                    "turn_no": int(turn.get("turn_no") or no),
+                    "speaker": _text(turn.get("speaker")),
+                    "text": next(redacted),
+                    "begin_s": _number(turn.get("begin_s")),
+                    "end_s": _number(turn.get("end_s")),
+                }
+            )
+    return src, turns, skipped
 
 
 def land(
@@ -386,39 +339,38 @@ def land(
     options: IngestOptions,
     encoding: str | None,
     chunk_size: int = LAND_CHUNK,
+    state: FileState | None = None,
 ) -> FileReport:
-    """Load what a Python parser yielded for `path`, in one transaction; see the module docstring.
+    """Load what a Python parser yielded for `path` through the one load path (`pipelines.ingest.load`).
 
     Records are taken `chunk_size` at a time, so a 300 MB mailbox never sits in memory whole;
-    the file is still all-or-nothing because every chunk is written inside the same transaction.
+    the file is still all-or-nothing: nothing is written to the warehouse before every record
+    is landed and validated.
     """
+    from pipelines.ingest import load
+
     path = Path(path)
-    state = begin_file(con, path)
-    if state.already_loaded_as:
-        return skipped_report(state, path, kind, fmt)
-    report = FileReport(
-        path=str(path), kind=kind, format=fmt, encoding=encoding, replaced=bool(state.replaces)
-    )
     redact = redactor(options)
-    seen: dict[str, int] = {}  # interaction_id -> record_no, across the file's chunks
-    reasons: Counter[str] = Counter()
-    with transaction(con):
-        delete_files(con, state.replaces)
+    key = state.path if state else path_key(path)
+
+    def lander(con: duckdb.DuckDBPyConnection) -> load.Landed:
+        _create(con, "_voc_src", SRC_SCHEMA)
+        _create(con, "_voc_turns", TURN_SCHEMA)
+        _create(con, "_voc_skipped", SKIPPED_SCHEMA)
+        landed = load.Landed(spec="parsed", header=[], payload_column="payload", encoding=encoding)
         for chunk in _chunks(records, chunk_size):
             for rec in chunk:
                 if rec.warning:
-                    report.warn(rec.warning)
+                    landed.warnings[rec.warning] += 1
                 if rec.skip:
-                    report.skip(rec.skip)
-            loaded, rejected = _land_chunk(con, state, kind, chunk, options, redact, seen)
-            report.read += len(chunk) - sum(1 for rec in chunk if rec.skip)
-            report.loaded += loaded
-            report.rejected += len(rejected)
-            reasons.update(_category(r) for r in rejected)
-        report.reasons = dict(reasons)
-        record_file(con, state, kind, fmt, encoding, report)
-        after_load(con, kind, state.file_id)
-    return report
+                    landed.skipped[rec.skip] += 1
+            src, turns, skipped = _rows(path, key, chunk, options, redact)
+            _append(con, "_voc_src", pa.Table.from_pylist(src, schema=SRC_SCHEMA))
+            _append(con, "_voc_turns", pa.Table.from_pylist(turns, schema=TURN_SCHEMA))
+            _append(con, "_voc_skipped", pa.Table.from_pylist(skipped, schema=SKIPPED_SCHEMA))
+        return landed
+
+    return load.load_file(con, path, kind, fmt, options, lander, state=state)
 
 
 def _chunks(records: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
@@ -427,118 +379,12 @@ def _chunks(records: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
         yield chunk
 
 
-def _land_chunk(
-    con: duckdb.DuckDBPyConnection,
-    state: FileState,
-    kind: str,
-    parsed: list[Parsed],
-    options: IngestOptions,
-    redact: Callable[[list[str | None]], list[str | None]],
-    seen: dict[str, int],
-) -> tuple[int, list[str]]:
-    """Normalise, redact and insert one chunk (rejects included); returns (rows loaded, reject reasons)."""
-    file_id = state.file_id
-    good: list[tuple[Parsed, dict, list[dict]]] = []
-    rejects: list[tuple[int, str]] = []
-    for rec in parsed:
-        if rec.skip:  # not a contact (a retweet): raw.records only
-            continue
-        if rec.error is not None or rec.value is None:
-            rejects.append((rec.record_no, rec.error or "unreadable record: parser gave no value"))
-            continue
-        try:
-            row, turns = normalise_interaction(rec.value, options)
-        except Reject as exc:
-            rejects.append((rec.record_no, str(exc)))
-            continue
-        good.append((rec, row, turns))
-
-    # One redaction call for every string in the chunk: payloads, texts, subjects, turns.
-    strings: list[str] = []
-    for rec in parsed:
-        _strings(rec.payload, strings)
-    for _, row, turns in good:
-        strings.extend([row.get("text"), row.get("agent_text"), row.get("subject")])
-        strings.extend(t.get("text") for t in turns)
-    redacted = iter(redact(strings))
-    payloads = [
-        json.dumps(_replace_strings(rec.payload, redacted), ensure_ascii=False, default=str) for rec in parsed
-    ]
-    for _, row, turns in good:
-        row["text"], row["agent_text"], row["subject"] = next(redacted), next(redacted), next(redacted)
-        for turn in turns:
-            turn["text"] = next(redacted)
-
-    existing = _existing_ids(
-        con, [row["interaction_id"] for _, row, _ in good if row["interaction_id"] not in seen]
-    )
-    rows, turn_rows = [], []
-    for rec, row, turns in good:
-        iid = row["interaction_id"]
-        if iid in seen:
-            rejects.append(
-                (rec.record_no, f"duplicate id: {row['source_id']} is also record {seen[iid]} of this file")
-            )
-            continue
-        if iid in existing:
-            other, other_no = existing[iid]
-            rejects.append(
-                (
-                    rec.record_no,
-                    f"duplicate id: {row['source_id']} already loaded from {other} (record {other_no})",
-                )
-            )
-            continue
-        seen[iid] = rec.record_no
-        rows.append({**row, "file_id": file_id, "record_no": rec.record_no})
-        turn_rows.extend({**t, "interaction_id": iid, "file_id": file_id} for t in turns)
-    _insert(con, "staging.interactions", pa.Table.from_pylist(rows, schema=INTERACTION_SCHEMA))
-    _insert(con, "staging.turns", pa.Table.from_pylist(turn_rows, schema=TURN_SCHEMA))
-    _insert(
-        con,
-        "raw.records",
-        pa.table(
-            {
-                "record_no": [r.record_no for r in parsed],
-                "content_hash": [hashlib.md5(p.encode()).hexdigest() for p in payloads],
-                "payload": payloads,
-            },
-            schema=RECORD_SCHEMA,
-        ),
-        {"file_id": file_id, "kind": kind},
-        casts={"payload": "JSON"},
-    )
-    excerpts = {rec.record_no: payload[:EXCERPT_CHARS] for rec, payload in zip(parsed, payloads, strict=True)}
-    _insert(
-        con,
-        "raw.rejects",
-        pa.Table.from_pylist(
-            [{"record_no": n, "reason": r, "excerpt": excerpts.get(n, "")} for n, r in sorted(rejects)],
-            schema=REJECT_SCHEMA,
-        ),
-        {"file_id": file_id, "path": state.path, "kind": kind},
-    )
-    return len(rows), [reason for _, reason in rejects]
-
-
-def _insert(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    data: pa.Table,
-    constants: dict[str, Any] | None = None,
-    casts: dict[str, str] | None = None,
-) -> None:
-    """Bulk-insert an Arrow table (plus constant columns such as file_id) into `table` by name."""
+def _append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    """Bulk-append an Arrow table to a temp table with the same columns."""
     if data.num_rows == 0:
         return
-    constants, casts = constants or {}, casts or {}
-    cols = [*constants, *data.column_names]
-    exprs = ["?"] * len(constants) + [f"{c}::{casts[c]}" if c in casts else c for c in data.column_names]
     con.register("_voc_batch", data)
     try:
-        con.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM _voc_batch",
-            list(constants.values()),
-        )
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _voc_batch")
     finally:
         con.unregister("_voc_batch")

@@ -23,6 +23,9 @@ class IngestOptions:
     channel: str | None = None           # override the channel a format implies (e.g. chat vs call)
     keep_originals: bool = False         # keep unredacted text in raw.records (off: redacted)
     occurred_at: str | None = None       # when a record has no date: column:NAME, filename[:PATTERN], mtime
+    replace: bool = False                # load again even when the same content is already loaded
+    earliest_date: str = "1990-01-01"    # timestamps before this are rejected as implausible
+    latest_days_ahead: int = 1           # ... and those more than this many days after now
 
 
 @dataclass

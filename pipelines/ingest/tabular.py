@@ -1,22 +1,29 @@
-"""Bulk loaders for tabular exports (CSV, JSONL): DuckDB reads, SQL types, SQL finds the rejects.
+"""Landers for tabular exports (CSV, TSV, JSONL): DuckDB reads them, no row goes through Python.
 
-Flow per file: hash it (skip when loaded), transcode to UTF-8 when needed, read every value as
-VARCHAR into a temp table `_voc_src` (record_no, source columns, text columns already redacted),
-type and validate it with the format's SQL (`pipelines.ingest.tabular_sql`) into `_voc_typed`
-(`reason` NULL = good), then in one transaction: replace the path's previous version, reject
-duplicates of ids already loaded, and write raw.records, raw.rejects, staging, raw.files.
-No row goes through Python.
+Each file is read with every value as VARCHAR into `_voc_src` (see `pipelines.ingest.load`):
+transcoded to UTF-8 first when needed; every string column redacted (only the values the
+redactor's prefilter selects pay for the Python UDF) except the columns mapped onto typed or
+vocabulary fields (times, numbers, ids, channel...); the customer and agent identifiers feed
+staging from raw copies (`__raw_<field>`) while their payload column is redacted. Malformed
+lines land in `_voc_bad` with a reason and a redacted excerpt. Validation is the format's SQL
+(`pipelines.ingest.tabular_sql`).
 """
 
 from __future__ import annotations
 
+import csv
 import logging
-from collections import Counter
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from pipelines.ingest import core, tabular_sql
+from pipelines.ingest.load import Landed, load_file
 from pipelines.ingest.encoding import (
     CR_PLACEHOLDER,
     check_decodes,
@@ -25,11 +32,9 @@ from pipelines.ingest.encoding import (
     needs_transcoding,
     utf8_copy,
 )
-from pipelines.ingest.mapping import load_mapping_file, norm, resolve
+from pipelines.ingest.mapping import MappingError, load_mapping_file, norm, resolve
 from pipelines.ingest.records import FileReport, IngestOptions
 from pipelines.ingest.tabular_sql import quote
-from pipelines.ingest.timeparse import sniff_format
-from pipelines.warehouse import transaction
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +47,14 @@ FORMATS: dict[str, dict[str, str]] = {
 }
 CSV_SUFFIXES = (".csv", ".tsv")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB's line limit here; longer records are rejected alone
 # No comment character: a tweet may start with '#'. Long cells (a pasted email thread) are fine.
-CSV_OPTIONS = (
-    "all_varchar = true, header = true, quote = '\"', escape = '\"', comment = '', "
-    "max_line_size = 67108864"
-)
-# pipelines.redact leaves text without a digit, an '@' or a link unchanged (its documented fast path)
-REDACT_PREFILTER = "[0-9@]|https?://|www\\."
-TEMP_TABLES = (
-    "_voc_src",
-    "_voc_bad",
-    "_voc_typed",
-    "_voc_rows",
-    "_voc_rej",
-    "_voc_rejscan",
-    "_voc_lines",
-    "_voc_conv",
+CSV_OPTIONS = "all_varchar = true, header = true, quote = '\"', escape = '\"', comment = ''"
+# Fields whose columns stay as read in the raw payload: times, numbers, ids and vocabulary labels.
+UNREDACTED_FIELDS = frozenset(
+    ("occurred_at", "churned_at", "duration_s", "turn_no", "begin_s", "end_s", "inbound", "channel",
+     "direction", "speaker", "amount", "revenue", "margin", "tenure_months", "clv", "churned", "source_id",
+     "thread_id", "in_reply_to", "segment", "plan", "queue", "brand", "source_category")
 )
 
 
@@ -91,15 +88,10 @@ def detect_format(kind: str, path: Path) -> str | None:
     return None
 
 
-def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
-    for table in TEMP_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        con.execute(f"DROP VIEW IF EXISTS temp.{table}")
-
-
 def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> list[str]:
     rel = con.execute(
-        f"SELECT * FROM read_csv($path, {CSV_OPTIONS}, delim = $delim, ignore_errors = true) LIMIT 0",
+        f"SELECT * FROM read_csv($path, {CSV_OPTIONS}, max_line_size = {MAX_LINE_BYTES}, delim = $delim, "
+        "ignore_errors = true) LIMIT 0",
         {"path": str(path), "delim": delim},
     )
     header = [d[0] for d in rel.description]
@@ -107,40 +99,95 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> list[
     return header
 
 
-def _redacted(header: list[str], text_columns: set[str], redact: bool, bare_cr: bool) -> str:
-    """Select list of the source columns: CRs restored, text columns redacted."""
-    parts = []
+def _gate(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The redactor's prefilter as an RE2 pattern (None: not RE2-compatible, every value is redacted)."""
+    from pipelines import redact
+
+    pattern = ("(?i)" if redact.PREFILTER_RE.flags & 2 else "") + redact.PREFILTER_RE.pattern
+    try:
+        con.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
+    except duckdb.Error:
+        return None
+    return pattern
+
+
+def _columns(
+    header: list[str], found: dict[str, str], gate: str | None, redact: bool, bare_cr: bool
+) -> tuple[str, dict[str, str]]:
+    """The select list of `_voc_src` over the source columns, and `found` re-pointed at what staging reads.
+
+    Every column is redacted except those mapped onto UNREDACTED_FIELDS; a mapped identifier
+    (customer, agent) also gets a raw copy `__raw_<field>` that staging reads (and pseudonymises).
+    """
+    by_column: dict[str, list[str]] = {}
+    for fld, col in found.items():
+        by_column.setdefault(col, []).append(fld)
+    parts, staged = [], dict(found)
     for col in header:
         expr = quote(col)
         if bare_cr:
             expr = f"replace({expr}, '{CR_PLACEHOLDER}', chr(13))"
-        if redact and col in text_columns:
-            # only text that can hold PII (a digit, an @ or a link) pays for the Python UDF
-            expr = f"CASE WHEN regexp_matches({expr}, '{REDACT_PREFILTER}') THEN voc_redact({expr}) ELSE {expr} END"
+        fields = by_column.get(col, [])
+        keep = bool(fields) and all(f in UNREDACTED_FIELDS for f in fields)
+        if redact and not keep:
+            for fld in fields:
+                if fld not in tabular_sql.TEXT_FIELDS and fld not in UNREDACTED_FIELDS:
+                    staged[fld] = f"__raw_{fld}"
+                    parts.append(f"{expr} AS {quote(staged[fld])}")
+            test = f"regexp_matches({expr}, '{gate}')" if gate else "true"
+            expr = f"CASE WHEN {test} THEN voc_redact({expr}) ELSE {expr} END"
         parts.append(f"{expr} AS {quote(col)}")
-    return ", ".join(parts)
+    return ", ".join(parts), staged
+
+
+def _check_columns(path: Path, header: list[str], unknown: dict[str, str]) -> None:
+    """A `--column` naming a column the file lacks is an error before anything loads."""
+    if unknown:
+        pairs = ", ".join(f"{f}={c}" for f, c in sorted(unknown.items()))
+        raise MappingError(
+            f"{path}: --column {pairs}: no such column in the file; its columns are: "
+            f"{', '.join(header)[:500]}"
+        )
 
 
 def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, fmt: str, redact: bool, bare_cr: bool
-) -> tuple[list[str], dict[str, str], dict[str, str]]:
+) -> tuple[list[str], dict[str, str]]:
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
     header = _csv_header(con, path, delim)
-    explicit = _explicit(options)
-    found, unknown = resolve(fmt, header, explicit)
-    text_cols = {found[f] for f in tabular_sql.TEXT_FIELDS if f in found}
-    con.execute(
-        f"CREATE TEMP TABLE _voc_src AS SELECT row_number() OVER () AS record_no, "
-        f"{_redacted(header, text_cols, redact, bare_cr)} FROM read_csv($path, {CSV_OPTIONS}, delim = $delim, "
-        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')",
-        {"path": str(path), "delim": delim},
+    found, unknown = resolve(fmt, header, _explicit(options))
+    _check_columns(path, header, unknown)
+    select, staged = _columns(header, found, _gate(con) if redact else None, redact, bare_cr)
+    params = {"path": str(path), "delim": delim}
+    read = (
+        f"CREATE TEMP TABLE _voc_src AS SELECT row_number() OVER () AS record_no, {select} "
+        f"FROM read_csv($path, {CSV_OPTIONS}, max_line_size = {MAX_LINE_BYTES}, delim = $delim, "
+        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')"
     )
+    long_records: list[tuple[int, str]] = []
+    try:
+        con.execute(read, params)
+    except duckdb.InvalidInputException as exc:
+        if "line size" not in str(exc).lower():
+            raise
+        # One record over the limit fails DuckDB's whole read: set those records aside and read the rest.
+        with _without_long_records(path, delim) as (clean, long_records):
+            params["path"] = str(clean)
+            con.execute("DROP TABLE IF EXISTS temp._voc_rej")
+            con.execute("DROP TABLE IF EXISTS temp._voc_rejscan")
+            con.execute(read, params)
     # Malformed lines: DuckDB's `line` counts the header, so line - 1 is the record number.
+    excerpt = "voc_redact(left(min(csv_line), 200))" if redact else "left(min(csv_line), 200)"
+    payload = "voc_redact(min(csv_line))" if redact else "min(csv_line)"
     con.execute(
         "CREATE TEMP TABLE _voc_bad AS SELECT line - 1 AS record_no, "
-        "'malformed CSV: line ' || line || ': ' || string_agg(DISTINCT error_type || ' (' || error_message || ')', '; ') AS reason, "
-        "left(min(csv_line), 200) AS excerpt, to_json({'line': min(csv_line)}) AS payload FROM _voc_rej GROUP BY line"
+        "'malformed CSV: line ' || line || ': ' || string_agg(DISTINCT error_type || ' (' || "
+        "split_part(error_message, '.', 1) || ')', '; ') || CASE WHEN bool_or(error_type = 'INVALID ENCODING') "
+        "THEN '; the rest of the file is UTF-8: re-save this row as UTF-8 (or pass --encoding)' ELSE '' END AS reason, "
+        f"{excerpt} AS excerpt, to_json({{'line': {payload}}}) AS payload FROM _voc_rej GROUP BY line"
     )
+    for record_no, reason in long_records:
+        con.execute("INSERT INTO _voc_bad VALUES ($n, $r, NULL, NULL)", {"n": record_no, "r": reason})
     n_bad = con.execute("SELECT count(*) FROM _voc_bad").fetchall()[0][0]
     if n_bad:
         # good rows get the record numbers the malformed ones did not take
@@ -150,12 +197,40 @@ def _read_csv(
             "WHERE n NOT IN (SELECT record_no FROM _voc_bad)) r WHERE _voc_src.record_no = r.rn",
             {"bad": n_bad},
         )
-    return header, found, unknown
+    return header, staged
+
+
+@contextmanager
+def _without_long_records(path: Path, delim: str) -> Iterator[tuple[Path, list[tuple[int, str]]]]:
+    """A copy of the CSV without the records over MAX_LINE_BYTES, and (record_no, reason) for each."""
+    csv.field_size_limit(sys.maxsize)
+    long_records: list[tuple[int, str]] = []
+    fd, tmp = tempfile.mkstemp(prefix="voc-long-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out, open(
+            path, encoding="utf-8-sig", errors="replace", newline=""
+        ) as src:
+            reader, writer = csv.reader(src, delimiter=delim), csv.writer(out, delimiter=delim)
+            for no, row in enumerate(reader):
+                size = sum(len(v) for v in row)
+                if no and size >= MAX_LINE_BYTES:
+                    long_records.append(
+                        (
+                            no,
+                            f"record too long: record {no} holds {size / 1e6:.1f} MB, over the "
+                            f"{MAX_LINE_BYTES / 1e6:.0f} MB a record may have; split or shorten that field",
+                        )
+                    )
+                else:
+                    writer.writerow(row)
+        yield Path(tmp), long_records
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _read_jsonl(
     con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, fmt: str, redact: bool
-) -> tuple[list[str], dict[str, str], dict[str, str]]:
+) -> tuple[list[str], dict[str, str]]:
     con.execute(
         "CREATE TEMP TABLE _voc_lines AS SELECT generate_subscripts(lines, 1) AS record_no, unnest(lines) AS line "
         "FROM (SELECT string_split(replace(content, chr(13) || chr(10), chr(10)), chr(10)) AS lines "
@@ -180,27 +255,28 @@ def _read_jsonl(
     # Nested exports (Twitter API: user.screen_name) map with a dotted path: --column customer_id=user.screen_name
     header += [c for c in dict.fromkeys(explicit.values()) if c not in header and "." in c]
     found, unknown = resolve(fmt, header, explicit)
-    text_cols = {found[f] for f in tabular_sql.TEXT_FIELDS if f in found}
+    _check_columns(path, header, unknown)
+    select, staged = _columns(header, found, _gate(con) if redact else None, redact, False)
     params: dict[str, object] = {}
     cols = []
     for i, key in enumerate(header):
         parts = key.split(".") if key not in first_level else [key]
         params[f"k{i}"] = "$" + "".join('."' + part.replace('"', '\\"') + '"' for part in parts)
         cols.append(f"json_extract_string(line, $k{i}) AS {quote(key)}")
-    select = ", ".join(cols) or "NULL AS _empty"
+    inner = ", ".join(cols) or "NULL AS _empty"
     con.execute(
-        f"CREATE TEMP TABLE _voc_src AS SELECT record_no, {_redacted(header, text_cols, redact, False)} "
-        f"FROM (SELECT record_no, {select} FROM _voc_lines "
-        "WHERE ok)",
+        f"CREATE TEMP TABLE _voc_src AS SELECT record_no{', ' + select if select else ''} "
+        f"FROM (SELECT record_no, {inner} FROM _voc_lines WHERE ok)",
         params,
     )
+    line = "voc_redact(line)" if redact else "line"
     con.execute(
         "CREATE TEMP TABLE _voc_bad AS SELECT record_no, 'malformed JSON: line ' || record_no || "
         "CASE WHEN json_valid(line) THEN ' is not an object' ELSE ' does not parse' END AS reason, "
-        "left(line, 200) AS excerpt, to_json({'line': line}) AS payload FROM _voc_lines "
+        f"left({line}, 200) AS excerpt, to_json({{'line': {line}}}) AS payload FROM _voc_lines "
         "WHERE NOT ok"
     )
-    return header, found, unknown
+    return header, staged
 
 
 def _explicit(options: IngestOptions) -> dict[str, str]:
@@ -228,126 +304,37 @@ def _register_redaction(con: duckdb.DuckDBPyConnection, options: IngestOptions) 
 
 
 def load(
-    con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: str, options: IngestOptions
-) -> FileReport:
-    """Load one tabular file; returns its report (see the module docstring)."""
-    path = Path(path)
-    state = core.begin_file(con, path)
-    if state.already_loaded_as:
-        return core.skipped_report(state, path, kind, fmt)
-    encoding = detect_encoding(path, options.encoding) if state.size else "utf-8"
-    report = FileReport(
-        path=str(path), kind=kind, format=fmt, encoding=encoding, replaced=bool(state.replaces)
-    )
-    redact = _register_redaction(con, options)
-    _drop_temps(con)
-    try:
-        empty = state.size == 0 or not _header_sample(path).strip()
-        if empty:
-            header, found, unknown = [], {}, {}
-            con.execute("CREATE TEMP TABLE _voc_src (record_no BIGINT)")
-            con.execute(
-                "CREATE TEMP TABLE _voc_bad (record_no BIGINT, reason VARCHAR, excerpt VARCHAR, payload JSON)"
-            )
-        else:
-            if options.encoding and not needs_transcoding(encoding):
-                check_decodes(path, encoding)  # DuckDB would only reject rows; say which --encoding
-            bare_cr = needs_transcoding(encoding) or has_bare_cr(path)
-            with utf8_copy(path, encoding, bare_cr=bare_cr) as src:
-                if FORMATS[kind][fmt] == "jsonl":
-                    header, found, unknown = _read_jsonl(con, src, options, fmt, redact)
-                else:
-                    header, found, unknown = _read_csv(con, src, options, fmt, redact, bare_cr)
-        if not empty and not header:
-            raise ValueError(f"{path}: no columns found; is it really {fmt}?")
-        spec = tabular_sql.build(fmt, found, unknown, header, options, path, _sniff_times(con, found))
-        # record_no is a column from here on, so row order no longer matters: let DuckDB write in parallel
-        con.execute("SET preserve_insertion_order = false")
-        for sql, params in spec.prepare:
-            con.execute(sql, params)
-        with transaction(con):
-            core.delete_files(con, state.replaces)
-            for sql in spec.duplicates:
-                con.execute(sql)
-            _write_raw(con, state, kind, header, found, fmt)
-            for sql in spec.inserts:
-                con.execute(sql, {"file_id": state.file_id})
-            report.read, report.rejected, reasons = _counts(con)
-            report.loaded = report.read - report.rejected
-            report.reasons = reasons
-            core.record_file(con, state, kind, fmt, encoding, report)
-            core.after_load(con, kind, state.file_id)
-    finally:
-        con.execute("RESET preserve_insertion_order")
-        _drop_temps(con)
-    return report
-
-
-def _sniff_times(con: duckdb.DuckDBPyConnection, found: dict[str, str]) -> dict[str, str]:
-    """field -> the one timestamp format a sample of its column fits (a fast path for bulk parsing)."""
-    fast = {}
-    for fld in ("occurred_at", "churned_at"):
-        if fld in found:
-            col = quote(found[fld])
-            sample = [
-                r[0]
-                for r in con.execute(
-                    f"SELECT {col} FROM _voc_src WHERE {col} IS NOT NULL AND trim({col}) <> '' LIMIT 200"
-                ).fetchall()
-            ]
-            fmt = sniff_format(sample)
-            if fmt:
-                fast[fld] = fmt
-    return fast
-
-
-def _payload_expr(header: list[str], fmt: str) -> str:
-    if not header:
-        return "NULL::JSON"
-    return "to_json(struct_pack(" + ", ".join(f"{quote(c)} := s.{quote(c)}" for c in header) + "))"
-
-
-def _write_raw(
     con: duckdb.DuckDBPyConnection,
-    state: core.FileState,
+    path: Path,
     kind: str,
-    header: list[str],
-    found: dict[str, str],
     fmt: str,
-) -> None:
-    params = {"file_id": state.file_id, "kind": kind, "path": state.path}
-    payload = _payload_expr(header, fmt)
-    _run(
-        con,
-        "INSERT INTO raw.records SELECT $file_id, $kind, record_no, md5(payload::VARCHAR), payload FROM ("
-        f"SELECT s.record_no, {payload} AS payload FROM _voc_src s UNION ALL "
-        "SELECT record_no, payload FROM _voc_bad)",
-        params,
-    )
-    _run(
-        con,
-        "INSERT INTO raw.rejects SELECT $file_id, $path, $kind, record_no, reason, excerpt FROM ("
-        f"SELECT t.record_no, t.reason, left({payload}::VARCHAR, 200) AS excerpt "
-        "FROM _voc_typed t JOIN _voc_src s USING (record_no) WHERE t.reason IS NOT NULL "
-        "UNION ALL SELECT record_no, reason, excerpt FROM _voc_bad) ORDER BY record_no",
-        params,
-    )
+    options: IngestOptions,
+    state: core.FileState | None = None,
+    report_path: Path | None = None,
+) -> FileReport:
+    """Load one tabular file through the one load path (`pipelines.ingest.load`)."""
+    path = Path(path)
 
+    def lander(con: duckdb.DuckDBPyConnection) -> Landed:
+        size = path.stat().st_size
+        encoding = detect_encoding(path, options.encoding) if size else "utf-8"
+        redact = _register_redaction(con, options)
+        if size == 0 or not _header_sample(path).strip():
+            con.execute("CREATE TEMP TABLE _voc_src (record_no BIGINT)")
+            return Landed(spec=fmt, header=[], encoding=encoding)
+        if options.encoding and not needs_transcoding(encoding):
+            check_decodes(path, encoding)  # DuckDB would only reject rows; say which --encoding
+        bare_cr = needs_transcoding(encoding) or has_bare_cr(path)
+        with utf8_copy(path, encoding, bare_cr=bare_cr) as src:
+            if FORMATS[kind][fmt] == "jsonl":
+                header, found = _read_jsonl(con, src, options, fmt, redact)
+            else:
+                header, found = _read_csv(con, src, options, fmt, redact, bare_cr)
+        if not header:
+            raise ValueError(f"{report_path or path}: no columns found; is it really {fmt}?")
+        return Landed(spec=fmt, header=header, found=found, encoding=encoding)
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
-    con.execute(sql, tabular_sql.used_params(sql, params))
-
-
-def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, dict[str, int]]:
-    read = con.execute("SELECT (SELECT count(*) FROM _voc_src) + (SELECT count(*) FROM _voc_bad)").fetchall()[
-        0
-    ][0]
-    rows = con.execute(
-        "SELECT split_part(reason, ':', 1) AS r, count(*) FROM (SELECT reason FROM _voc_typed WHERE reason IS NOT NULL "
-        "UNION ALL SELECT reason FROM _voc_bad) GROUP BY r"
-    ).fetchall()
-    reasons = dict(Counter({r: int(n) for r, n in rows}))
-    return int(read), sum(reasons.values()), reasons
+    return load_file(con, path, kind, fmt, options, lander, state=state)
 
 
 __all__ = ["FORMATS", "detect_format", "load", "quote"]

@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipelines.ingest.identity import sql_normalise
+import duckdb
+
+from pipelines.ingest import vocab
+from pipelines.ingest.identity import REF_TYPES, sql_normalise
 from pipelines.ingest.records import IngestOptions
-from pipelines.ingest.timeparse import fast_sql, sql_timestamp
+from pipelines.ingest.timeparse import fast_sql, sniff_format, sql_timestamp
 
 TEXT_FIELDS = ("text", "agent_text", "subject")
-CHANNEL_SQL = (
-    "CASE WHEN {x} IS NULL THEN NULL "
-    "WHEN regexp_matches(lower({x}), 'phone|voice|call') THEN 'call' "
-    "WHEN regexp_matches(lower({x}), 'chat|messag') THEN 'chat' "
-    "WHEN regexp_matches(lower({x}), 'social|twitter|facebook|instagram|tweet') THEN 'social' "
-    "WHEN regexp_matches(lower({x}), 'mail|web|fax|referral|letter|form') THEN 'email' "
-    "ELSE lower({x}) END"
-)
-SPEAKER_SQL = (
-    "CASE WHEN lower({x}) IN ('customer', 'caller', 'client', 'user', 'cust', 'consumer') THEN 'customer' "
-    "WHEN lower({x}) IN ('agent', 'rep', 'representative', 'advisor', 'operator', 'staff') THEN 'agent' "
-    "WHEN lower({x}) IN ('system', 'action', 'bot', 'ivr') THEN 'system' END"
-)
+CHANNEL_SQL = vocab.channel_sql("{x}")
+SPEAKER_SQL = vocab.speaker_sql("{x}")
+DIRECTION_SQL = vocab.direction_sql("{x}")
+CHANNELS_SQL = ", ".join(f"'{c}'" for c in vocab.CHANNELS)
+DIRECTIONS_SQL = ", ".join(f"'{d}'" for d in vocab.DIRECTIONS)
+REF_TYPES_SQL = ", ".join(f"'{t}'" for t in REF_TYPES)
 REF_SQL = (
     "CASE customer_ref_type WHEN 'email' THEN "
     + sql_normalise("email", "ref_raw")
@@ -52,11 +48,12 @@ INSERT_INTERACTIONS = (
 )
 
 
-def _existing_interactions(table: str) -> str:
+def existing_interactions(table: str, source: str = "staging.interactions") -> str:
+    """Reject rows of `table` whose interaction id another file already loaded (`source`: the ids to check)."""
     return (
         f"UPDATE {table} SET reason = 'duplicate id: ' || {table}.source_id || ' already loaded from ' "
         "|| x.path || ' (record ' || x.record_no || ')' FROM (SELECT i.interaction_id, i.record_no, "
-        "COALESCE(f.path, i.file_id) AS path FROM staging.interactions i LEFT JOIN raw.files f "
+        f"COALESCE(f.path, i.file_id) AS path FROM {source} i LEFT JOIN raw.files f "
         f"USING (file_id)) x WHERE {table}.reason IS NULL AND x.interaction_id = {table}.interaction_id"
     )
 
@@ -66,7 +63,8 @@ class Spec:
     """What `tabular.load` runs for one file."""
 
     prepare: list[tuple[str, dict[str, object]]] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
+    existing: str | None = None  # the table whose interaction ids must not be loaded already
+    duplicates: list[str] = field(default_factory=list)  # run after `existing`
     inserts: list[str] = field(default_factory=list)
 
 
@@ -81,12 +79,18 @@ def used_params(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if k in names}
 
 
+def plausible_range(options: IngestOptions) -> tuple[datetime, datetime]:
+    """(earliest, latest) timestamps accepted: `[ingest] earliest_date`, now + `latest_days_ahead` days."""
+    earliest = datetime.fromisoformat(str(options.earliest_date))
+    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=options.latest_days_ahead)
+    return earliest, latest
+
+
 class _Builder:
     def __init__(
         self,
         fmt: str,
         found: dict[str, str],
-        unknown: dict[str, str],
         header: list[str],
         options: IngestOptions,
         path: Path,
@@ -94,18 +98,26 @@ class _Builder:
     ):
         self.fmt, self.found, self.options = fmt, found, options
         self.fast = fast or {}
-        self.params: dict[str, object] = {"unknown": None}
-        if unknown:
-            pairs = ", ".join(f"'{c}' (mapped to {f})" for f, c in sorted(unknown.items()))
-            self.params["unknown"] = (
-                f"unknown column: {pairs} not in the file; its columns are: " f"{', '.join(header)[:300]}"
-            )
+        self.params: dict[str, object] = {}
         ts, ts_params = sql_timestamp("{x}", options.timezone, named=True)
         self.ts_template = ts
         self.params.update(ts_params)  # type: ignore[arg-type]
         self.params["mtime"] = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-        self.params["channel"] = options.channel
+        self.params["channel"] = vocab.channel(options.channel) if options.channel else None
         self.params["brands"] = [b.lstrip("@").lower() for b in options.brand_accounts]
+        earliest, latest = plausible_range(options)
+        self.params["ts_min"], self.params["ts_max"] = earliest, latest
+        self.params["implausible"] = (
+            f"(before {earliest:%Y-%m-%d} or after {latest:%Y-%m-%d}; a 'no date' placeholder? "
+            "change [ingest] earliest_date / latest_days_ahead if it is real)"
+        )
+
+    def implausible(self, ts: str, raw: str, label: str = "") -> str:
+        """A CASE branch rejecting a timestamp outside the plausible range, with its value."""
+        prefix = f"'implausible timestamp: {label}' || " if label else "'implausible timestamp: ' || "
+        return (
+            f"WHEN {ts} < $ts_min OR {ts} > $ts_max THEN {prefix}left({raw}, 40) || ' ' || $implausible"
+        )
 
     def v(self, fld: str) -> str:
         col = self.found.get(fld)
@@ -134,7 +146,10 @@ class _Builder:
     def missing(self, fld: str, what: str) -> str:
         """Reason for an empty required field; says which column to map when none is."""
         key = f"missing_{fld}"
-        if fld in self.found:
+        if self.fmt == "parsed":
+            side = "customer-side text" if fld == "text" else fld
+            self.params[key] = f"{what}: no {side}"
+        elif fld in self.found:
             self.params[key] = f"{what}: column '{self.found[fld]}' is empty"
         else:
             self.params[key] = f"{what}: no column for {fld} (map one with --column {fld}=COLUMN)"
@@ -151,19 +166,23 @@ def _finish_interactions(b: _Builder, base: str) -> str:
     keyed AS (
         SELECT *, substr(sha1(channel || '|' || source_id), 1, 16) AS interaction_id,
                {REF_SQL} AS customer_ref,
-               CASE WHEN $unknown IS NOT NULL THEN $unknown
+               CASE WHEN parse_error IS NOT NULL THEN parse_error
                     WHEN source_id IS NULL THEN {b.missing('source_id', 'missing id')}
-                    WHEN channel NOT IN ('call', 'chat', 'email', 'social') THEN 'unknown channel: ' || channel
-                    WHEN direction NOT IN ('inbound', 'outbound') THEN 'unknown direction: ' || direction
-                    WHEN any_text IS NULL THEN {b.missing('text', 'missing text')}
+                    WHEN channel NOT IN ({CHANNELS_SQL}) THEN 'unknown channel: ' || channel
+                    WHEN direction NOT IN ({DIRECTIONS_SQL}) THEN 'unknown direction: ' || direction
+                    WHEN customer_ref_type NOT IN ({REF_TYPES_SQL})
+                         THEN 'unknown reference type: ' || customer_ref_type
+                    WHEN COALESCE(any_text, CASE WHEN direction = 'outbound' THEN agent_text END) IS NULL
+                         THEN {b.missing('text', 'missing text')}
                     WHEN occurred_raw IS NULL THEN {b.missing('occurred_at', 'missing timestamp')}
                     WHEN occurred_at IS NULL THEN 'unparseable timestamp: ' || left(occurred_raw, 60)
+                    {b.implausible('occurred_at', 'occurred_raw')}
                END AS reason0
         FROM base),
     firsts AS (
         -- a GROUP BY + join: several times cheaper than a window partitioned by a unique key
         SELECT interaction_id, min(record_no) AS first_no FROM keyed WHERE reason0 IS NULL GROUP BY interaction_id)
-    SELECT k.* EXCLUDE (reason0, ref_raw, any_text, occurred_raw),
+    SELECT k.* EXCLUDE (reason0, ref_raw, any_text, occurred_raw, parse_error),
            CASE WHEN k.reason0 IS NOT NULL THEN k.reason0
                 WHEN k.record_no <> f.first_no THEN 'duplicate id: ' || k.source_id || ' is also record ' || f.first_no
                      || ' of this file' END AS reason
@@ -221,11 +240,12 @@ def _social(b: _Builder) -> Spec:
            COALESCE(t.agent_src, CASE WHEN t.direction = 'outbound' THEN t.author END) AS agent_id,
            NULL::DOUBLE AS duration_s, t.thread_id,
            COALESCE(t.brand_src, CASE WHEN t.direction = 'outbound' THEN t.author END, ti.brand_author) AS brand,
-           NULL::VARCHAR AS queue, t.source_category, t.body AS any_text
+           NULL::VARCHAR AS queue, t.source_category, t.body AS any_text, NULL::VARCHAR AS parse_error
     FROM threaded t LEFT JOIN thread_info ti USING (thread_id) LEFT JOIN ids p ON p.source_id = t.parent"""
     return Spec(
         [b.stmt(_finish_interactions(b, base))],
-        [_existing_interactions("_voc_typed")],
+        "_voc_typed",
+        [],
         [INSERT_INTERACTIONS.format(src="_voc_typed")],
     )
 
@@ -247,16 +267,18 @@ def _tickets(b: _Builder) -> Spec:
     base = f"""SELECT *, {b.ts_of('occurred_raw', 'occurred_at')} AS occurred_at FROM (
         SELECT record_no, {b.vid('source_id')} AS source_id,
                COALESCE($channel, {channel}, 'email') AS channel,
-               COALESCE(lower({b.v('direction')}), 'inbound') AS direction, {_ref_columns(b)},
+               {DIRECTION_SQL.replace('{x}', b.v('direction'))} AS direction, {_ref_columns(b)},
                {b.v('occurred_at')} AS occurred_raw,
                {b.v('text')} AS text, {b.v('agent_text')} AS agent_text, {b.v('subject')} AS subject,
                {b.v('agent_id')} AS agent_id, {b.num('duration_s')} AS duration_s,
                COALESCE({b.v('thread_id')}, {b.vid('source_id')}) AS thread_id, {b.v('brand')} AS brand,
-               {b.v('queue')} AS queue, {b.v('source_category')} AS source_category, {b.v('text')} AS any_text
+               {b.v('queue')} AS queue, {b.v('source_category')} AS source_category,
+               {b.v('text')} AS any_text, NULL::VARCHAR AS parse_error
         FROM _voc_src)"""
     return Spec(
         [b.stmt(_finish_interactions(b, base))],
-        [_existing_interactions("_voc_typed")],
+        "_voc_typed",
+        [],
         [INSERT_INTERACTIONS.format(src="_voc_typed")],
     )
 
@@ -275,15 +297,14 @@ def _utterances(b: _Builder) -> Spec:
                {b.v('end_s')} AS end_raw, {b.num('end_s')} AS end_s,
                {b.v('occurred_at')} AS occurred_raw, {b.ts('occurred_at')} AS occurred_at, {_ref_columns(b)},
                {b.v('agent_id')} AS agent_id, {b.v('queue')} AS queue, {b.v('brand')} AS brand,
-               COALESCE(lower({b.v('direction')}), 'inbound') AS direction,
+               {DIRECTION_SQL.replace('{x}', b.v('direction'))} AS direction,
                {b.v('source_category')} AS source_category, {b.num('duration_s')} AS duration_s
         FROM _voc_src),
     checked AS (
         SELECT *, substr(sha1(channel || '|' || source_id), 1, 16) AS interaction_id, {REF_SQL} AS customer_ref,
-               CASE WHEN $unknown IS NOT NULL THEN $unknown
-                    WHEN source_id IS NULL THEN {b.missing('source_id', 'missing id')}
-                    WHEN channel NOT IN ('call', 'chat', 'email', 'social') THEN 'unknown channel: ' || channel
-                    WHEN direction NOT IN ('inbound', 'outbound') THEN 'unknown direction: ' || direction
+               CASE WHEN source_id IS NULL THEN {b.missing('source_id', 'missing id')}
+                    WHEN channel NOT IN ({CHANNELS_SQL}) THEN 'unknown channel: ' || channel
+                    WHEN direction NOT IN ({DIRECTIONS_SQL}) THEN 'unknown direction: ' || direction
                     WHEN body IS NULL THEN {b.missing('text', 'missing text')}
                     WHEN speaker IS NULL THEN 'unknown speaker: ' || COALESCE(speaker_raw, 'none')
                     WHEN turn_raw IS NOT NULL AND turn_num IS NULL THEN 'bad number: turn ' || turn_raw
@@ -291,6 +312,7 @@ def _utterances(b: _Builder) -> Spec:
                     WHEN end_raw IS NOT NULL AND end_s IS NULL THEN 'bad number: end ' || end_raw
                     WHEN occurred_raw IS NOT NULL AND occurred_at IS NULL
                          THEN 'unparseable timestamp: ' || left(occurred_raw, 60)
+                    {b.implausible('occurred_at', 'occurred_raw')}
                END AS reason0
         FROM u)
     SELECT *, CASE WHEN reason0 IS NULL AND turn_num IS NOT NULL AND record_no <> min(record_no)
@@ -324,7 +346,8 @@ def _utterances(b: _Builder) -> Spec:
     )
     return Spec(
         [b.stmt(rows), b.stmt(conv), (propagate, {})],
-        [_existing_interactions("_voc_conv"), propagate],
+        "_voc_conv",
+        [propagate],
         [INSERT_INTERACTIONS.format(src="_voc_conv"), turns],
     )
 
@@ -344,12 +367,12 @@ def _customers(b: _Builder) -> Spec:
                {', '.join(f'{b.num(n)} AS {n}' for n in nums)}, {churned} AS churned,
                {b.ts('churned_at')} AS churned_at, {b.v('email')} AS email, {b.v('phone')} AS phone,
                {b.v('handle')} AS handle,
-               CASE WHEN $unknown IS NOT NULL THEN $unknown
-                    WHEN {b.vid('customer_id')} IS NULL THEN {b.missing('customer_id', 'missing id')}
+               CASE WHEN {b.vid('customer_id')} IS NULL THEN {b.missing('customer_id', 'missing id')}
                     {checks}
                     WHEN {b.v('churned')} IS NOT NULL AND {churned} IS NULL THEN 'bad boolean: churned ' || {b.v('churned')}
                     WHEN {b.v('churned_at')} IS NOT NULL AND {b.ts('churned_at')} IS NULL
                          THEN 'unparseable timestamp: churned_at ' || {b.v('churned_at')}
+                    {b.implausible(b.ts('churned_at'), b.v('churned_at'), 'churned_at ')}
                END AS reason0
         FROM _voc_src)
     SELECT * EXCLUDE (reason0), CASE WHEN reason0 IS NULL AND record_no <> min(record_no) FILTER (WHERE reason0 IS NULL)
@@ -368,17 +391,17 @@ def _customers(b: _Builder) -> Spec:
         "churned, churned_at, clv, email, phone, handle, $file_id, record_no FROM _voc_typed "
         "WHERE reason IS NULL ORDER BY record_no"
     )
-    return Spec([b.stmt(sql)], [dup], [insert])
+    return Spec([b.stmt(sql)], None, [dup], [insert])
 
 
 def _transactions(b: _Builder) -> Spec:
     sql = f"""CREATE TEMP TABLE _voc_typed AS
     SELECT record_no, {b.vid('customer_id')} AS customer_id, {b.ts('occurred_at')} AS occurred_at,
            {b.num('amount')} AS amount,
-           CASE WHEN $unknown IS NOT NULL THEN $unknown
-                WHEN {b.vid('customer_id')} IS NULL THEN {b.missing('customer_id', 'missing id')}
+           CASE WHEN {b.vid('customer_id')} IS NULL THEN {b.missing('customer_id', 'missing id')}
                 WHEN {b.v('occurred_at')} IS NULL THEN {b.missing('occurred_at', 'missing timestamp')}
                 WHEN {b.ts('occurred_at')} IS NULL THEN 'unparseable timestamp: ' || left({b.v('occurred_at')}, 60)
+                {b.implausible(b.ts('occurred_at'), b.v('occurred_at'))}
                 WHEN {b.v('amount')} IS NULL THEN {b.missing('amount', 'missing amount')}
                 WHEN {b.num('amount')} IS NULL THEN 'bad number: amount ' || {b.v('amount')}
            END AS reason
@@ -387,7 +410,7 @@ def _transactions(b: _Builder) -> Spec:
         "INSERT INTO staging.transactions SELECT customer_id, occurred_at, amount, $file_id, record_no "
         "FROM _voc_typed WHERE reason IS NULL ORDER BY record_no"
     )
-    return Spec([b.stmt(sql)], [], [insert])
+    return Spec([b.stmt(sql)], None, [], [insert])
 
 
 BUILDERS = {
@@ -401,17 +424,81 @@ BUILDERS = {
 }
 
 
+def _parsed(b: _Builder) -> Spec:
+    """What a Python parser yielded (`pipelines.ingest.core.land`): staging field names already.
+
+    `_voc_src` holds one row per record (`parse_error` set when the parser rejected it, `occurred_ts`
+    when it read a typed time) and `_voc_turns` the turns; speakers are mapped here, with the
+    vocabulary every other format uses.
+    """
+    speaker = SPEAKER_SQL.replace("{x}", "t.speaker")
+    turns = f"""CREATE TEMP TABLE _voc_turns_typed AS
+    SELECT t.record_no, t.turn_no, {speaker} AS speaker, t.speaker AS speaker_raw, t.text, t.begin_s, t.end_s
+    FROM _voc_turns t"""
+    per_record = """CREATE TEMP TABLE _voc_turn_sums AS
+    SELECT record_no,
+           string_agg(text, chr(10) ORDER BY turn_no) FILTER (WHERE speaker = 'customer' AND NULLIF(trim(text), '') IS NOT NULL) AS customer_text,
+           string_agg(text, chr(10) ORDER BY turn_no) FILTER (WHERE speaker = 'agent' AND NULLIF(trim(text), '') IS NOT NULL) AS agent_text,
+           max(end_s) AS last_end,
+           arg_min('unknown speaker: ' || COALESCE(left(speaker_raw, 40), 'none') || ' in turn ' || turn_no, turn_no)
+               FILTER (WHERE speaker IS NULL) AS bad_speaker
+    FROM _voc_turns_typed GROUP BY record_no"""
+    channel = CHANNEL_SQL.replace("{x}", "s.channel")
+    ts = b.ts_of("s.occurred_at")
+    base = f"""SELECT s.record_no, NULLIF(trim(s.source_id), '') AS source_id,
+               COALESCE($channel, {channel}) AS channel,
+               {DIRECTION_SQL.replace('{x}', 's.direction')} AS direction,
+               COALESCE(NULLIF(trim(s.customer_ref), ''), NULLIF(trim(s.customer_id), '')) AS ref_raw,
+               COALESCE(NULLIF(lower(trim(s.customer_ref_type)), ''),
+                        CASE WHEN NULLIF(trim(s.customer_id), '') IS NOT NULL THEN 'crm' END) AS customer_ref_type,
+               NULLIF(trim(s.occurred_at), '') AS occurred_raw, COALESCE(s.occurred_ts, {ts}) AS occurred_at,
+               COALESCE(NULLIF(trim(s.text), ''), u.customer_text) AS text,
+               COALESCE(NULLIF(trim(s.agent_text), ''), u.agent_text) AS agent_text,
+               s.subject, s.agent_id, COALESCE(s.duration_s, u.last_end) AS duration_s, s.thread_id, s.brand,
+               s.queue, s.source_category, COALESCE(NULLIF(trim(s.text), ''), u.customer_text) AS any_text,
+               COALESCE(s.parse_error, u.bad_speaker) AS parse_error
+        FROM _voc_src s LEFT JOIN _voc_turn_sums u USING (record_no)"""
+    insert_turns = (
+        "INSERT INTO staging.turns SELECT t.interaction_id, u.turn_no, u.speaker, u.text, u.begin_s, u.end_s, $file_id "
+        "FROM _voc_turns_typed u JOIN _voc_typed t USING (record_no) WHERE t.reason IS NULL"
+    )
+    return Spec(
+        [(turns, {}), (per_record, {}), b.stmt(_finish_interactions(b, base))],
+        "_voc_typed",
+        [],
+        [INSERT_INTERACTIONS.format(src="_voc_typed"), insert_turns],
+    )
+
+
+BUILDERS["parsed"] = _parsed
+
+
+def _sniff_times(con: duckdb.DuckDBPyConnection, found: dict[str, str]) -> dict[str, str]:
+    """field -> the one timestamp format a sample of its column fits (a fast path for bulk parsing)."""
+    fast = {}
+    for fld in ("occurred_at", "churned_at"):
+        if fld in found:
+            col = quote(found[fld])
+            sample = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT {col} FROM _voc_src WHERE {col} IS NOT NULL AND trim({col}) <> '' LIMIT 200"
+                ).fetchall()
+            ]
+            fmt = sniff_format(sample)
+            if fmt:
+                fast[fld] = fmt
+    return fast
+
+
 def build(
-    fmt: str,
+    spec: str,
     found: dict[str, str],
-    unknown: dict[str, str],
     header: list[str],
     options: IngestOptions,
     path: Path,
-    fast: dict[str, str] | None = None,
+    con: duckdb.DuckDBPyConnection,
 ) -> Spec:
-    """The statements that type, check and insert one file of format `fmt`.
-
-    `fast`: field -> the strptime format sniffed from the file (`timeparse.sniff_format`).
-    """
-    return BUILDERS[fmt](_Builder(fmt, found, unknown, header, options, path, fast))
+    """The statements that type, check and insert one landed file (`_voc_src`) with validation `spec`."""
+    fast = _sniff_times(con, found) if spec != "parsed" else {}
+    return BUILDERS[spec](_Builder(spec, found, header, options, path, fast))

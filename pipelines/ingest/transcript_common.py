@@ -14,21 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest import vocab
 from pipelines.ingest.file_dates import file_date, parse_fallback
 from pipelines.ingest.records import IngestOptions
 from pipelines.ingest.timeparse import parse_timestamp
 
-SPEAKERS = {
-    "customer": "customer", "caller": "customer", "client": "customer", "user": "customer",
-    "cust": "customer", "visitor": "customer", "consumer": "customer", "human": "customer",
-    "end_user": "customer", "enduser": "customer", "buyer": "customer",
-    "agent": "agent", "rep": "agent", "representative": "agent", "advisor": "agent", "adviser": "agent",
-    "operator": "agent", "assistant": "agent", "support": "agent", "staff": "agent", "csr": "agent",
-    "supervisor": "agent", "custom_bot": "agent", "bot": "agent", "chatbot": "agent", "consultant": "agent",
-    "system": "system", "action": "system", "event": "system", "ivr": "system", "note": "system",
-}
-CHANNEL_ALIASES = {"call": "call", "voice": "call", "phone": "call", "chat": "chat", "messaging": "chat",
-                   "webchat": "chat", "sms": "chat", "email": "email", "social": "social"}
+# One vocabulary for every format (pipelines.ingest.vocab); the names stay for the parsers.
+SPEAKERS = vocab.SPEAKERS
+CHANNEL_ALIASES = vocab.CHANNEL_ALIASES
 
 
 def speaker_role(name: object) -> str | None:
@@ -37,8 +30,7 @@ def speaker_role(name: object) -> str | None:
     >>> speaker_role("AGENT"), speaker_role("Caller 1"), speaker_role("action")
     ('agent', 'customer', 'system')
     """
-    key = re.sub(r"[\s_-]*\d+$", "", str(name or "").strip().lower()).replace(" ", "_")
-    return SPEAKERS.get(key)
+    return vocab.speaker(name)
 
 
 def occurred_at(

@@ -1,0 +1,197 @@
+"""The one load path every format goes through.
+
+    open the file's load -> land its rows -> validate in SQL -> write, count, reject -> after-load
+
+1. **Open**: `core.begin_file` hashes the file; same content already loaded -> skipped (unless
+   `--replace`); a new version of a path -> the old version's rows are deleted in the same
+   transaction as the new ones are written.
+2. **Land**: a *lander* fills the temp table `_voc_src` (one row per record: `record_no`, the
+   source's columns, redacted), optionally `_voc_bad` (records that could not be read:
+   `record_no, reason, excerpt, payload`, all redacted) and `_voc_turns` (turns of conversations).
+   It returns a `Landed`: which column feeds which field and which validation `spec` applies.
+   Tabular files are landed by DuckDB (`pipelines.ingest.tabular`); Python parsers by
+   `pipelines.ingest.core.land`, which turns their `Parsed` records into Arrow batches.
+3. **Validate**: `pipelines.ingest.tabular_sql.build` types and checks `_voc_src` into `_voc_typed`
+   (`reason` NULL = good) with the one vocabulary (`pipelines.ingest.vocab`), one timestamp
+   parser and one set of reject reasons.
+4. **Write** in one transaction: reject ids loaded by other files, raw.records (every record's
+   payload), raw.rejects (reason + redacted excerpt), staging, raw.files (last: its row means
+   "fully loaded"), then the after-load steps (identity resolution).
+
+A new format is a parser `fn(path, options) -> Iterator[Parsed]` registered in its kind's
+`PARSERS`; `Parsed.value` holds staging field names (`source_id`, `channel`, `occurred_at`, `text`,
+`turns` = [{speaker, text, begin_s, end_s}], ...). It never validates, redacts or writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest import core, tabular_sql
+from pipelines.ingest.records import FileReport, IngestOptions
+from pipelines.warehouse import transaction
+
+log = logging.getLogger(__name__)
+
+TEMP_TABLES = (
+    "_voc_src",
+    "_voc_bad",
+    "_voc_turns",
+    "_voc_typed",
+    "_voc_rows",
+    "_voc_rej",
+    "_voc_rejscan",
+    "_voc_lines",
+    "_voc_conv",
+    "_voc_turns_typed",
+    "_voc_turn_sums",
+    "_voc_skipped",
+)
+
+
+@dataclass
+class Landed:
+    """What a lander put in `_voc_src`: its columns and how they map onto warehouse fields."""
+
+    spec: str                                  # the validation in tabular_sql.BUILDERS
+    header: list[str]                          # source columns, in file order (the raw payload)
+    found: dict[str, str] = field(default_factory=dict)  # field -> column of _voc_src
+    payload_column: str | None = None          # a column already holding the payload as JSON text
+    encoding: str | None = None
+    skipped: Counter[str] = field(default_factory=Counter)   # reason -> records that are not contacts
+    warnings: Counter[str] = field(default_factory=Counter)  # message -> records it concerns
+
+
+Lander = Callable[[duckdb.DuckDBPyConnection], Landed]
+
+
+def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the load's temp tables (before a load, and after it whatever happened)."""
+    for table in TEMP_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        con.execute(f"DROP VIEW IF EXISTS temp.{table}")
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    fmt: str,
+    options: IngestOptions,
+    land: Lander,
+    state: core.FileState | None = None,
+) -> FileReport:
+    """Load one file through the steps of the module docstring; returns its report."""
+    path = Path(path)
+    state = state or core.begin_file(con, path, replace=options.replace)
+    if state.already_loaded_as:
+        return core.skipped_report(state, path, kind, fmt)
+    report = FileReport(path=str(path), kind=kind, format=fmt, replaced=bool(state.replaces))
+    drop_temps(con)
+    try:
+        landed = land(con)
+        con.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _voc_bad (record_no BIGINT, reason VARCHAR, excerpt VARCHAR, payload JSON)"
+        )
+        # records read that are not contacts (a retweet): raw.records only, counted apart
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _voc_skipped (record_no BIGINT, payload VARCHAR)")
+        for reason, n in landed.skipped.items():
+            report.skip(reason, n)
+        for message, n in landed.warnings.items():
+            report.warn(message, n)
+        report.encoding = landed.encoding
+        spec = tabular_sql.build(landed.spec, landed.found, landed.header, options, path, con)
+        # record_no is a column from here on, so row order no longer matters: let DuckDB write in parallel
+        con.execute("SET preserve_insertion_order = false")
+        for sql, params in spec.prepare:
+            con.execute(sql, params)
+        with transaction(con):
+            core.delete_files(con, state.replaces)
+            if spec.existing:
+                reject_loaded_ids(con, spec.existing)
+            for sql in spec.duplicates:
+                con.execute(sql)
+            _write_raw(con, state, kind, landed)
+            for sql in spec.inserts:
+                con.execute(sql, tabular_sql.used_params(sql, {"file_id": state.file_id}))
+            report.read, report.rejected, report.reasons = _counts(con)
+            report.loaded = report.read - report.rejected
+            core.record_file(con, state, kind, fmt, landed.encoding, report)
+            core.after_load(con, kind, state.file_id)
+    finally:
+        con.execute("RESET preserve_insertion_order")
+        drop_temps(con)
+    return report
+
+
+def reject_loaded_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Mark rows of `table` whose interaction id another file already loaded as duplicates."""
+    ids = con.execute(
+        f"SELECT interaction_id FROM {table} WHERE reason IS NULL LIMIT {core.INDEX_LOOKUP_MAX + 1}"
+    ).fetchall()
+    if len(ids) <= core.INDEX_LOOKUP_MAX:
+        if not ids:
+            return
+        # A few ids (a small file): probe the primary-key index. A join scans all of
+        # staging.interactions for every file, which made small-file ingest quadratic.
+        marks = ", ".join("?" * len(ids))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _voc_seen AS SELECT interaction_id, file_id, record_no "
+            f"FROM staging.interactions WHERE interaction_id IN ({marks})",
+            [r[0] for r in ids],
+        )
+        try:
+            con.execute(tabular_sql.existing_interactions(table, "_voc_seen"))
+        finally:
+            con.execute("DROP TABLE IF EXISTS temp._voc_seen")
+        return
+    con.execute(tabular_sql.existing_interactions(table))
+
+
+def _payload_expr(landed: Landed) -> str:
+    if landed.payload_column:
+        return f"s.{tabular_sql.quote(landed.payload_column)}::JSON"
+    if not landed.header:
+        return "NULL::JSON"
+    q = tabular_sql.quote
+    return "to_json(struct_pack(" + ", ".join(f"{q(c)} := s.{q(c)}" for c in landed.header) + "))"
+
+
+def _write_raw(con: duckdb.DuckDBPyConnection, state: core.FileState, kind: str, landed: Landed) -> None:
+    params = {"file_id": state.file_id, "kind": kind, "path": state.path}
+    payload = _payload_expr(landed)
+    _run(
+        con,
+        "INSERT INTO raw.records SELECT $file_id, $kind, record_no, md5(payload::VARCHAR), payload FROM ("
+        f"SELECT s.record_no, {payload} AS payload FROM _voc_src s UNION ALL "
+        "SELECT record_no, payload FROM _voc_bad UNION ALL SELECT record_no, payload::JSON FROM _voc_skipped)",
+        params,
+    )
+    _run(
+        con,
+        "INSERT INTO raw.rejects SELECT $file_id, $path, $kind, record_no, reason, excerpt FROM ("
+        f"SELECT t.record_no, t.reason, left({payload}::VARCHAR, {core.EXCERPT_CHARS}) AS excerpt "
+        "FROM _voc_typed t JOIN _voc_src s USING (record_no) WHERE t.reason IS NOT NULL "
+        "UNION ALL SELECT record_no, reason, excerpt FROM _voc_bad) ORDER BY record_no",
+        params,
+    )
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+    con.execute(sql, tabular_sql.used_params(sql, params))
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, dict[str, int]]:
+    read = con.execute("SELECT (SELECT count(*) FROM _voc_src) + (SELECT count(*) FROM _voc_bad)").fetchall()[0][0]
+    rows = con.execute(
+        "SELECT split_part(reason, ':', 1) AS r, count(*) FROM (SELECT reason FROM _voc_typed WHERE reason IS NOT NULL "
+        "UNION ALL SELECT reason FROM _voc_bad) GROUP BY r"
+    ).fetchall()
+    reasons = dict(Counter({r: int(n) for r, n in rows}))
+    return int(read), sum(reasons.values()), reasons
