@@ -14,7 +14,7 @@ from pipelines.ingest import IngestError, IngestOptions, detect_format, ingest_p
 from pipelines.ingest.file_dates import DateFallbackError, parse_fallback, time_in_name
 from pipelines.warehouse import connect
 
-MTIME = datetime(2030, 1, 2, 3, 4, 5)
+MTIME = datetime(2021, 1, 2, 3, 4, 5)  # in the past: later than tomorrow is rejected as implausible
 
 
 def _write(path: Path, doc: object, mtime: datetime = MTIME) -> Path:
@@ -103,7 +103,7 @@ def test_undated_call_warns_once_per_file_and_the_user_chooses(con, tmp_path: Pa
     path = _write(tmp_path / "call.json", doc)
     report = _one(con, "transcripts", path)
     [(message, n)] = report.warnings.items()
-    assert n == 1 and "modification time 2030-01-02 03:04:05" in message and "--occurred-at" in message
+    assert n == 1 and "modification time 2021-01-02 03:04:05" in message and "--occurred-at" in message
     assert "warning: 1 record(s)" in report.line()
     assert _rows(con, "SELECT occurred_at FROM staging.interactions") == [(MTIME,)]
     # mtime chosen explicitly: same date, no warning

@@ -175,7 +175,7 @@ def test_plain_text_metadata_from_filename_and_no_turns(tmp_path: Path) -> None:
     path = tmp_path / "call-77_20240305T143000.txt"
     path.write_text("Customer: hello\nAgent: hi\n", encoding="utf-8")
     [rec] = parse(path)
-    assert rec.value["source_id"] == "call-77_20240305T143000"
+    assert rec.value["source_id"].startswith("call-77_20240305T143000#")  # stem + content digest
     assert rec.value["occurred_at"] == datetime(2024, 3, 5, 14, 30)
     nothing = tmp_path / "notes.txt"
     nothing.write_text("just some notes\nno speakers here\n", encoding="utf-8")

@@ -21,7 +21,8 @@ EXAMPLES = """Examples:
   python -m pipelines ingest transcripts calls/ --format utterances_csv --encoding cp1250
   python -m pipelines ingest customers crm.csv --mapping crm_mapping.toml
 
-Re-running the same command adds nothing; a changed file replaces what it loaded before.
+Re-running the same command adds nothing (--replace loads it again); a changed file replaces what
+it loaded before; `python -m pipelines unload PATH` takes a file back out.
 Rejected records are kept in raw.rejects with their record number and reason."""
 
 
@@ -62,6 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="social author that is the company itself: its posts are agent replies (repeatable)",
     )
     p.add_argument(
+        "--replace",
+        action="store_true",
+        default=None,
+        help="load again even when the same content is already loaded (what it loaded before is replaced)",
+    )
+    p.add_argument(
         "--keep-originals",
         action="store_true",
         default=None,
@@ -83,6 +90,7 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
         ("channel", "channel"),
         ("occurred_at", "occurred_at"),
         ("keep_originals", "keep_originals"),
+        ("replace", "replace"),
     ):
         value = getattr(args, flag)
         if value is not None:

@@ -108,9 +108,23 @@ def begin_file(con: duckdb.DuckDBPyConnection, path: Path, replace: bool = False
     return FileState(file_id, key, Path(path).stat().st_size, same[0] if same else None, tuple(old))
 
 
+# Enriched tables keyed by interaction_id: what the models derived from a contact. A file that
+# leaves (replaced or unloaded) takes them along, so a changed text is scored again.
+DERIVED_TABLES = ("enriched.interaction_scores", "enriched.turn_scores", "enriched.topic_assignments")
+
+
 def delete_files(con: duckdb.DuckDBPyConnection, file_ids: Iterable[str]) -> None:
-    """Remove everything the given file loads wrote (inside the caller's transaction)."""
+    """Remove everything the given file loads wrote, and what was derived from it (inside the caller's transaction)."""
+    from pipelines.warehouse import table_exists
+
+    derived = [t for t in DERIVED_TABLES if table_exists(con, *t.split("."))]
     for file_id in file_ids:
+        for table in derived:
+            con.execute(
+                f"DELETE FROM {table} WHERE interaction_id IN "
+                "(SELECT interaction_id FROM staging.interactions WHERE file_id = ?)",
+                [file_id],
+            )
         con.execute(
             "DELETE FROM staging.turns WHERE interaction_id IN "
             "(SELECT interaction_id FROM staging.interactions WHERE file_id = ?)",
@@ -244,14 +258,22 @@ def path_tag(key: str) -> str:
 
 
 def distinct_source_id(source_id: str, path: Path, key: str | None = None) -> str:
-    """A record id a parser derived from the file name (`call.json`, `mail.eml#1`) made path-distinct.
+    """A record id a parser numbered within its file (`mails.mbox#3`) made path-distinct.
 
     Two exports named alike in different folders are different contacts; the id stays the same
-    when the same file is loaded again from the same place.
+    when the same file is loaded again from the same place (`key`: the path it is recorded under).
     """
-    if source_id == path.stem or source_id.startswith(f"{path.name}#"):
+    if source_id.startswith(f"{path.name}#"):
         return f"{source_id}@{path_tag(key or path_key(path))}"
     return source_id
+
+
+def file_source_id(path: Path) -> str:
+    """The id of a one-contact file that names none: its stem plus a digest of its content.
+
+    `transcript.txt` in two folders are two contacts; the same file loaded again keeps its id.
+    """
+    return f"{Path(path).stem}#{sha256_file(path)[:12]}"
 
 
 def _number(value: Any) -> float | None:

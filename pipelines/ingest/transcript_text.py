@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.core import file_source_id
 from pipelines.ingest.encoding import read_text
 from pipelines.ingest.records import IngestOptions, Parsed
 from pipelines.ingest.transcript_common import CHANNEL_ALIASES, conversation_value, number, occurred_at, speaker_role
@@ -105,7 +106,7 @@ def parse_text_transcript(path: Path, options: IngestOptions) -> Iterator[Parsed
         channel = CHANNEL_ALIASES.get(header.get("channel", "").lower(), "call")
         value = conversation_value(
             turns,
-            source_id=header.get("source_id") or path.stem,
+            source_id=header.get("source_id") or file_source_id(path),
             channel=options.channel or channel,
             customer_id=customer_id,
             customer_ref_type=ref_type,
