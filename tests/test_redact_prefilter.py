@@ -46,3 +46,14 @@ def test_sql_pattern_passes_pii(con: duckdb.DuckDBPyConnection, text: str) -> No
 def test_sql_pattern_rules_out_plain_text(con: duckdb.DuckDBPyConnection, text: str) -> None:
     assert not con.execute("SELECT regexp_matches($t, $p)", {"t": text, "p": sql_candidate_pattern()}).fetchone()[0]
     assert redact_many([text]) == [text]
+
+
+def test_python_and_sql_gates_are_one_string() -> None:
+    # ingest passes PREFILTER_RE.pattern to DuckDB: it must mean the same in RE2
+    assert PREFILTER_RE.pattern == sql_candidate_pattern() and PREFILTER_RE.flags & 2 == 0
+
+
+@pytest.mark.parametrize("digit", ["٣", "۵", "३", "৭", "９", "𝟗"])
+def test_any_decimal_digit_passes_both_gates(con: duckdb.DuckDBPyConnection, digit: str) -> None:
+    assert PREFILTER_RE.search(digit)
+    assert con.execute("SELECT regexp_matches($t, $p)", {"t": digit, "p": sql_candidate_pattern()}).fetchone()[0]

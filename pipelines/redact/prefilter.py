@@ -14,17 +14,32 @@ import re
 from pipelines.redact.emails import GATE_PATTERN
 
 
-def _pattern(digit: str) -> str:
-    return rf"[{digit}]|://|(?i:www\.)|{GATE_PATTERN}"
+def _digit_class() -> str:
+    """Every Unicode decimal digit (what Python's `\\d` and RE2's `\\p{Nd}` mean) as literal ranges.
+
+    Spelled out, the one pattern string means the same in Python `re` and in RE2 (whose `\\d` is
+    ASCII only), so either engine can run it. All Nd characters lie below U+20000.
+    """
+    ranges: list[list[int]] = []
+    for cp in range(0x20000):
+        if chr(cp).isdecimal():
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+_PATTERN = rf"[{_digit_class()}]|://|(?i:www\.)|{GATE_PATTERN}"
 
 
 def sql_candidate_pattern() -> str:
-    """An RE2 regex (DuckDB `regexp_matches`) that every text holding PII matches.
+    """An RE2 regex (DuckDB `regexp_matches`) that every text holding PII matches; also valid Python `re`.
 
     >>> con.execute("SELECT regexp_matches('mail jo at x dot com', $p)", {"p": sql_candidate_pattern()})  # doctest: +SKIP
     """
-    return _pattern(r"\p{Nd}")
+    return _PATTERN
 
 
-# The same gate for Python: `\d` is any Unicode decimal digit there, as `\p{Nd}` is in RE2.
-PREFILTER_RE = re.compile(_pattern(r"\d"))
+# The same string compiled for Python: redact_many's gate.
+PREFILTER_RE = re.compile(_PATTERN)
