@@ -10,7 +10,8 @@ Three sections, every figure measured on a fresh build:
    uuid5 of the call id, chat id, e-mail Message-ID serial, read from the demo mbox and matched by
    its keyed hash, the form staging keeps e-mail ids in). Social posts carry no such id and are
    left out of the mapping (they still count in the marts).
-2. TWCS (`/work/shared/datasets/twcs_first5000`): repeat chains of real Twitter support threads.
+2. TWCS (`/work/shared/datasets/twcs_first5000`): contacts (customer tweets only: brand replies are
+   the company's side), transfers and repeat chains of real Twitter support threads.
 3. Airline tweets: the dataset's own `negativereason` (staging `source_category`) ranked as root
    causes of negative sentiment, the outcome being the dataset's own `airline_sentiment` label.
 4. Contact reasons fitted on TWCS and the airline tweets: Other share, reasons named after a brand,
@@ -238,13 +239,41 @@ def _scratch(kind: str, path: Path):
 
 
 def check_twcs(path: Path = TWCS) -> None:
-    """Repeat chains on the first 5,000 TWCS tweets."""
-    print(f"\n== 2. TWCS repeat chains ({path}) ==")
+    """Contacts, transfers and repeat chains on the first 5,000 TWCS tweets."""
+    print(f"\n== 2. TWCS contacts and repeat chains ({path}) ==")
     if not path.exists():
         print(f"[SKIP] {path} not found")
         return
     with _scratch("social", path) as con:
         print(f"  build: {_build(con)}")
+        # the file's own label; pandas reads its multi-line tweets that DuckDB's sniffer rejects
+        truth = int(pd.read_csv(path, usecols=["inbound"], dtype=str)["inbound"].str.lower().eq("true").sum())
+        inbound, outbound, contacts, pareto, daily, replies, outreach = con.execute(
+            "SELECT (SELECT count(*) FROM staging.interactions WHERE direction = 'inbound'), "
+            "(SELECT count(*) FROM staging.interactions WHERE direction = 'outbound'), "
+            "(SELECT count(*) FROM marts.interactions), (SELECT sum(volume) FROM marts.reason_pareto), "
+            "(SELECT sum(contacts) FROM marts.daily_volume), "
+            "(SELECT coalesce(sum(messages) FILTER (WHERE kind = 'reply'), 0) FROM marts.outbound_volume), "
+            "(SELECT coalesce(sum(messages) FILTER (WHERE kind = 'outreach'), 0) FROM marts.outbound_volume)"
+        ).fetchone()
+        print(f"  staging: {inbound:,} inbound, {outbound:,} outbound tweets; the file's own inbound column: "
+              f"{truth:,} customer tweets")
+        print(f"[{verdict(contacts == pareto == daily == truth)}] contacts counted: marts.interactions {contacts:,}, "
+              f"Pareto {pareto:,}, daily volume {daily:,} (expected {truth:,}); company messages apart: "
+              f"{replies:,} replies, {outreach:,} outreach")
+        answered, median_s = con.execute(
+            "SELECT avg(CAST(is_answered AS DOUBLE)), median(first_response_s) FROM marts.interactions").fetchone()
+        print(f"  answered within the social target: {answered:.1%} of judged contacts; median first response "
+              f"{(median_s or 0) / 60:.1f} min")
+        over, longest, merged = con.execute(
+            "WITH g AS (SELECT coalesce(merged_into_interaction_id, interaction_id) AS anchor, "
+            "  epoch(max(occurred_at)) - epoch(min(occurred_at)) AS span_s FROM marts.interactions "
+            "  WHERE customer_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1) "
+            "SELECT count(*) FILTER (WHERE span_s >= ? * 60), max(span_s) / 60, count(*) FROM g",
+            [AnalyticsSettings().transfer_gap_minutes]).fetchone()
+        print(f"[{verdict(over == 0)}] transfer bursts: {merged:,} contacts with merged transfers; {over} span "
+              f"the {AnalyticsSettings().transfer_gap_minutes:g}-min gap or more (longest {longest or 0:.2f} min; "
+              "34 spanned more, up to 42 min, when gaps chained)")
         n, multi, chains, repeats = con.execute(
             "WITH s AS (SELECT * FROM marts.interactions WHERE in_sequence), "
             "c AS (SELECT customer_id, count(*) AS k FROM s GROUP BY ALL), "
@@ -261,6 +290,13 @@ def check_twcs(path: Path = TWCS) -> None:
             shown = f"{rate:.1%}" if rate is not None else "n/a"
             print(f"  any-issue repeat rate, 7 days, {kind}: {shown} = {num:,}/{den:,} ({definition}; "
                   f"provisional excluded {excluded or 0:,})")
+        summary = dict(con.execute("SELECT metric, value FROM marts.executive_summary").fetchall())
+        risk = con.execute("SELECT revenue_at_risk, method, note FROM marts.revenue_at_risk "
+                           "WHERE scope = 'total'").fetchone()
+        shown = ("no exposed customer (no negative or repeated experience scored in this build)" if risk is None
+                 else f"unknown ({risk[2]})" if risk[0] is None else f"{risk[0]:,.0f} ({risk[1]})")
+        print(f"  executive summary (last 28 days): {summary.get('contact_volume') or 0:,.0f} contacts, negative "
+              f"share {summary.get('negative_share')}; revenue at risk: {shown}")
         print(f"[{verdict(chains > 0)}] TWCS gives repeat chains")
 
 

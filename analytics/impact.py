@@ -1,6 +1,6 @@
 """Impact of each contact reason on NEV, sentiment, repeat rate and churn.
 
-Two views (domain.md "Impact of a topic on an outcome"):
+Two views (docs/metrics.md "Impact"):
 - counterfactual: overall metric minus the metric without the reason's contacts, with a bootstrap
   CI. Vectorised over per-reason aggregates: each bootstrap draw resamples how many contacts each
   reason gets (multinomial) and their sum (normal by the CLT, from the reason's mean and variance),

@@ -1,4 +1,4 @@
-"""Repeat-contact rules on hand-computed fixtures (domain.md 'Repeat contacts, FCR')."""
+"""Repeat-contact rules on hand-computed fixtures (docs/metrics.md 'Repeat contacts')."""
 
 from __future__ import annotations
 

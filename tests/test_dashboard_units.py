@@ -166,7 +166,7 @@ def test_definitions_come_from_the_mart_and_nev_keeps_its_label() -> None:
             "label": ["NEV", "New"],
             "definition": ["From the mart", "Something"],
             "formula": ["100*(P-N)/(P+N)", None],
-            "source": ["domain.md", "paper"],
+            "source": ["docs/metrics.md", "paper"],
         }
     )
     merged = ui.merge(table)

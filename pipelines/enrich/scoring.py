@@ -2,7 +2,7 @@
 
 The heads run on every unit (chunk) and the unit outputs are averaged per text with the units'
 token counts as weights: a long complaint's sentiment is the sentiment of all of it, not of its
-first 256 tokens. NEV is computed on the pooled emotion probabilities (domain.md, NEV variant 3).
+first 256 tokens. NEV is computed on the pooled emotion probabilities (docs/metrics.md, NEV (text proxy)).
 """
 
 from __future__ import annotations

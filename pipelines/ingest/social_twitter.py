@@ -12,7 +12,7 @@ tweet that started the conversation even when that tweet is not in the file. Pos
 `--brand-account` are the company's side (outbound, agent text), replies or not; a brand reply's
 customer is the user it answers.
 
-Retweets are not contacts (docs/domain.md): they land in raw.records and are counted as
+Retweets are not contacts (docs/metrics.md, Contacts): they land in raw.records and are counted as
 `skipped, not contacts: retweet` in the ingest summary, never in staging, so no mart counts them.
 Quote tweets and replies carry the author's own words and are contacts.
 """

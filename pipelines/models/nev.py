@@ -1,6 +1,6 @@
 """NEV (text proxy): GoEmotions probabilities -> Colin Shaw's positive/negative emotions -> NEV_text.
 
-Definition (`shared/docs/domain.md`, "Net Emotional Value", variant 3): P and N are the summed
+Definition (`docs/metrics.md`, "NEV (text proxy)"): P and N are the summed
 probabilities of the emotions mapped to Shaw's positive clusters (Attention, Recommendation,
 Advocacy) and to the Destroying cluster; NEV_text = 100 (P - N) / (P + N), in -100..+100.
 Texts whose P + N is below `min_emotion` carry no emotional content: NEV is NaN there, so averages

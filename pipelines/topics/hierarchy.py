@@ -1,7 +1,7 @@
 """Two levels: contact reason (10-30 parents) -> sub-reason (the fitted topics).
 
 Topics named after an entry of the reason library take its group as their parent ("Billing &
-payments", "Travel"). The others: Price & Jaffe (domain.md, value-irritant matrix): fewer than ~10
+payments", "Travel"). The others: Price & Jaffe (docs/metrics.md, value-irritant matrix): fewer than ~10
 reasons is too coarse to act on, more than ~60 too fine, so their centroids are grouped by
 average-linkage cosine clustering into `clip(n_topics / 4, min_parents, max_parents)` groups
 (fewer by the number of library groups already used). A parent's id is
