@@ -19,6 +19,7 @@ def _kinds(text: str, regions: tuple[str, ...] = ()) -> list[str]:
     ("piszcie na marek.zielinski[małpa]o2.pl", "piszcie na [EMAIL]"),
     ("cc me at rob.hale at gmail.com", "cc me at [EMAIL]"),
     ("邮箱：li.na（at）qq.com", "邮箱：[EMAIL]"),
+    ("please email me at jo.roe2010@hotmail.com. willing to talk", "please email me at [EMAIL]. willing to talk"),
 ])
 def test_obfuscated_emails(text: str, expected: str) -> None:
     assert redact(text) == expected
@@ -28,6 +29,8 @@ def test_obfuscated_emails(text: str, expected: str) -> None:
     "I looked at google.com and at amazon.com first",
     "@AmazonHelp thanks @delta. Me again",
     "we are at home. Then we left",
+    "@JetBlue at what point in delays can I get a refund",
+    "Redcard members only at Target dot com at 7 AM",
 ])
 def test_words_at_and_handles_are_not_emails(text: str) -> None:
     assert "EMAIL" not in _kinds(text)
@@ -43,6 +46,7 @@ def test_words_at_and_handles_are_not_emails(text: str) -> None:
     ("The caller ID showed 866-555-0101", "866-555-0101"),
     ("96430-43691 is my cell", "96430-43691"),
     ("zadzwoń pod 030 16835244", "030 16835244"),
+    ("Our customer service reps at 800-892-4357 can help", "800-892-4357"),
 ])
 def test_phones_by_language_and_cue(text: str, number: str) -> None:
     assert redact(text) == text.replace(number, "[PHONE]")
@@ -128,6 +132,10 @@ def test_addresses_of_several_countries(text: str, street: str) -> None:
     "from IP 10.0.0.12 and 172.16.254.1",
     "version 10.0.19045.3803 of Windows",
     "I waited 3 hours on the way home",
+    "yep. 99.99999999% certain it was",
+    "Incident: 150202-000419 Thank you!",
+    "15 U.S.C. section 1681 and following",
+    "hold music is a 2 min loop",
     "Im Jahr 2024 habe ich bestellt",
 ])
 def test_decoys_stay_readable(text: str) -> None:

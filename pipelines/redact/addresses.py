@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.redact.phones import guess_language
+from pipelines.redact.language import guess_language
 from pipelines.redact.rules import Span, overlaps, patterns, words_re
 
 _R = patterns()["address"]
@@ -82,7 +82,7 @@ _FR_ONLY = set(_R["fr_street_types_fr_only"])
 FR_STREET = _fr([t for t in _R["fr_street_types"] if t not in _FR_ONLY])
 FR_STREET_FR_ONLY = _fr(sorted(_FR_ONLY))
 ES_STREET = re.compile(
-    r"(?<![\w/])(?i:" + "|".join(_R["es_street_types"]) + r")[ ]*(?:(?:de|del|la|el|los|las)[ ]+)*"
+    r"(?<![\w/.])(?i:" + "|".join(_R["es_street_types"]) + r")[ ]*(?:(?:de|del|la|el|los|las)[ ]+)*"
     r"[^\W\d_][\w'’-]*(?:[ ]+(?:(?:de|del|la|el|los|las|y)[ ]+)*[A-ZÁÉÍÓÚÑ][\w'’-]*){0,3},?[ ]+"
     r"(?:n[º°o]\.?[ ]*)?[0-9]{1,4}[A-Za-z]?(?![\w])"
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.redact.rules import WS, Span, overlaps, patterns, words_re
+from pipelines.redact.rules import WS, Span, cue_re, overlaps, patterns, words_re
 
 _RULES = patterns()["email"]
 _OPEN, _CLOSE = r"[\[({<（【]", r"[\])}>）】]"
@@ -35,16 +35,22 @@ _DOT_DOMAIN = (
 _LOCAL_ATOM = r"[A-Za-z0-9_%+'-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_RE = re.compile(
-    rf"(?<![A-Za-z0-9._%+'-]){_LOCAL_ATOM}(?:{_DOT_LOCAL}{_LOCAL_ATOM})*\.?"
+    rf"(?<![A-Za-z0-9._%+'@#-]){_LOCAL_ATOM}(?:{_DOT_LOCAL}{_LOCAL_ATOM})*\.?"
     rf"(?P<at>{_AT})"
     rf"{_LABEL}(?:{_DOT_DOMAIN}{_LABEL})*{_DOT_DOMAIN}(?P<tld>[A-Za-z]{{2,24}})(?![A-Za-z0-9-])",
     re.IGNORECASE,
 )
+# The ordinary typed form, tried first at each "@": the spelled regex may read past the address
+# ("jo@x.com. Thanks" as host "com", TLD "Thanks") and would then reject it.
+TYPED_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+'@#-])[A-Za-z0-9._%+'-]+[@＠][A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
 _PLAIN_AT = re.compile(r"[@＠]")
 _SPELLED_DOT = re.compile(rf"{_OPEN}|{WS}(?:{_DOT_WORDS}){WS}|{WS}\.|\.{WS}", re.IGNORECASE)
 _WORD_AT = re.compile(rf"^{WS}+(?:{_AT_WORDS}){WS}+$", re.IGNORECASE)
-_CUES = re.compile(words_re(_RULES["cues"]), re.IGNORECASE)
+_CUES = re.compile(cue_re(_RULES["cues"]), re.IGNORECASE)
 _TLDS = frozenset(_RULES["tlds"])
+_WORD_TLDS = frozenset(_RULES["word_tlds"])
 _ODD_LOCAL = re.compile(r"[0-9._%+'-]")
 _NOT_WS = r"[^ \t\n\r\f\v]"
 # What every address above has, written so that Python `re` and RE2 read it alike (the SQL
@@ -63,14 +69,18 @@ def _accept(text: str, m: re.Match[str]) -> bool:
     spelled = not _PLAIN_AT.fullmatch(at) or bool(_SPELLED_DOT.search(address))
     if not spelled:
         return True  # typed the ordinary way: user@host.tld
-    if m.group("tld").lower() not in _TLDS:
+    tld = m.group("tld").lower()
+    if tld not in _TLDS:
         return False
+    before_tld = text[m.start(): m.start("tld")]
+    if tld in _WORD_TLDS and re.search(rf"{WS}(?:{_DOT_WORDS}){WS}*$", before_tld, re.IGNORECASE):
+        return False  # "at what point in", "at some point it": an English word after a spelled dot
     if not _WORD_AT.match(at):
         return True  # [at], (at), " @ ": nobody writes these but for an address
     local = address[: m.start("at") - m.start()]
     cue = _CUES.search(text, max(0, m.start() - 40), m.start())
-    word_dot = re.search(rf"{WS}(?:{_DOT_WORDS}){WS}|{_OPEN}", address, re.IGNORECASE)
-    return bool(cue or word_dot or _ODD_LOCAL.search(local))
+    spelled_local = re.search(rf"{WS}(?:{_DOT_WORDS}){WS}|{_OPEN}", local, re.IGNORECASE)
+    return bool(cue or spelled_local or _ODD_LOCAL.search(local))
 
 
 # The "at" tokens alone, for the scan (no leading whitespace run to try at every position).
@@ -99,6 +109,12 @@ def email_spans(text: str, spans: list[Span]) -> None:
         if tok.group()[0] not in "@＠" and tok.group()[-1].isspace() and not _HOST_NEXT.match(text, tok.end()):
             continue
         pos, end = max(0, tok.start() - 80), min(len(text), tok.end() + 256)
+        if tok.group() in ("@", "＠"):
+            typed = next((m for m in TYPED_RE.finditer(text, pos, end) if m.start() < tok.start() < m.end()), None)
+            if typed is not None:
+                if not overlaps(spans, typed.start(), typed.end()):
+                    spans.append((typed.start(), typed.end(), "EMAIL"))
+                continue
         while (m := EMAIL_RE.search(text, pos, end)) is not None and m.start() <= tok.start():
             if m.start("at") < tok.end() and tok.start() < m.end("at") and _accept(text, m):
                 if not overlaps(spans, m.start(), m.end()):

@@ -19,6 +19,7 @@ from stdnum import ean as std_ean
 from stdnum import iban as std_iban
 from stdnum import luhn
 
+from pipelines.redact.language import guess_language
 from pipelines.redact.rules import CueWindow, Span, overlaps, patterns
 
 _NOT_DIGIT_BEFORE, _NOT_DIGIT_AFTER = r"(?<![0-9])", r"(?![0-9])"
@@ -150,6 +151,6 @@ def national_id_spans(text: str, spans: list[Span]) -> None:
                 continue
             if _ID_NOT_CUES.kind(text, m.start()) == "not":
                 continue
-            if fam.name == "pl_pesel" and re.fullmatch(r"1[3-9][0-9]{9}", m.group()):
-                continue  # a Chinese mobile number is also a valid PESEL one time in fifty
+            if fam.name == "pl_pesel" and guess_language(text) != "pl":
+                continue  # 11 digits pass the PESEL check one time in fifty: without its cue, only in Polish
             spans.append((m.start(), m.end(), "SSN"))

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
+from pipelines.redact.language import guess_language
 from pipelines.redact.rules import CueWindow, Span, cue_re, overlaps, patterns
 
 _RULES = patterns()["phone"]
@@ -36,7 +36,7 @@ MAX_REGIONS = 3
 # Nothing below can match without seven digits close together.
 _GATE = re.compile(r"[0-9０-９](?:[^0-9０-９\n]{0,4}[0-9０-９]){6}")
 _CUED_RUN = re.compile(r"(?<![0-9A-Za-z+])\+?\(?[0-9](?:(?:[ ./-]|\)[ ]?)?[0-9]){6,14}(?![0-9])")
-_DECIMAL = re.compile(r"[0-9]+[.,][0-9]{1,2}")
+_DECIMAL = re.compile(r"[0-9]+[.,][0-9]+")  # one dot or comma: a decimal, not a dotted number
 # "96430-43691 is my cell": the cue after the number.
 _TRAILING_CUE = re.compile(
     r"[ ,]*(?:is|=|-)?[ ]*(?:my|the|our|his|her)?[ ]*" + cue_re(["cell", "phone", "mobile", "number", "tel",
@@ -44,34 +44,6 @@ _TRAILING_CUE = re.compile(
     re.IGNORECASE,
 )
 _DATE_LIKE = re.compile(r"(?:19|20)[0-9]{2}[-./][01]?[0-9][-./][0-3]?[0-9]|[0-3]?[0-9][-./][01]?[0-9][-./](?:19|20)[0-9]{2}")
-_TOKEN = re.compile(r"[^\W\d_]+")
-
-
-def _is_plain_word(word: str) -> bool:
-    return len(word) > 1 and bool(_TOKEN.fullmatch(word)) and not any("\u4e00" <= ch <= "\u9fff" for ch in word)
-
-
-# Per language: plain words (looked up among the text's tokens) and the rest (letters of its own,
-# CJK words, "tel. kom"), looked for as substrings.
-_LANG_WORDS = {
-    lang: (frozenset(w for w in words if _is_plain_word(w)), tuple(w for w in words if not _is_plain_word(w)))
-    for lang, words in _LANG.items() if lang != "regions"
-}
-
-
-@lru_cache(maxsize=4096)
-def guess_language(text: str) -> str:
-    """The language whose cue words the text has most of ("en" when none): only to pick regions."""
-    low = text.lower()
-    tokens = set(_TOKEN.findall(low))
-    best, best_hits = "en", 0
-    for lang, (words, substrings) in _LANG_WORDS.items():
-        hits = len(words & tokens) + sum(s in low for s in substrings)
-        if hits > best_hits:
-            best, best_hits = lang, hits
-    return best
-
-
 def regions_for(text: str, hints: Sequence[str] = ()) -> list[str]:
     """Regions to read national numbers in: the hints, then the text's language's, at most three."""
     out: list[str] = []
@@ -98,7 +70,7 @@ def _glued(text: str, start: int, end: int) -> bool:
 def _accept(text: str, match: phonenumbers.PhoneNumberMatch, primary: bool) -> bool:
     raw, start, end = match.raw_string, match.start, match.end
     digits = sum(ch.isdigit() for ch in raw)
-    if digits < 7 or _glued(text, start, end) or _DECIMAL.fullmatch(raw):
+    if digits < 7 or _glued(text, start, end) or _DECIMAL.fullmatch(raw) or text.startswith("%", end):
         return False
     cue = CUES.kind(text, start)
     if cue == "not":
