@@ -81,12 +81,14 @@ def options() -> tuple[dict[str, list[str]], date | None, date | None]:
         ("parents", "parent_reason"),
         ("reasons", "reason"),
     ):
+        # from the small daily mart, not the contacts ('(none)' stands for unknown there)
         df = query(
-            f"SELECT DISTINCT {column} AS v FROM marts.interactions WHERE {column} IS NOT NULL ORDER BY v"
+            f"SELECT DISTINCT {column} AS v FROM {_DAILY} WHERE {column} IS NOT NULL "
+            f"AND {column} <> '(none)' ORDER BY v"
         )
         out[name] = [str(v) for v in df["v"]]
     out["reasons"] = list(dict.fromkeys(out.pop("parents") + out["reasons"]))
-    span = query("SELECT min(day) AS a, max(day) AS b FROM marts.interactions")
+    span = query(f"SELECT min(day) AS a, max(day) AS b FROM {_DAILY}")
     first, last = span.iloc[0]["a"], span.iloc[0]["b"]
     return out, _as_date(first), _as_date(last)
 
@@ -234,21 +236,21 @@ def pareto(filters: Filters, by: str = "volume") -> pd.DataFrame:
 
 def hierarchy(filters: Filters) -> pd.DataFrame:
     """Volume and NEV (text proxy) per parent reason -> reason."""
-    where, params = filters.where()
+    source, params = _daily_source(filters)
     return query(
-        "SELECT parent_reason AS parent, reason, count(*) AS n, avg(nev_text) AS nev "
-        f"FROM marts.interactions WHERE {where} GROUP BY ALL ORDER BY n DESC",
+        f"SELECT parent_reason AS parent, reason, {KPIS['contact_volume']} AS n, {KPIS['mean_nev']} AS nev "
+        f"FROM {source} GROUP BY ALL ORDER BY n DESC",
         params,
     )
 
 
 def reason_trend(filters: Filters, top: int = 8) -> pd.DataFrame:
     """Weekly volume of the top reasons."""
-    where, params = filters.where()
+    source, params = _daily_source(filters)
     return query(
-        f"WITH base AS (SELECT week, reason FROM marts.interactions WHERE {where}), "
-        "top AS (SELECT reason FROM base GROUP BY 1 ORDER BY count(*) DESC, reason LIMIT ?) "
-        "SELECT week, reason, count(*) AS n FROM base WHERE reason IN (SELECT reason FROM top) "
+        f"WITH base AS (SELECT CAST(date_trunc('week', day) AS DATE) AS week, reason, contacts FROM {source}), "
+        "top AS (SELECT reason FROM base GROUP BY 1 ORDER BY sum(contacts) DESC, reason LIMIT ?) "
+        "SELECT week, reason, sum(contacts) AS n FROM base WHERE reason IN (SELECT reason FROM top) "
         "GROUP BY ALL ORDER BY week, reason",
         [*params, top],
     )

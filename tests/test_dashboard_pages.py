@@ -74,6 +74,11 @@ def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path
             "SELECT key FROM marts.revenue_at_risk WHERE scope = 'reason' "
             "ORDER BY revenue_at_risk DESC LIMIT 5"
         ).fetchall()
+        summary = dict(con.execute("SELECT metric, value FROM marts.executive_summary").fetchall())
+    # the page shows the mart's own figures (one definition, analytics.definitions.KPIS)
+    assert metrics["Contacts"] == f"{summary['contact_volume']:,.0f}"
+    assert metrics["FCR (proxy)"] == f"{summary['fcr_proxy']:.1%}"
+    assert metrics["NEV (text proxy)"] == f"{summary['mean_nev']:,.1f}"
     assert metrics["Contacts"] == f"{n:,}"
     assert metrics["NEV (text proxy)"] == f"{nev:,.1f}"
     assert metrics["FCR (proxy)"] == f"{fcr:.1%}"
@@ -92,6 +97,12 @@ def test_channel_filter_changes_the_figures(app: AppTest, warehouse: Path) -> No
             n = con.execute("SELECT count(*) FROM marts.interactions WHERE channel = 'email'").fetchone()[0]
         metrics = {m.label: m.value for m in at.metric}
         assert metrics["Contacts"] == f"{n:,}"
+        # the company's replies are their own measure, never contacts
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            out = con.execute("SELECT count(*) FROM staging.interactions WHERE direction = 'outbound' "
+                              "AND channel = 'email' AND CAST(occurred_at AS DATE) <= "
+                              "(SELECT max(day) FROM marts.interactions)").fetchone()[0]
+        assert out > 0 and metrics["Outbound messages"] == f"{out:,}"
         volume = at.get("plotly_chart")[0].proto.spec
         assert '"email"' in volume and '"call"' not in volume
     finally:
