@@ -13,6 +13,7 @@ from pipelines.ingest.records import IngestOptions
 from pipelines.settings import load_section
 
 EXAMPLES = """Examples:
+  python -m pipelines ingest --list-formats          # every format and preset, with an example
   python -m pipelines ingest social Tweets.csv --column text=text --column customer_id=name \\
       --column occurred_at=tweet_created --column source_id=tweet_id --timezone America/Los_Angeles
   python -m pipelines ingest social twcs.csv --brand-account AmazonHelp
@@ -35,8 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("kind", choices=KINDS, help="what the files hold")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument("kind", nargs="?", choices=KINDS, help="what the files hold")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument(
+        "--list-formats",
+        action="store_true",
+        help="name every format and export preset (for KIND, or all), say which load as they are, and exit",
+    )
     p.add_argument("--format", dest="fmt", help="file format (default: detected from extension and content)")
     p.add_argument(
         "--column",
@@ -102,6 +108,16 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
 
 def handle(args: argparse.Namespace) -> int:
     """Run `ingest`; exit 1 only when no file could be read at all."""
+    if args.list_formats:
+        from pipelines.ingest.catalog import describe
+
+        print(describe(args.kind))
+        return 0
+    if not args.kind or not args.paths:
+        raise ValueError(
+            "ingest needs a KIND and at least one PATH, e.g. `python -m pipelines ingest emails tickets.csv`; "
+            "`python -m pipelines ingest --list-formats` lists the formats"
+        )
     options = options_from_args(args)
     con = warehouse.connect(Path(args.db))
     try:
