@@ -98,3 +98,43 @@ def test_twitter_v2_both_shapes(real: Path, load, name: str) -> None:
     assert con.execute(
         "SELECT customer_ref, thread_id FROM staging.interactions WHERE source_id = '1380242586288328707'"
     ).fetchall() == [("@pdxpapag", "1380220754978086917")]
+
+
+def test_helpdesk_ticket_export_loads_with_its_preset(real: Path, load) -> None:
+    path = real / "helpdesk/customer_support_tickets_first300.csv"
+    con, report = load("emails", path)
+    assert (report.preset, report.read, report.loaded, report.rejected) == ("customer_support_tickets", 300, 300, 0)
+    # 88 tickets were never answered: no First Response Time, so the file's date, said once
+    [(message, n)] = report.warnings.items()
+    assert n == 88 and "modification time" in message
+    rows = con.execute(
+        "SELECT source_id, channel, occurred_at, subject, customer_ref, text LIKE 'I''m having an issue%' "
+        "FROM staging.interactions WHERE source_id IN ('1', '2') ORDER BY source_id").fetchall()
+    assert rows == [
+        ("1", "social", datetime(2023, 6, 1, 12, 15), "Product setup", "carrollallison@example.com", True),
+        ("2", "chat", datetime(2023, 6, 1, 16, 45), "Peripheral compatibility", "clarkeashley@example.com", True),
+    ]
+    assert dict(con.execute("SELECT channel, count(*) FROM staging.interactions GROUP BY 1").fetchall()) == {
+        "social": 77, "chat": 87, "email": 65, "call": 71}
+    # the user picks another column for the unanswered ones: no file date, no warning
+    con2, report2 = load("emails", path, occurred_at="column:Date of Purchase")
+    assert (report2.loaded, report2.warnings) == (300, {})
+    assert con2.execute("SELECT occurred_at FROM staging.interactions WHERE source_id = '1'").fetchall() == [
+        (datetime(2023, 6, 1, 12, 15),)]
+
+
+def test_multilingual_tickets_blank_rows_and_content_ids(real: Path, load) -> None:
+    path = real / "helpdesk/tickets-multi-lang-5-2-50-version.csv"
+    con, report = load("emails", path)
+    assert (report.preset, report.read, report.loaded, report.rejected) == ("multilang_tickets", 99, 99, 0)
+    assert report.skipped_records == {"blank row": 2543}
+    assert sorted(n for n in report.warnings.values()) == [99, 99]
+    assert any(m.startswith("no id column") for m in report.warnings)
+    rows = con.execute(
+        "SELECT count(*), count(DISTINCT source_id), count(*) FILTER (source_id LIKE 'ticket:%'), "
+        "count(agent_text), count(DISTINCT queue), count(subject) FROM staging.interactions").fetchall()
+    assert rows == [(99, 99, 99, 99, rows[0][4], 99)] and rows[0][4] >= 5
+    first = con.execute(
+        "SELECT subject, text LIKE 'Sehr geehrtes Support-Team,%' FROM staging.interactions i "
+        "WHERE record_no = 1").fetchall()
+    assert first == [("Wesentlicher Sicherheitsvorfall", True)]

@@ -157,3 +157,23 @@ def file_date(path: Path, fallback: DateFallback) -> tuple[datetime | None, str,
     when = mtime(path)
     return when, "file mtime", NO_DATE_WARNING.format(mtime=when.isoformat(sep=" ", timespec="seconds"),
                                                       choices=CHOICES)
+
+
+def fallback_column(header: list[str], spec: str | None) -> str | None:
+    """The header column `--occurred-at column:NAME` names (compared loosely), None for other choices.
+
+    Raises DateFallbackError listing the file's columns when the file has no such column.
+    """
+    fallback = parse_fallback(spec)
+    if fallback.how != "column" or fallback.arg is None:
+        return None
+    from pipelines.ingest.mapping import norm
+
+    wanted = norm(fallback.arg)
+    column = next((c for c in header if c == fallback.arg), None) or next(
+        (c for c in header if norm(c) == wanted), None)
+    if column is None:
+        raise DateFallbackError(
+            f"--occurred-at column:{fallback.arg}: no such column in the file; its columns are: "
+            f"{', '.join(header)[:500]}")
+    return column

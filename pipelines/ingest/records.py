@@ -69,6 +69,7 @@ class FileReport:
     error: str | None = None             # the file could not be read at all (nothing was loaded)
     skipped_records: dict[str, int] = field(default_factory=dict)  # reason -> records not contacts
     warnings: dict[str, int] = field(default_factory=dict)         # message -> records it concerns
+    preset: str | None = None            # the export preset its header matched (pipelines.ingest.presets)
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count `n` records that are not contacts (`reason`: 'retweet', 'blank row')."""
@@ -90,9 +91,10 @@ class FileReport:
         if self.reasons:
             text += " (" + ", ".join(f"{r}: {n}" for r, n in sorted(self.reasons.items())) + ")"
         if self.skipped_records:
-            text += "; skipped, not contacts: " + ", ".join(
+            text += "; skipped (not contacts): " + ", ".join(
                 f"{r}: {n}" for r, n in sorted(self.skipped_records.items())
             )
+        text += f" [preset {self.preset}]" if self.preset else ""
         text += " [replaced the earlier version]" if self.replaced else ""
         for message, n in sorted(self.warnings.items()):
             text += f"\n  warning: {n} record(s): {message}"

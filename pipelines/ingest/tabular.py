@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import core, tabular_sql
+from pipelines.ingest import core, file_dates, presets, tabular_notes, tabular_sql
 from pipelines.ingest.load import Landed, load_file
 from pipelines.ingest.encoding import (
     CR_PLACEHOLDER,
@@ -54,7 +54,8 @@ CSV_OPTIONS = "all_varchar = true, header = true, quote = '\"', escape = '\"', c
 UNREDACTED_FIELDS = frozenset(
     ("occurred_at", "churned_at", "duration_s", "turn_no", "begin_s", "end_s", "inbound", "channel",
      "direction", "speaker", "amount", "revenue", "margin", "tenure_months", "clv", "churned", "source_id",
-     "thread_id", "in_reply_to", "segment", "plan", "queue", "brand", "source_category")
+     "thread_id", "in_reply_to", "segment", "plan", "queue", "brand", "source_category",
+     tabular_notes.FALLBACK_FIELD)
 )
 
 
@@ -152,11 +153,16 @@ def _check_columns(path: Path, header: list[str], unknown: dict[str, str]) -> No
 
 def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, fmt: str, redact: bool, bare_cr: bool
-) -> tuple[list[str], dict[str, str]]:
+) -> tuple[list[str], dict[str, str], presets.Preset | None]:
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
     header = _csv_header(con, path, delim)
-    found, unknown = resolve(fmt, header, _explicit(options))
+    # a vendor's export recognised from its header maps itself; the user's mapping still wins
+    preset = presets.detect(fmt, header)
+    found, unknown = resolve(fmt, header, {**(preset.mapping(header) if preset else {}), **_explicit(options)})
     _check_columns(path, header, unknown)
+    fallback = file_dates.fallback_column(header, options.occurred_at)
+    if fallback:
+        found[tabular_notes.FALLBACK_FIELD] = fallback
     select, staged = _columns(header, found, _gate(con) if redact else None, redact, bare_cr)
     params = {"path": str(path), "delim": delim}
     read = (
@@ -197,7 +203,7 @@ def _read_csv(
             "WHERE n NOT IN (SELECT record_no FROM _voc_bad)) r WHERE _voc_src.record_no = r.rn",
             {"bad": n_bad},
         )
-    return header, staged
+    return header, staged, preset
 
 
 @contextmanager
@@ -314,6 +320,7 @@ def load(
 ) -> FileReport:
     """Load one tabular file through the one load path (`pipelines.ingest.load`)."""
     path = Path(path)
+    used: list[str] = []  # the preset the header matched, for the report
 
     def lander(con: duckdb.DuckDBPyConnection) -> Landed:
         size = path.stat().st_size
@@ -326,15 +333,23 @@ def load(
             check_decodes(path, encoding)  # DuckDB would only reject rows; say which --encoding
         bare_cr = needs_transcoding(encoding) or has_bare_cr(path)
         with utf8_copy(path, encoding, bare_cr=bare_cr) as src:
+            blank = 0
             if FORMATS[kind][fmt] == "jsonl":
                 header, found = _read_jsonl(con, src, options, fmt, redact)
             else:
-                header, found = _read_csv(con, src, options, fmt, redact, bare_cr)
+                header, found, preset = _read_csv(con, src, options, fmt, redact, bare_cr)
+                used.extend([preset.name] if preset else [])
+                blank = tabular_notes.skip_blank_rows(con, header)
         if not header:
             raise ValueError(f"{report_path or path}: no columns found; is it really {fmt}?")
-        return Landed(spec=fmt, header=header, found=found, encoding=encoding)
+        landed = Landed(spec=fmt, header=header, found=found, encoding=encoding)
+        landed.skipped[tabular_notes.BLANK] += blank
+        landed.warnings.update(tabular_notes.notes(con, fmt, found, report_path or path, options))
+        return landed
 
-    return load_file(con, path, kind, fmt, options, lander, state=state)
+    report = load_file(con, path, kind, fmt, options, lander, state=state)
+    report.preset = used[0] if used else None
+    return report
 
 
 __all__ = ["FORMATS", "detect_format", "load", "quote"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import vocab
+from pipelines.ingest import file_dates, vocab
 from pipelines.ingest.identity import REF_TYPES, sql_normalise
 from pipelines.ingest.records import IngestOptions
 from pipelines.ingest.timeparse import fast_sql, sniff_format, sql_timestamp
@@ -102,7 +102,10 @@ class _Builder:
         ts, ts_params = sql_timestamp("{x}", options.timezone, named=True)
         self.ts_template = ts
         self.params.update(ts_params)  # type: ignore[arg-type]
-        self.params["mtime"] = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+        # a record without a date takes the file's (--occurred-at; pipelines.ingest.file_dates)
+        file_time, origin, _warning = file_dates.file_date(path, file_dates.parse_fallback(options.occurred_at))
+        self.params["file_time"] = file_time
+        self.no_file_time = origin if file_time is None and origin.startswith("missing timestamp") else None
         self.params["channel"] = vocab.channel(options.channel) if options.channel else None
         self.params["brands"] = [b.lstrip("@").lower() for b in options.brand_accounts]
         earliest, latest = plausible_range(options)
@@ -146,7 +149,9 @@ class _Builder:
     def missing(self, fld: str, what: str) -> str:
         """Reason for an empty required field; says which column to map when none is."""
         key = f"missing_{fld}"
-        if self.fmt == "parsed":
+        if fld == "occurred_at" and self.no_file_time:
+            self.params[key] = self.no_file_time
+        elif self.fmt == "parsed":
             side = "customer-side text" if fld == "text" else fld
             self.params[key] = f"{what}: no {side}"
         elif fld in self.found:
@@ -174,9 +179,10 @@ def _finish_interactions(b: _Builder, base: str) -> str:
                          THEN 'unknown reference type: ' || customer_ref_type
                     WHEN COALESCE(any_text, CASE WHEN direction = 'outbound' THEN agent_text END) IS NULL
                          THEN {b.missing('text', 'missing text')}
-                    WHEN occurred_raw IS NULL THEN {b.missing('occurred_at', 'missing timestamp')}
+                    WHEN occurred_raw IS NULL AND occurred_at IS NULL
+                         THEN {b.missing('occurred_at', 'missing timestamp')}
                     WHEN occurred_at IS NULL THEN 'unparseable timestamp: ' || left(occurred_raw, 60)
-                    {b.implausible('occurred_at', 'occurred_raw')}
+                    {b.implausible('occurred_at', "COALESCE(occurred_raw, 'the file date')")}
                END AS reason0
         FROM base),
     firsts AS (
@@ -264,14 +270,22 @@ def _ref_columns(b: _Builder) -> str:
 def _tickets(b: _Builder) -> Spec:
     """Helpdesk tickets and CFPB complaints: one row = one written contact."""
     channel = CHANNEL_SQL.replace("{x}", b.v("channel"))
-    base = f"""SELECT *, {b.ts_of('occurred_raw', 'occurred_at')} AS occurred_at FROM (
-        SELECT record_no, {b.vid('source_id')} AS source_id,
+    source_id = (
+        b.vid("source_id")
+        if "source_id" in b.found
+        # no id column (pipelines.ingest.tabular_notes says so): an id from the ticket's own content
+        else "'ticket:' || substr(md5(concat_ws('|', " + ", ".join(
+            b.v(f) for f in ("subject", "text", "customer_email", "customer_id", "occurred_at")) + ")), 1, 16)"
+    )
+    base = f"""SELECT *, COALESCE({b.ts_of('occurred_raw', 'occurred_at')},
+                          CASE WHEN occurred_raw IS NULL THEN $file_time::TIMESTAMP END) AS occurred_at FROM (
+        SELECT record_no, {source_id} AS source_id,
                COALESCE($channel, {channel}, 'email') AS channel,
                {DIRECTION_SQL.replace('{x}', b.v('direction'))} AS direction, {_ref_columns(b)},
-               {b.v('occurred_at')} AS occurred_raw,
+               COALESCE({b.v('occurred_at')}, {b.v('occurred_at_fallback')}) AS occurred_raw,
                {b.v('text')} AS text, {b.v('agent_text')} AS agent_text, {b.v('subject')} AS subject,
                {b.v('agent_id')} AS agent_id, {b.num('duration_s')} AS duration_s,
-               COALESCE({b.v('thread_id')}, {b.vid('source_id')}) AS thread_id, {b.v('brand')} AS brand,
+               COALESCE({b.v('thread_id')}, {source_id}) AS thread_id, {b.v('brand')} AS brand,
                {b.v('queue')} AS queue, {b.v('source_category')} AS source_category,
                {b.v('text')} AS any_text, NULL::VARCHAR AS parse_error
         FROM _voc_src)"""
@@ -287,7 +301,7 @@ def _utterances(b: _Builder) -> Spec:
     """One row per utterance; the rows of a conversation id become one interaction with turns."""
     speaker = SPEAKER_SQL.replace("{x}", b.v("speaker"))
     channel = CHANNEL_SQL.replace("{x}", b.v("channel"))
-    no_ts = "$mtime" if "occurred_at" not in b.found else "NULL::TIMESTAMP"
+    no_ts = "$file_time::TIMESTAMP"  # --occurred-at: the file's date for conversations without one (and a warning)
     rows = f"""CREATE TEMP TABLE _voc_typed AS
     WITH u AS (
         SELECT record_no, {b.vid('source_id')} AS source_id, COALESCE($channel, {channel}, 'call') AS channel,
@@ -295,7 +309,8 @@ def _utterances(b: _Builder) -> Spec:
                {b.v('turn_no')} AS turn_raw, {b.num('turn_no')} AS turn_num,
                {b.v('begin_s')} AS begin_raw, {b.num('begin_s')} AS begin_s,
                {b.v('end_s')} AS end_raw, {b.num('end_s')} AS end_s,
-               {b.v('occurred_at')} AS occurred_raw, {b.ts('occurred_at')} AS occurred_at, {_ref_columns(b)},
+               COALESCE({b.v('occurred_at')}, {b.v('occurred_at_fallback')}) AS occurred_raw,
+               COALESCE({b.ts('occurred_at')}, {b.ts('occurred_at_fallback')}) AS occurred_at, {_ref_columns(b)},
                {b.v('agent_id')} AS agent_id, {b.v('queue')} AS queue, {b.v('brand')} AS brand,
                {DIRECTION_SQL.replace('{x}', b.v('direction'))} AS direction,
                {b.v('source_category')} AS source_category, {b.num('duration_s')} AS duration_s

@@ -21,12 +21,13 @@ SPEAKER_ROLES = ("customer", "agent", "system")
 SPEAKERS = {
     **dict.fromkeys(
         ("customer", "caller", "client", "user", "cust", "visitor", "consumer", "human", "end_user",
-         "enduser", "buyer", "contact", "guest"),
+         "enduser", "buyer", "contact", "guest", "lead"),
         "customer",
     ),
     **dict.fromkeys(
         ("agent", "rep", "representative", "advisor", "adviser", "operator", "assistant", "support",
-         "staff", "csr", "supervisor", "custom_bot", "bot", "chatbot", "virtual_agent", "consultant"),
+         "staff", "csr", "supervisor", "custom_bot", "bot", "chatbot", "virtual_agent", "consultant",
+         "admin", "teammate"),  # Intercom's message authors: user / lead / admin / bot
         "agent",
     ),
     **dict.fromkeys(("system", "action", "event", "ivr", "note"), "system"),
