@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -177,5 +176,3 @@ def build_empty(path: Path) -> Path:
     warehouse.publish(path)
     return path
 
-
-__all__ = ["build", "build_empty", "contacts_frame", "shutil"]
