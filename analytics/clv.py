@@ -5,9 +5,9 @@ Writes `marts.customer_clv(customer_id, clv, clv_method)`; the method is stored 
 `bgnbd_gg` (transactions loaded and the models converge) > `margin_retention` (margin or revenue
 known) > no row (unknown).
 
-Why `lifetimes` and not `pymc-marketing`: it is already pinned, fits by maximum likelihood in a
-second on CPU and works with pandas 3 / numpy 2 when fed plain arrays (checked); pymc-marketing
-would add PyMC and a sampler to a build that must stay under a minute.
+Why `lifetimes` and not `pymc-marketing` (measured, docs/metrics.md "Customer lifetime value"): the
+same figures, pymc-marketing's MAP fit at best 1.2x faster warm at 1M customers, for ~156 MB more
+install and a cold PyTensor compile of minutes; every lifetimes fit is checked here instead.
 """
 
 from __future__ import annotations
