@@ -49,6 +49,8 @@ URL_RE = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
 def _url_spans(text: str, spans: list[Span]) -> None:
+    if "://" not in text and "www." not in text.lower():
+        return
     for m in URL_RE.finditer(text):
         if not overlaps(spans, m.start(), m.end()):
             spans.append((m.start(), m.end(), "URL"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.redact.language import guess_language
+from pipelines.redact.language import guess_language, heads, tokens
 from pipelines.redact.rules import Span, overlaps, patterns, words_re
 
 _R = patterns()["address"]
@@ -105,33 +105,25 @@ def _en_ok(m: re.Match[str]) -> bool:
     return not any(w.lower().strip(".,'") in _NOT_STREET for w in words)
 
 
-_TOKEN = re.compile(r"[^\W\d_]+")
-
-
-def _heads(words: list[str]) -> frozenset[str]:
-    """The first letter-run of each word or regex fragment, lower-cased ("avda\\.?" -> "avda")."""
-    return frozenset(m.group().lower() for w in words if (m := _TOKEN.search(w.replace("(?-i:", ""))))
-
-
 # Which patterns can match at all, told from the text's words (set look-ups, not regex scans).
 _GATE_WORDS = {
-    "po": _heads(_R["po_boxes"]) | {"po"},
-    "en": _heads(_R["en_street_words"]),
-    "fr": _heads(_R["fr_street_types"]),
-    "es": _heads(_R["es_street_types"]),
-    "pl": _heads(_R["pl_street_types"]),
+    "po": heads(_R["po_boxes"]) | {"po"},
+    "en": heads(_R["en_street_words"]),
+    "fr": heads(_R["fr_street_types"]),
+    "es": heads(_R["es_street_types"]),
+    "pl": heads(_R["pl_street_types"]),
 }
-_DE_SUBSTRINGS = tuple(w.lower() for w in _R["de_street_suffixes"] + _R["de_street_suffixes_de_only"]
-                       + _R["de_street_words"])
+_DE_ENDINGS = tuple({w.lower() for w in _R["de_street_suffixes"] + _R["de_street_suffixes_de_only"]
+                     + _R["de_street_words"]})
 _ZH_SUBSTRINGS = tuple(_R["zh_street_types"]) + ("信箱",)
 _TAIL = re.compile(r"[0-9]{5}|[0-9][A-Z]{2}\b")
 
 
 def _gates(text: str) -> set[str]:
+    words = tokens(text)
+    found = {name for name, gate in _GATE_WORDS.items() if not words.isdisjoint(gate)}
     low = text.lower()
-    tokens = set(_TOKEN.findall(low))
-    found = {name for name, words in _GATE_WORDS.items() if not tokens.isdisjoint(words)}
-    if any(w in low for w in _DE_SUBSTRINGS):
+    if any(w in low for w in _DE_ENDINGS):
         found.add("de")
     if any(w in text for w in _ZH_SUBSTRINGS):
         found.update(("zh", "po"))
@@ -171,10 +163,9 @@ def address_spans(text: str, spans: list[Span]) -> None:
         _add(PL_STREET, text, spans)
     if "zh" in found:
         _add(ZH_STREET, text, spans)
-    lang = guess_language(text)
-    if lang == "de":
-        if "de" in found:
-            _add(DE_COMPOUND_DE_ONLY, text, spans)
-        _add(DE_PREPOSITION, text, spans)
-    elif lang == "fr" and "fr" in found:
-        _add(FR_STREET_FR_ONLY, text, spans)
+    # the language is told only once one of these matched: guessing it costs more than the regex
+    if "de" in found:
+        _add(DE_COMPOUND_DE_ONLY, text, spans, lambda m: guess_language(text) == "de")
+    _add(DE_PREPOSITION, text, spans, lambda m: guess_language(text) == "de")
+    if "fr" in found:
+        _add(FR_STREET_FR_ONLY, text, spans, lambda m: guess_language(text) == "fr")

@@ -15,26 +15,39 @@ _LANG = patterns()["language"]
 _TOKEN = re.compile(r"[^\W\d_]+")
 
 
+@lru_cache(maxsize=1024)
+def tokens(text: str) -> frozenset[str]:
+    """The lower-cased letter runs of `text` (shared by the finders' word gates)."""
+    return frozenset(_TOKEN.findall(text.lower()))
+
+
+def heads(words: list[str]) -> frozenset[str]:
+    """The first letter run of each word, phrase or regex fragment, lower-cased ("avda\\.?" -> "avda")."""
+    return frozenset(m.group().lower() for w in words if (m := _TOKEN.search(w.replace("(?-i:", ""))))
+
+
 def _is_plain_word(word: str) -> bool:
     return len(word) > 1 and bool(_TOKEN.fullmatch(word)) and not any("\u4e00" <= ch <= "\u9fff" for ch in word)
 
 
-# Per language: plain words (looked up among the text's tokens) and the rest (letters of its own,
-# CJK words, "tel. kom"), looked for as substrings.
+# Per language: plain words (looked up among the text's tokens), letters of its own (ł, ß, ñ) and
+# the rest (CJK words, "tel. kom"), looked for as substrings.
 _LANG_WORDS = {
-    lang: (frozenset(w for w in words if _is_plain_word(w)), tuple(w for w in words if not _is_plain_word(w)))
+    lang: (frozenset(w for w in words if _is_plain_word(w)),
+           frozenset(w for w in words if len(w) == 1),
+           tuple(w for w in words if len(w) > 1 and not _is_plain_word(w)))
     for lang, words in _LANG.items() if lang != "regions"
 }
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def guess_language(text: str) -> str:
     """The language whose cue words the text has most of ("en" when none): only to pick regions."""
     low = text.lower()
-    tokens = set(_TOKEN.findall(low))
+    words_in, chars_in = tokens(text), set(low)
     best, best_hits = "en", 0
-    for lang, (words, substrings) in _LANG_WORDS.items():
-        hits = len(words & tokens) + sum(s in low for s in substrings)
+    for lang, (words, letters, substrings) in _LANG_WORDS.items():
+        hits = len(words & words_in) + len(letters & chars_in) + sum(s in low for s in substrings)
         if hits > best_hits:
             best, best_hits = lang, hits
     return best

@@ -19,10 +19,13 @@ from stdnum import ean as std_ean
 from stdnum import iban as std_iban
 from stdnum import luhn
 
-from pipelines.redact.language import guess_language
+from pipelines.redact.language import guess_language, heads, tokens
 from pipelines.redact.rules import CueWindow, Span, overlaps, patterns
 
 _NOT_DIGIT_BEFORE, _NOT_DIGIT_AFTER = r"(?<![0-9])", r"(?![0-9])"
+# Eight digits in a row, single spaces or dashes between: every IBAN, card and national id but the
+# NINO has such a run, and most texts have none.
+_LONG_RUN = re.compile(r"[0-9](?:[ .-]?[0-9]){7}")
 
 # -- IBAN ------------------------------------------------------------------------------------------
 IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ -]?[0-9]{2}(?:[ -]?[A-Za-z0-9]){10,32}")
@@ -35,6 +38,8 @@ def iban_ok(iban: str) -> bool:
 
 def iban_spans(text: str, spans: list[Span]) -> None:
     """Append IBANs; a candidate that runs into the next word is cut back to its longest valid prefix."""
+    if not _LONG_RUN.search(text):
+        return  # every BBAN has eight digits in a row (in groups of four at most)
     for m in IBAN_RE.finditer(text):
         raw = m.group()
         ends = [i + 1 for i, ch in enumerate(raw) if ch.isalnum()]
@@ -65,6 +70,8 @@ def _issuer_ok(digits: str) -> bool:
 
 def card_spans(text: str, spans: list[Span]) -> None:
     """Append card numbers: Luhn-valid, an issuer range of that length, no identifier cue before."""
+    if not _LONG_RUN.search(text):
+        return
     for m in CARD_RE.finditer(text):
         raw = m.group()
         digits = re.sub(r"[^0-9]", "", raw)
@@ -129,15 +136,16 @@ ID_FAMILIES = _id_families()
 _ID_NOT_CUES = CueWindow(["ssn"], patterns()["phone"]["not_cues"], width=25)
 
 
-# Every bare id but the NINO has eight digits or more; most texts have no such run.
-_LONG_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){7}")
+# Each family's cue words (first word of each), to skip its regex in texts that name no such id.
+_CUE_HEADS = {fam.name: heads([c for c in fam.cues if c.isascii()]) for fam in ID_FAMILIES}
+_CUE_CJK = {fam.name: tuple(c for c in fam.cues if not c.isascii()) for fam in ID_FAMILIES}
 
 
 def national_id_spans(text: str, spans: list[Span]) -> None:
     """Append national ids: any number of the right shape right after its cue, a valid one anywhere."""
-    low = text.lower()
+    words = tokens(text)
     for fam in ID_FAMILIES:
-        if not any(cue in low for cue in fam.cues):  # substring checks are far cheaper than the regex
+        if words.isdisjoint(_CUE_HEADS[fam.name]) and not any(c in text for c in _CUE_CJK[fam.name]):
             continue
         for m in fam.after_cue.finditer(text):
             if not overlaps(spans, m.start("id"), m.end("id")):
