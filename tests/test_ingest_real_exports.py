@@ -46,20 +46,27 @@ def test_contact_lens_chat(real: Path, load) -> None:
     path = real / "transcripts/contactlens_chat_b49644f6_analysis.json"
     con, report = load("transcripts", path)
     assert (report.format, report.read, report.loaded, report.rejected, report.warnings) == (
-        "transcribe_json", 1, 1, 0, {})
+        "transcribe_json",
+        1,
+        1,
+        0,
+        {},
+    )
     [(source_id, channel, occurred, duration, text)] = con.execute(
-        "SELECT source_id, channel, occurred_at, duration_s, text FROM staging.interactions").fetchall()
+        "SELECT source_id, channel, occurred_at, duration_s, text FROM staging.interactions"
+    ).fetchall()
     assert (source_id, channel) == ("b49644f6-672f-445c-b209-f76b36482830", "chat")
     assert occurred == datetime(2022, 10, 27, 3, 31, 50, 735000)  # the customer joining: the first item
-    assert duration == pytest.approx(172.457)                       # to the chat.ended event
+    assert duration == pytest.approx(172.457)  # to the chat.ended event
     doc = json.loads(path.read_text(encoding="utf-8"))
     messages = [t for t in doc["Transcript"] if t["Type"] == "MESSAGE"]
     turns = con.execute("SELECT speaker, text, begin_s FROM staging.turns ORDER BY turn_no").fetchall()
-    assert len(turns) == len(messages) == len(doc["Transcript"]) - 4   # 4 EVENT items, none a turn
-    assert [s for s, _, _ in turns] == [{"CUSTOMER": "customer", "AGENT": "agent", "SYSTEM": "system"}[
-        m["ParticipantRole"]] for m in messages]
+    assert len(turns) == len(messages) == len(doc["Transcript"]) - 4  # 4 EVENT items, none a turn
+    assert [s for s, _, _ in turns] == [
+        {"CUSTOMER": "customer", "AGENT": "agent", "SYSTEM": "system"}[m["ParticipantRole"]] for m in messages
+    ]
     assert turns[0][:2] == ("system", messages[0]["Content"])
-    assert turns[0][2] == pytest.approx(2.655)                      # 03:31:53.390 - 03:31:50.735
+    assert turns[0][2] == pytest.approx(2.655)  # 03:31:53.390 - 03:31:50.735
     begins = [b for _, _, b in turns]
     assert begins == sorted(begins) and all(b is not None for b in begins)
     assert text.startswith([m["Content"] for m in messages if m["ParticipantRole"] == "CUSTOMER"][0])
@@ -75,7 +82,8 @@ def test_transcribe_call_analytics_call_is_undated_and_says_so(real: Path, load)
     assert len(turns) == 37 and turns[0] == ("agent", 0.04, 5.05)
     assert {s for s, _, _ in turns} == {"agent", "customer"}
     assert con.execute("SELECT duration_s, source_category FROM staging.interactions").fetchall() == [
-        (182.89, "No_Closing_Remark")]
+        (182.89, "No_Closing_Remark")
+    ]
     # the user dates it explicitly: no warning
     con2, report2 = load("transcripts", path, occurred_at="mtime")
     assert report2.warnings == {}
@@ -103,24 +111,42 @@ def test_twitter_v2_both_shapes(real: Path, load, name: str) -> None:
 def test_helpdesk_ticket_export_loads_with_its_preset(real: Path, load) -> None:
     path = real / "helpdesk/customer_support_tickets_first300.csv"
     con, report = load("emails", path)
-    assert (report.preset, report.read, report.loaded, report.rejected) == ("customer_support_tickets", 300, 300, 0)
+    assert (report.preset, report.read, report.loaded, report.rejected) == (
+        "customer_support_tickets",
+        300,
+        300,
+        0,
+    )
     # 88 tickets were never answered: no First Response Time, so the file's date, said once
     [(message, n)] = report.warnings.items()
     assert n == 88 and "modification time" in message
     rows = con.execute(
         "SELECT source_id, channel, occurred_at, subject, customer_ref, text LIKE 'I''m having an issue%' "
-        "FROM staging.interactions WHERE source_id IN ('1', '2') ORDER BY source_id").fetchall()
+        "FROM staging.interactions WHERE source_id IN ('1', '2') ORDER BY source_id"
+    ).fetchall()
     assert rows == [
         ("1", "social", datetime(2023, 6, 1, 12, 15), "Product setup", "carrollallison@example.com", True),
-        ("2", "chat", datetime(2023, 6, 1, 16, 45), "Peripheral compatibility", "clarkeashley@example.com", True),
+        (
+            "2",
+            "chat",
+            datetime(2023, 6, 1, 16, 45),
+            "Peripheral compatibility",
+            "clarkeashley@example.com",
+            True,
+        ),
     ]
     assert dict(con.execute("SELECT channel, count(*) FROM staging.interactions GROUP BY 1").fetchall()) == {
-        "social": 77, "chat": 87, "email": 65, "call": 71}
+        "social": 77,
+        "chat": 87,
+        "email": 65,
+        "call": 71,
+    }
     # the user picks another column for the unanswered ones: no file date, no warning
     con2, report2 = load("emails", path, occurred_at="column:Date of Purchase")
     assert (report2.loaded, report2.warnings) == (300, {})
     assert con2.execute("SELECT occurred_at FROM staging.interactions WHERE source_id = '1'").fetchall() == [
-        (datetime(2023, 6, 1, 12, 15),)]
+        (datetime(2023, 6, 1, 12, 15),)
+    ]
 
 
 def test_multilingual_tickets_blank_rows_and_content_ids(real: Path, load) -> None:
@@ -132,9 +158,11 @@ def test_multilingual_tickets_blank_rows_and_content_ids(real: Path, load) -> No
     assert any(m.startswith("no id column") for m in report.warnings)
     rows = con.execute(
         "SELECT count(*), count(DISTINCT source_id), count(*) FILTER (source_id LIKE 'ticket:%'), "
-        "count(agent_text), count(DISTINCT queue), count(subject) FROM staging.interactions").fetchall()
+        "count(agent_text), count(DISTINCT queue), count(subject) FROM staging.interactions"
+    ).fetchall()
     assert rows == [(99, 99, 99, 99, rows[0][4], 99)] and rows[0][4] >= 5
     first = con.execute(
         "SELECT subject, text LIKE 'Sehr geehrtes Support-Team,%' FROM staging.interactions i "
-        "WHERE record_no = 1").fetchall()
+        "WHERE record_no = 1"
+    ).fetchall()
     assert first == [("Wesentlicher Sicherheitsvorfall", True)]

@@ -43,10 +43,17 @@ def _rows(con, sql: str, params: list | None = None) -> list[tuple]:
 
 # --- Contact Lens chat -------------------------------------------------------------------------
 
+
 def chat_doc(input_uri: str = "s3://bucket/chat.json") -> dict:
     def item(t: str, kind: str, role: str | None, content: str | None = None) -> dict:
-        d = {"AbsoluteTime": t, "Id": t, "Type": kind,
-             "ContentType": "text/plain" if content else "application/vnd.amazonaws.connect.event.participant.joined"}
+        d = {
+            "AbsoluteTime": t,
+            "Id": t,
+            "Type": kind,
+            "ContentType": "text/plain"
+            if content
+            else "application/vnd.amazonaws.connect.event.participant.joined",
+        }
         if role:
             d["ParticipantRole"] = role
         if content:
@@ -54,7 +61,8 @@ def chat_doc(input_uri: str = "s3://bucket/chat.json") -> dict:
         return d
 
     return {
-        "Channel": "CHAT", "CustomerMetadata": {"ContactId": "chat-1", "InputS3Uri": input_uri},
+        "Channel": "CHAT",
+        "CustomerMetadata": {"ContactId": "chat-1", "InputS3Uri": input_uri},
         "Participants": [{"ParticipantId": "c", "ParticipantRole": "CUSTOMER"}],
         "Transcript": [
             item("2022-10-27T03:31:50.000Z", "EVENT", "CUSTOMER"),
@@ -62,8 +70,12 @@ def chat_doc(input_uri: str = "s3://bucket/chat.json") -> dict:
             item("2022-10-27T03:32:00.000Z", "EVENT", "AGENT"),
             item("2022-10-27T03:32:03.500Z", "MESSAGE", "AGENT", "Hello, how may I help?"),
             item("2022-10-27T03:32:10.000Z", "MESSAGE", "CUSTOMER", "My order never came."),
-            {"AbsoluteTime": "2022-10-27T03:34:43.000Z", "Id": "end", "Type": "EVENT",
-             "ContentType": "application/vnd.amazonaws.connect.event.chat.ended"},
+            {
+                "AbsoluteTime": "2022-10-27T03:34:43.000Z",
+                "Id": "end",
+                "Type": "EVENT",
+                "ContentType": "application/vnd.amazonaws.connect.event.chat.ended",
+            },
         ],
     }
 
@@ -73,33 +85,50 @@ def test_contact_lens_chat_events_are_not_turns_and_times_come_from_messages(con
     report = _one(con, "transcripts", path)
     assert (report.read, report.loaded, report.warnings) == (1, 1, {})
     [(channel, occurred, duration)] = _rows(
-        con, "SELECT channel, occurred_at, duration_s FROM staging.interactions")
+        con, "SELECT channel, occurred_at, duration_s FROM staging.interactions"
+    )
     assert channel == "chat"
-    assert occurred == datetime(2022, 10, 27, 3, 31, 50)   # the first item (the customer joining)
-    assert duration == 173.0                                # to the chat.ended event
+    assert occurred == datetime(2022, 10, 27, 3, 31, 50)  # the first item (the customer joining)
+    assert duration == 173.0  # to the chat.ended event
     turns = _rows(con, "SELECT speaker, text, begin_s, end_s FROM staging.turns ORDER BY turn_no")
-    assert turns == [("system", "You are in the queue.", 3.0, 3.0),
-                     ("agent", "Hello, how may I help?", 13.5, 13.5),
-                     ("customer", "My order never came.", 20.0, 20.0)]
+    assert turns == [
+        ("system", "You are in the queue.", 3.0, 3.0),
+        ("agent", "Hello, how may I help?", 13.5, 13.5),
+        ("customer", "My order never came.", 20.0, 20.0),
+    ]
 
 
 def test_contact_lens_voice_dated_by_its_recording_name(con, tmp_path: Path) -> None:
-    doc = {"Channel": "VOICE",
-           "CustomerMetadata": {"ContactId": "v-1", "InputS3Uri":
-                                "s3://b/connect/i/CallRecordings/2022/06/22/v-1_20220622T16:55_UTC.wav"},
-           "Participants": [{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}],
-           "Transcript": [{"ParticipantId": "C", "Content": "Hi there", "BeginOffsetMillis": 10,
-                           "EndOffsetMillis": 900}]}
+    doc = {
+        "Channel": "VOICE",
+        "CustomerMetadata": {
+            "ContactId": "v-1",
+            "InputS3Uri": "s3://b/connect/i/CallRecordings/2022/06/22/v-1_20220622T16:55_UTC.wav",
+        },
+        "Participants": [{"ParticipantId": "C", "ParticipantRole": "CUSTOMER"}],
+        "Transcript": [
+            {"ParticipantId": "C", "Content": "Hi there", "BeginOffsetMillis": 10, "EndOffsetMillis": 900}
+        ],
+    }
     report = _one(con, "transcripts", _write(tmp_path / "v-1.json", doc), timezone="Europe/Warsaw")
     assert report.warnings == {}
     assert _rows(con, "SELECT occurred_at FROM staging.interactions") == [(datetime(2022, 6, 22, 16, 55),)]
 
 
 def test_undated_call_warns_once_per_file_and_the_user_chooses(con, tmp_path: Path) -> None:
-    doc = {"JobName": "call.wav", "Participants": [{"ParticipantRole": "CUSTOMER"}],
-           "Transcript": [{"ParticipantRole": "CUSTOMER", "Content": "Hello", "BeginOffsetMillis": 0,
-                           "EndOffsetMillis": 500}],
-           "ConversationCharacteristics": {"TotalConversationDurationMillis": 500}}
+    doc = {
+        "JobName": "call.wav",
+        "Participants": [{"ParticipantRole": "CUSTOMER"}],
+        "Transcript": [
+            {
+                "ParticipantRole": "CUSTOMER",
+                "Content": "Hello",
+                "BeginOffsetMillis": 0,
+                "EndOffsetMillis": 500,
+            }
+        ],
+        "ConversationCharacteristics": {"TotalConversationDurationMillis": 500},
+    }
     path = _write(tmp_path / "call.json", doc)
     report = _one(con, "transcripts", path)
     [(message, n)] = report.warnings.items()
@@ -113,12 +142,16 @@ def test_undated_call_warns_once_per_file_and_the_user_chooses(con, tmp_path: Pa
     named = _write(tmp_path / "export-05.03.2024-call3.json", {**doc, "JobName": "call3.wav"})
     _one(con, "transcripts", named, occurred_at="filename:%d.%m.%Y")
     assert _rows(con, "SELECT occurred_at FROM staging.interactions WHERE source_id = 'call3.wav'") == [
-        (datetime(2024, 3, 5),)]
+        (datetime(2024, 3, 5),)
+    ]
     # a key of the document: column:KEY (dotted)
-    keyed = _write(tmp_path / "call4.json", {**doc, "JobName": "call4.wav", "meta": {"at": "2023-01-01T10:00:00Z"}})
+    keyed = _write(
+        tmp_path / "call4.json", {**doc, "JobName": "call4.wav", "meta": {"at": "2023-01-01T10:00:00Z"}}
+    )
     _one(con, "transcripts", keyed, occurred_at="column:meta.at")
     assert _rows(con, "SELECT occurred_at FROM staging.interactions WHERE source_id = 'call4.wav'") == [
-        (datetime(2023, 1, 1, 10),)]
+        (datetime(2023, 1, 1, 10),)
+    ]
     # asked for the file name, none there: rejected with the reason, not dated by mtime
     plain = _write(tmp_path / "call5.json", {**doc, "JobName": "call5.wav"})
     report = _one(con, "transcripts", plain, occurred_at="filename")
@@ -138,8 +171,9 @@ def test_occurred_at_values_are_checked_before_loading(con, tmp_path: Path) -> N
 
 
 def test_time_in_name_conventions_and_uuid_digits() -> None:
-    assert time_in_name("b49644f6-672f-445c-b209-f76b36482830_analysis_2022-10-27T03_31_50Z.json") == datetime(
-        2022, 10, 27, 3, 31, 50)
+    assert time_in_name(
+        "b49644f6-672f-445c-b209-f76b36482830_analysis_2022-10-27T03_31_50Z.json"
+    ) == datetime(2022, 10, 27, 3, 31, 50)
     # hex digits inside a contact id are not a date
     assert time_in_name("b49644f6-672f-445c-b209-f76b20220101.json") is None
     assert time_in_name("call-123_2024-03-05T14-30-00.txt") == datetime(2024, 3, 5, 14, 30)
@@ -147,75 +181,145 @@ def test_time_in_name_conventions_and_uuid_digits() -> None:
 
 # --- flat utterance lists (Gridspace-Stanford Harper Valley) ---------------------------------
 
+
 def test_flat_utterance_list_is_one_conversation(con, tmp_path: Path) -> None:
     start = 1591056064136
     utterances = [
-        {"index": 1, "channel_index": 2, "speaker_role": "agent", "start_ms": 3990, "duration_ms": 2280,
-         "start_timestamp_ms": start, "transcript": "hello this is harper valley national bank",
-         "emotion": {"neutral": 0.3}},
-        {"index": 2, "channel_index": 1, "speaker_role": "caller", "start_ms": 7000, "duration_ms": 3000,
-         "start_timestamp_ms": start + 3010, "transcript": "hi i need to reset my password"},
-        {"index": 3, "channel_index": 2, "speaker_role": "agent", "start_ms": 10500, "duration_ms": 1500,
-         "start_timestamp_ms": start + 6510, "transcript": "sure i can help"},
+        {
+            "index": 1,
+            "channel_index": 2,
+            "speaker_role": "agent",
+            "start_ms": 3990,
+            "duration_ms": 2280,
+            "start_timestamp_ms": start,
+            "transcript": "hello this is harper valley national bank",
+            "emotion": {"neutral": 0.3},
+        },
+        {
+            "index": 2,
+            "channel_index": 1,
+            "speaker_role": "caller",
+            "start_ms": 7000,
+            "duration_ms": 3000,
+            "start_timestamp_ms": start + 3010,
+            "transcript": "hi i need to reset my password",
+        },
+        {
+            "index": 3,
+            "channel_index": 2,
+            "speaker_role": "agent",
+            "start_ms": 10500,
+            "duration_ms": 1500,
+            "start_timestamp_ms": start + 6510,
+            "transcript": "sure i can help",
+        },
     ]
     path = _write(tmp_path / "0a1b2c3d4e5f.json", utterances)
     assert detect_format("transcripts", path) == "conversations_json"
     report = _one(con, "transcripts", path)
     assert (report.read, report.loaded, report.rejected, report.warnings) == (1, 1, 0, {})
     [(source_id, channel, occurred, text)] = _rows(
-        con, "SELECT source_id, channel, occurred_at, text FROM staging.interactions")
+        con, "SELECT source_id, channel, occurred_at, text FROM staging.interactions"
+    )
     assert (source_id, channel, text) == ("0a1b2c3d4e5f", "call", "hi i need to reset my password")
     # the first utterance's absolute time less its offset into the call
     assert occurred == datetime.utcfromtimestamp((start - 3990) / 1000)
     assert _rows(con, "SELECT speaker, begin_s, end_s FROM staging.turns ORDER BY turn_no") == [
-        ("agent", 3.99, 6.27), ("customer", 7.0, 10.0), ("agent", 10.5, 12.0)]
+        ("agent", 3.99, 6.27),
+        ("customer", 7.0, 10.0),
+        ("agent", 10.5, 12.0),
+    ]
 
 
 # --- Twitter API v2 ----------------------------------------------------------------------------
 
-USERS = [{"id": "11", "username": "ShopHelp", "name": "Shop"}, {"id": "22", "username": "alice_w", "name": "A"},
-         {"id": "33", "username": "bob", "name": "B"}]
+USERS = [
+    {"id": "11", "username": "ShopHelp", "name": "Shop"},
+    {"id": "22", "username": "alice_w", "name": "A"},
+    {"id": "33", "username": "bob", "name": "B"},
+]
 
 
 def tweets() -> list[dict]:
     return [
-        {"id": "100", "author_id": "22", "conversation_id": "100", "created_at": "2021-04-08T19:00:00.000Z",
-         "text": "@ShopHelp my parcel is late", "entities": {"mentions": [{"username": "ShopHelp"}]}},
-        {"id": "101", "author_id": "11", "conversation_id": "100", "created_at": "2021-04-08T19:05:00.000Z",
-         "in_reply_to_user_id": "22", "referenced_tweets": [{"type": "replied_to", "id": "100"}],
-         "text": "@alice_w sorry, DM us your order number"},
-        {"id": "102", "author_id": "22", "conversation_id": "100", "created_at": "2021-04-08T19:07:00.000Z",
-         "in_reply_to_user_id": "11", "referenced_tweets": [{"type": "replied_to", "id": "101"}],
-         "text": "@ShopHelp done"},
-        {"id": "103", "author_id": "33", "conversation_id": "103", "created_at": "2021-04-08T19:08:00.000Z",
-         "referenced_tweets": [{"type": "retweeted", "id": "100"}], "text": "RT @alice_w: @ShopHelp my parcel"},
-        {"id": "104", "author_id": "11", "conversation_id": "104", "created_at": "2021-04-08T19:09:00.000Z",
-         "text": "Our spring sale starts today"},
-        {"id": "105", "author_id": "33", "conversation_id": "90", "created_at": "2021-04-08T19:10:00.000Z",
-         "in_reply_to_user_id": "44", "referenced_tweets": [{"type": "replied_to", "id": "95"}],
-         "text": "@carol same here"},
+        {
+            "id": "100",
+            "author_id": "22",
+            "conversation_id": "100",
+            "created_at": "2021-04-08T19:00:00.000Z",
+            "text": "@ShopHelp my parcel is late",
+            "entities": {"mentions": [{"username": "ShopHelp"}]},
+        },
+        {
+            "id": "101",
+            "author_id": "11",
+            "conversation_id": "100",
+            "created_at": "2021-04-08T19:05:00.000Z",
+            "in_reply_to_user_id": "22",
+            "referenced_tweets": [{"type": "replied_to", "id": "100"}],
+            "text": "@alice_w sorry, DM us your order number",
+        },
+        {
+            "id": "102",
+            "author_id": "22",
+            "conversation_id": "100",
+            "created_at": "2021-04-08T19:07:00.000Z",
+            "in_reply_to_user_id": "11",
+            "referenced_tweets": [{"type": "replied_to", "id": "101"}],
+            "text": "@ShopHelp done",
+        },
+        {
+            "id": "103",
+            "author_id": "33",
+            "conversation_id": "103",
+            "created_at": "2021-04-08T19:08:00.000Z",
+            "referenced_tweets": [{"type": "retweeted", "id": "100"}],
+            "text": "RT @alice_w: @ShopHelp my parcel",
+        },
+        {
+            "id": "104",
+            "author_id": "11",
+            "conversation_id": "104",
+            "created_at": "2021-04-08T19:09:00.000Z",
+            "text": "Our spring sale starts today",
+        },
+        {
+            "id": "105",
+            "author_id": "33",
+            "conversation_id": "90",
+            "created_at": "2021-04-08T19:10:00.000Z",
+            "in_reply_to_user_id": "44",
+            "referenced_tweets": [{"type": "replied_to", "id": "95"}],
+            "text": "@carol same here",
+        },
     ]
 
 
 def _check_twitter(con, report) -> None:
     assert (report.read, report.loaded, report.rejected) == (5, 5, 0)
     assert report.skipped_records == {"retweet": 1}
-    rows = _rows(con, "SELECT source_id, direction, customer_ref, thread_id, brand, text IS NOT NULL, "
-                      "agent_text IS NOT NULL FROM staging.interactions ORDER BY source_id")
+    rows = _rows(
+        con,
+        "SELECT source_id, direction, customer_ref, thread_id, brand, text IS NOT NULL, "
+        "agent_text IS NOT NULL FROM staging.interactions ORDER BY source_id",
+    )
     assert rows == [
         ("100", "inbound", "@alice_w", "100", "ShopHelp", True, False),
-        ("101", "outbound", "@alice_w", "100", "ShopHelp", False, True),   # the brand answers alice
+        ("101", "outbound", "@alice_w", "100", "ShopHelp", False, True),  # the brand answers alice
         ("102", "inbound", "@alice_w", "100", "ShopHelp", True, False),
-        ("104", "outbound", None, "104", "ShopHelp", False, True),          # a brand post, not a reply
-        ("105", "inbound", "@bob", "90", None, True, False),                # threads on conversation_id
+        ("104", "outbound", None, "104", "ShopHelp", False, True),  # a brand post, not a reply
+        ("105", "inbound", "@bob", "90", None, True, False),  # threads on conversation_id
     ]
     # the retweet is kept as read in raw, never in staging
     assert _rows(con, "SELECT count(*) FROM raw.records WHERE payload->>'id' = '103'") == [(1,)]
 
 
 def test_twitter_v2_response_page_is_expanded(con, tmp_path: Path) -> None:
-    page = {"data": tweets(), "includes": {"users": USERS, "tweets": [{"id": "95", "text": "x"}]},
-            "meta": {"result_count": 6}}
+    page = {
+        "data": tweets(),
+        "includes": {"users": USERS, "tweets": [{"id": "95", "text": "x"}]},
+        "meta": {"result_count": 6},
+    }
     path = _write(tmp_path / "page.jsonl", page)
     assert detect_format("social", path) == "twitter_v2"
     _check_twitter(con, _one(con, "social", path, brand_accounts=("shophelp",)))
@@ -235,5 +339,7 @@ def test_twarc2_flattened_lines(con, tmp_path: Path) -> None:
 
 
 def test_other_social_jsonl_still_goes_to_the_bulk_reader(tmp_path: Path) -> None:
-    path = _write(tmp_path / "posts.jsonl", '{"id": 1, "text": "hi", "author": "x", "created_at": "2024-01-01"}\n')
+    path = _write(
+        tmp_path / "posts.jsonl", '{"id": 1, "text": "hi", "author": "x", "created_at": "2024-01-01"}\n'
+    )
     assert detect_format("social", path) == "social_jsonl"

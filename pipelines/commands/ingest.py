@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--occurred-at",
         metavar="FALLBACK",
         help="date of records that carry none: column:NAME, filename, filename:PATTERN (strptime, "
-        "e.g. filename:%%Y%%m%%d) or mtime (default: a time in the file name, else the file's mtime, with a warning)",
+        "e.g. filename:%%Y%%m%%d) or mtime (default: a time in the file name, else the file's mtime, "
+        "with a warning)",
     )
     p.add_argument(
         "--brand-account",
@@ -115,7 +116,8 @@ def handle(args: argparse.Namespace) -> int:
         return 0
     if not args.kind or not args.paths:
         raise ValueError(
-            "ingest needs a KIND and at least one PATH, e.g. `python -m pipelines ingest emails tickets.csv`; "
+            "ingest needs a KIND and at least one PATH, "
+            "e.g. `python -m pipelines ingest emails tickets.csv`; "
             "`python -m pipelines ingest --list-formats` lists the formats"
         )
     options = options_from_args(args)

@@ -35,8 +35,19 @@ DATE_FOLDERS_RE = re.compile(r"/(\d{4})/(\d\d)/(\d\d)/")
 FILENAME_TIME_RE = re.compile(
     r"(?<![0-9A-Za-z])(\d{4})-?(\d{2})-?(\d{2})(?:[T_ -]?(\d{2})[-:]?(\d{2})(?:[-:]?(\d{2}))?)?(Z)?(?![0-9])"
 )
-STRPTIME_REGEX = {"%Y": r"\d{4}", "%y": r"\d\d", "%m": r"\d\d", "%d": r"\d\d", "%H": r"\d\d", "%M": r"\d\d",
-                  "%S": r"\d\d", "%j": r"\d{3}", "%b": r"[A-Za-z]{3}", "%f": r"\d{1,6}", "%%": "%"}
+STRPTIME_REGEX = {
+    "%Y": r"\d{4}",
+    "%y": r"\d\d",
+    "%m": r"\d\d",
+    "%d": r"\d\d",
+    "%H": r"\d\d",
+    "%M": r"\d\d",
+    "%S": r"\d\d",
+    "%j": r"\d{3}",
+    "%b": r"[A-Za-z]{3}",
+    "%f": r"\d{1,6}",
+    "%%": "%",
+}
 CHOICES = "column:NAME, filename, filename:PATTERN or mtime"
 NO_DATE_WARNING = (
     "nothing in the record or its file name dates it: occurred_at is the file's modification time "
@@ -70,7 +81,9 @@ def parse_fallback(spec: str | None) -> DateFallback:
         return DateFallback("mtime")
     if how == "filename":
         if sep and "%" not in arg:
-            raise DateFallbackError(f"--occurred-at {spec!r}: a file-name pattern needs strptime codes, e.g. filename:%Y%m%d")
+            raise DateFallbackError(
+                f"--occurred-at {spec!r}: a file-name pattern needs strptime codes, e.g. filename:%Y%m%d"
+            )
         return DateFallback("filename", arg or None)
     if how == "column" and arg.strip():
         return DateFallback("column", arg.strip())
@@ -84,8 +97,11 @@ def mtime(path: Path) -> datetime:
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(%.)", pattern)
-    return re.compile("".join(STRPTIME_REGEX.get(p, re.escape(p)) if p.startswith("%") else re.escape(p)
-                              for p in parts if p))
+    return re.compile(
+        "".join(
+            STRPTIME_REGEX.get(p, re.escape(p)) if p.startswith("%") else re.escape(p) for p in parts if p
+        )
+    )
 
 
 def time_in_name(name: str, pattern: str | None = None) -> datetime | None:
@@ -108,8 +124,11 @@ def time_in_name(name: str, pattern: str | None = None) -> datetime | None:
         return None
     m = ANALYSIS_NAME_RE.search(name)
     if m:
-        text = re.sub(r"T(\d\d)[_-](\d\d)(?:[_-](\d\d))?", lambda g: "T" + ":".join(x for x in g.groups() if x),
-                      m.group(1))
+        text = re.sub(
+            r"T(\d\d)[_-](\d\d)(?:[_-](\d\d))?",
+            lambda g: "T" + ":".join(x for x in g.groups() if x),
+            m.group(1),
+        )
         try:
             return parse_timestamp(text)
         except ValueError:
@@ -125,7 +144,9 @@ def time_in_name(name: str, pattern: str | None = None) -> datetime | None:
     for m in FILENAME_TIME_RE.finditer(base):
         year, month, day, hour, minute, second, _z = m.groups()
         try:
-            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+            return datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
         except ValueError:
             continue
     m = DATE_FOLDERS_RE.search(name)
@@ -152,11 +173,18 @@ def file_date(path: Path, fallback: DateFallback) -> tuple[datetime | None, str,
         return named, "file name", None
     if fallback.how == "filename":
         wanted = f"pattern {fallback.arg!r}" if fallback.arg else "a timestamp"
-        return None, f"missing timestamp: the file name has no {wanted} (--occurred-at {fallback.how}" + (
-            f":{fallback.arg})" if fallback.arg else ")"), None
+        return (
+            None,
+            f"missing timestamp: the file name has no {wanted} (--occurred-at {fallback.how}"
+            + (f":{fallback.arg})" if fallback.arg else ")"),
+            None,
+        )
     when = mtime(path)
-    return when, "file mtime", NO_DATE_WARNING.format(mtime=when.isoformat(sep=" ", timespec="seconds"),
-                                                      choices=CHOICES)
+    return (
+        when,
+        "file mtime",
+        NO_DATE_WARNING.format(mtime=when.isoformat(sep=" ", timespec="seconds"), choices=CHOICES),
+    )
 
 
 def fallback_column(header: list[str], spec: str | None) -> str | None:
@@ -171,9 +199,11 @@ def fallback_column(header: list[str], spec: str | None) -> str | None:
 
     wanted = norm(fallback.arg)
     column = next((c for c in header if c == fallback.arg), None) or next(
-        (c for c in header if norm(c) == wanted), None)
+        (c for c in header if norm(c) == wanted), None
+    )
     if column is None:
         raise DateFallbackError(
             f"--occurred-at column:{fallback.arg}: no such column in the file; its columns are: "
-            f"{', '.join(header)[:500]}")
+            f"{', '.join(header)[:500]}"
+        )
     return column

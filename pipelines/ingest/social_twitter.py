@@ -1,9 +1,8 @@
 """Twitter (X) API v2 exports: raw response pages and twarc2's flattened tweets, one parser for both.
 
-| shape | what it looks like |
-|---|---|
-| response page (`twarc2 search` output, the API's own JSON) | `{"data": [tweet, ...], "includes": {"users": [...], "tweets": [...]}, "meta": {...}}`, one page per line or one per file |
-| flattened (`twarc2 flatten`) | one tweet per line with its `author` (and `in_reply_to_user`) expanded inline |
+- a response page (`twarc2 search` output, the API's own JSON), one per line or one per file:
+  `{"data": [tweet, ...], "includes": {"users": [...], "tweets": [...]}, "meta": {...}}`;
+- flattened (`twarc2 flatten`): one tweet per line, its `author` (and `in_reply_to_user`) inline.
 
 Every tweet of `data` is a record (a page of 100 tweets is 100 records). The customer is the author's
 `username` (a handle, `@name`, which `customers.handle` stitches to a CRM id); the numeric
@@ -76,7 +75,9 @@ def _tweets(value: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None,
     if not isinstance(value, dict):
         return
     if isinstance(value.get("data"), list):  # a response page
-        users = {u.get("id"): u for u in (value.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
+        users = {
+            u.get("id"): u for u in (value.get("includes") or {}).get("users") or [] if isinstance(u, dict)
+        }
         for tweet in value["data"]:
             if isinstance(tweet, dict):
                 yield tweet, users.get(tweet.get("author_id")), users.get(tweet.get("in_reply_to_user_id"))
@@ -89,22 +90,30 @@ def _tweets(value: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None,
 
 
 def _refs(tweet: dict[str, Any], kind: str) -> list[str]:
-    return [str(r.get("id")) for r in tweet.get("referenced_tweets") or []
-            if isinstance(r, dict) and r.get("type") == kind and r.get("id") is not None]
+    return [
+        str(r.get("id"))
+        for r in tweet.get("referenced_tweets") or []
+        if isinstance(r, dict) and r.get("type") == kind and r.get("id") is not None
+    ]
 
 
-def tweet_value(tweet: dict[str, Any], author: dict[str, Any] | None, replied: dict[str, Any] | None,
-                brands: set[str]) -> dict[str, Any]:
+def tweet_value(
+    tweet: dict[str, Any], author: dict[str, Any] | None, replied: dict[str, Any] | None, brands: set[str]
+) -> dict[str, Any]:
     """The staging value of one v2 tweet (not a retweet); raises ValueError with the reject reason."""
     if tweet.get("id") in (None, ""):
         raise ValueError("missing id: tweet has no 'id'")
     handle = (author or {}).get("username")
     replied_handle = (replied or {}).get("username")
     outbound = bool(handle) and handle.lower() in brands
-    mentions = [m.get("username") for m in (tweet.get("entities") or {}).get("mentions") or [] if isinstance(m, dict)]
+    mentions = [
+        m.get("username") for m in (tweet.get("entities") or {}).get("mentions") or [] if isinstance(m, dict)
+    ]
     brand_mentioned = next((m for m in [replied_handle, *mentions] if m and m.lower() in brands), None)
     parent = next(iter(_refs(tweet, "replied_to")), None)
-    customer = replied_handle if outbound and replied_handle and replied_handle.lower() not in brands else None
+    customer = (
+        replied_handle if outbound and replied_handle and replied_handle.lower() not in brands else None
+    )
     text = tweet.get("text")
     return {
         "source_id": str(tweet["id"]),

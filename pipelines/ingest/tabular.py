@@ -158,7 +158,8 @@ def _read_csv(
     header = _csv_header(con, path, delim)
     # a vendor's export recognised from its header maps itself; the user's mapping still wins
     preset = presets.detect(fmt, header)
-    found, unknown = resolve(fmt, header, {**(preset.mapping(header) if preset else {}), **_explicit(options)})
+    mapping = {**(preset.mapping(header) if preset else {}), **_explicit(options)}
+    found, unknown = resolve(fmt, header, mapping)
     _check_columns(path, header, unknown)
     fallback = file_dates.fallback_column(header, options.occurred_at)
     if fallback:

@@ -21,8 +21,10 @@ from pipelines.ingest.records import IngestOptions
 from pipelines.ingest.tabular_sql import quote
 
 BLANK = "blank row"
-DERIVED_ID = ("no id column: each record's id is derived from its content (subject, text, customer, date), "
-              "so the same record keeps its id in a later export; map one with --column source_id=COLUMN")
+DERIVED_ID = (
+    "no id column: each record's id is derived from its content (subject, text, customer, date), "
+    "so the same record keeps its id in a later export; map one with --column source_id=COLUMN"
+)
 ID_FORMATS = ("helpdesk_csv", "cfpb_csv")
 DATED_FORMATS = ("helpdesk_csv", "cfpb_csv", "utterances_csv")
 FALLBACK_FIELD = "occurred_at_fallback"  # the `--occurred-at column:NAME` column, in `found`
@@ -34,15 +36,19 @@ def skip_blank_rows(con: duckdb.DuckDBPyConnection, header: list[str]) -> int:
         return 0
     blank = f"trim(concat_ws('', {', '.join(quote(c) for c in header)})) = ''"
     payload = "to_json(struct_pack(" + ", ".join(f"{quote(c)} := {quote(c)}" for c in header) + "))::VARCHAR"
-    con.execute(f"CREATE TEMP TABLE _voc_skipped AS SELECT record_no, {payload} AS payload FROM _voc_src WHERE {blank}")
+    con.execute(
+        f"CREATE TEMP TABLE _voc_skipped AS SELECT record_no, {payload} AS payload "
+        f"FROM _voc_src WHERE {blank}"
+    )
     n = con.execute("SELECT count(*) FROM _voc_skipped").fetchall()[0][0]
     if n:
         con.execute(f"DELETE FROM _voc_src WHERE {blank}")
     return int(n)
 
 
-def notes(con: duckdb.DuckDBPyConnection, fmt: str, found: dict[str, str], path: Path,
-          options: IngestOptions) -> Counter[str]:
+def notes(
+    con: duckdb.DuckDBPyConnection, fmt: str, found: dict[str, str], path: Path, options: IngestOptions
+) -> Counter[str]:
     """Warnings for the file's report: derived ids, records dated by the file's mtime (with counts)."""
     warnings: Counter[str] = Counter()
     rows = con.execute("SELECT count(*) FROM _voc_src").fetchall()[0][0]

@@ -103,7 +103,8 @@ class _Builder:
         self.ts_template = ts
         self.params.update(ts_params)  # type: ignore[arg-type]
         # a record without a date takes the file's (--occurred-at; pipelines.ingest.file_dates)
-        file_time, origin, _warning = file_dates.file_date(path, file_dates.parse_fallback(options.occurred_at))
+        fallback = file_dates.parse_fallback(options.occurred_at)
+        file_time, origin, _warning = file_dates.file_date(path, fallback)
         self.params["file_time"] = file_time
         self.no_file_time = origin if file_time is None and origin.startswith("missing timestamp") else None
         self.params["channel"] = vocab.channel(options.channel) if options.channel else None
@@ -274,8 +275,9 @@ def _tickets(b: _Builder) -> Spec:
         b.vid("source_id")
         if "source_id" in b.found
         # no id column (pipelines.ingest.tabular_notes says so): an id from the ticket's own content
-        else "'ticket:' || substr(md5(concat_ws('|', " + ", ".join(
-            b.v(f) for f in ("subject", "text", "customer_email", "customer_id", "occurred_at")) + ")), 1, 16)"
+        else "'ticket:' || substr(md5(concat_ws('|', "
+        + ", ".join(b.v(f) for f in ("subject", "text", "customer_email", "customer_id", "occurred_at"))
+        + ")), 1, 16)"
     )
     base = f"""SELECT *, COALESCE({b.ts_of('occurred_raw', 'occurred_at')},
                           CASE WHEN occurred_raw IS NULL THEN $file_time::TIMESTAMP END) AS occurred_at FROM (
@@ -301,7 +303,7 @@ def _utterances(b: _Builder) -> Spec:
     """One row per utterance; the rows of a conversation id become one interaction with turns."""
     speaker = SPEAKER_SQL.replace("{x}", b.v("speaker"))
     channel = CHANNEL_SQL.replace("{x}", b.v("channel"))
-    no_ts = "$file_time::TIMESTAMP"  # --occurred-at: the file's date for conversations without one (and a warning)
+    no_ts = "$file_time::TIMESTAMP"  # --occurred-at: the file's date for conversations without one
     rows = f"""CREATE TEMP TABLE _voc_typed AS
     WITH u AS (
         SELECT record_no, {b.vid('source_id')} AS source_id, COALESCE($channel, {channel}, 'call') AS channel,

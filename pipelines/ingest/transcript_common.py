@@ -9,7 +9,6 @@ one was used (`occurred_at_source`, kept in the plain-text payload).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any

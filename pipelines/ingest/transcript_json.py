@@ -331,7 +331,8 @@ def transcribe_value(doc: dict[str, Any], path: Path, options: IngestOptions) ->
         at = turn.pop("at")
         if turn["begin_s"] is None and at is not None and start is not None:
             turn["begin_s"] = turn["end_s"] = (at - start).total_seconds()
-    own = field("InitiationTimestamp", "ContactStartTime", "StartTime", "CreationTime", "occurred_at", "started_at")
+    own = field("InitiationTimestamp", "ContactStartTime", "StartTime", "CreationTime", "occurred_at",
+                "started_at")
     recording = time_in_name(str(meta.get("InputS3Uri") or "")) if meta.get("InputS3Uri") else None
     origin = None
     if own is None and start is not None:
