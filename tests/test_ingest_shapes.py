@@ -177,6 +177,9 @@ def test_time_in_name_conventions_and_uuid_digits() -> None:
     # hex digits inside a contact id are not a date
     assert time_in_name("b49644f6-672f-445c-b209-f76b20220101.json") is None
     assert time_in_name("call-123_2024-03-05T14-30-00.txt") == datetime(2024, 3, 5, 14, 30)
+    # a user pattern matches whole numbers only, never digits inside an id
+    assert time_in_name("contactlens_chat_b49644f6_analysis.json", "%Y") is None
+    assert time_in_name("calls20240305.json", "calls%Y%m%d") == datetime(2024, 3, 5)
 
 
 # --- flat utterance lists (Gridspace-Stanford Harper Valley) ---------------------------------

@@ -97,11 +97,11 @@ def mtime(path: Path) -> datetime:
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(%.)", pattern)
-    return re.compile(
-        "".join(
-            STRPTIME_REGEX.get(p, re.escape(p)) if p.startswith("%") else re.escape(p) for p in parts if p
-        )
+    body = "".join(
+        STRPTIME_REGEX.get(p, re.escape(p)) if p.startswith("%") else re.escape(p) for p in parts if p
     )
+    # not inside a longer run of digits (or of a hex contact id's letters and digits)
+    return re.compile(rf"(?<![0-9A-Za-z]){body}(?![0-9])" if pattern[:1] == "%" else rf"{body}(?![0-9])")
 
 
 def time_in_name(name: str, pattern: str | None = None) -> datetime | None:
