@@ -29,6 +29,11 @@ CONTACT_MEASURES: dict[str, str] = {
     "same_recontacted": "count(*) FILTER (WHERE has_same_issue_recontact)",
     "repeats": "sum(repeats_triggered)",
     "handle_time_s": "sum(handle_time_s)",
+    # conversation trajectory (calls and chats scored at their start and end)
+    "trajectory_n": "count(*) FILTER (WHERE sentiment_start IS NOT NULL AND sentiment_end IS NOT NULL)",
+    "start_sum": "sum(sentiment_start) FILTER (WHERE sentiment_start IS NOT NULL AND sentiment_end IS NOT NULL)",
+    "end_sum": "sum(sentiment_end) FILTER (WHERE sentiment_start IS NOT NULL AND sentiment_end IS NOT NULL)",
+    "improved": "count(*) FILTER (WHERE sentiment_end > sentiment_start)",
 }
 
 # Headline figures: name -> aggregate over rows of marts.daily_volume (any subset of them).

@@ -194,24 +194,26 @@ def outbound_daily(filters: Filters) -> pd.DataFrame:
 
 
 def emotion_mix(filters: Filters) -> pd.DataFrame:
-    """How often each emotion is among an interaction's top emotions."""
-    where, params = filters.where()
-    return query(
-        "SELECT emotion, count(*) AS n FROM (SELECT unnest(top_emotions) AS emotion FROM marts.interactions "
-        f"WHERE {where}) WHERE emotion IS NOT NULL GROUP BY emotion ORDER BY n DESC LIMIT 20",
-        params,
-    )
+    """How often each emotion is among a contact's top emotions (`marts.emotion_daily`)."""
+    if filters.only_mart_dimensions and has_mart("emotion_daily"):
+        where, params = filters.where(on_day=True)
+        sql = f"SELECT emotion, sum(contacts) AS n FROM marts.emotion_daily WHERE {where} GROUP BY emotion"
+    else:
+        where, params = filters.where()
+        sql = (
+            "SELECT emotion, count(*) AS n FROM (SELECT unnest(top_emotions) AS emotion FROM marts.interactions "
+            f"WHERE {where}) WHERE emotion IS NOT NULL GROUP BY emotion"
+        )
+    return query(f"SELECT * FROM ({sql}) ORDER BY n DESC, emotion LIMIT 20", params)
 
 
 def trajectory(filters: Filters) -> pd.DataFrame:
     """Customer sentiment at the start versus the end of calls and chats, per channel."""
-    where, params = filters.where()
+    source, params = _daily_source(filters)
     return query(
-        "SELECT channel, avg(sentiment_start) AS start, avg(sentiment_end) AS end, count(*) AS n, "
-        "avg(CASE WHEN sentiment_end > sentiment_start THEN 1.0 ELSE 0.0 END) AS improved "
-        f"FROM marts.interactions WHERE {where} "
-        "AND sentiment_start IS NOT NULL AND sentiment_end IS NOT NULL "
-        "GROUP BY channel ORDER BY channel",
+        "SELECT channel, sum(start_sum) / sum(trajectory_n) AS start, sum(end_sum) / sum(trajectory_n) AS end, "
+        f"sum(trajectory_n) AS n, sum(improved) / sum(trajectory_n) AS improved FROM {source} "
+        "GROUP BY channel HAVING sum(trajectory_n) > 0 ORDER BY channel",
         params,
     )
 

@@ -262,3 +262,18 @@ def test_drill_downs_by_week_emotion_and_term(served: Path) -> None:
     rows = queries.verbatims(Filters(), (("term", "charged twice"),), 5)
     assert len(rows) and rows["text"].str.contains("charged twice").all()
     assert queries.count_verbatims(Filters(), (("term", "%"),)) == 0  # a wildcard typed is a literal
+
+
+def test_overview_marts_match_the_contacts(served: Path) -> None:
+    """The emotion mix and the trajectory come from small marts; they agree with the contacts."""
+    with duckdb.connect(str(served), read_only=True) as con:
+        mix = dict(con.execute("SELECT e, count(*) FROM (SELECT unnest(top_emotions) AS e FROM marts.interactions "
+                               "WHERE channel = 'chat') GROUP BY e").fetchall())
+        start, end = con.execute("SELECT avg(sentiment_start), avg(sentiment_end) FROM marts.interactions "
+                                 "WHERE channel = 'call' AND sentiment_end IS NOT NULL").fetchone()
+    got = queries.emotion_mix(Filters(channels=("chat",)))
+    assert dict(zip(got["emotion"], got["n"], strict=True)) == mix
+    searched = queries.emotion_mix(Filters(channels=("chat",), search="a"))  # the contacts path
+    assert searched["n"].sum() <= sum(mix.values())
+    traj = queries.trajectory(Filters()).set_index("channel")
+    assert (traj.loc["call", "start"], traj.loc["call", "end"]) == (pytest.approx(start), pytest.approx(end))
