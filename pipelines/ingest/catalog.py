@@ -31,7 +31,8 @@ FORMATS: dict[tuple[str, str], FormatDoc] = {
     ),
     ("transcripts", "conversations_json"): FormatDoc(
         "a JSON array of conversations with turns (or one conversation), or one conversation's list of "
-        "utterances (Gridspace-Stanford Harper Valley)",
+        "utterances (Gridspace-Stanford Harper Valley), or a Genesys Cloud speech and text analytics "
+        "transcript (transcripts[].phrases[])",
         True,
         "ingest transcripts harper_valley/transcript/",
     ),

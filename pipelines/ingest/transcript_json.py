@@ -9,7 +9,9 @@ array keeps the conversations before the break and rejects the rest as one recor
 A JSON array of utterances rather than of conversations (the Gridspace-Stanford Harper Valley Bank
 layout: `[{"speaker_role", "start_ms", "duration_ms", "start_timestamp_ms", "transcript"}, ...]`)
 is one conversation: the file's name is its id, the first utterance's absolute time less its
-offset is its start.
+offset is its start. A Genesys Cloud speech and text analytics transcript (`conversationId`,
+`conversationStartTime`, `transcripts[].phrases[]` with `participantPurpose`, `startTimeMs`,
+`duration.milliseconds`) is one conversation too.
 
 Contact Lens chat analysis files hold `EVENT` items (participant joined / left, chat ended) between
 the messages: they are not turns, but their `AbsoluteTime` counts for the contact's start and end.
@@ -41,7 +43,10 @@ EXCERPT = 200
 ID_KEYS = ("id", "conversation_id", "conversationId", "convo_id", "contact_id", "ContactId", "session_id",
            "call_id", "chat_id", "ticket_id", "source_id")
 TIME_KEYS = ("started_at", "start_time", "startTime", "occurred_at", "timestamp", "created_at", "createdAt",
-             "date", "datetime", "InitiationTimestamp", "StartTime")
+             "date", "datetime", "InitiationTimestamp", "StartTime", "conversationStartTime")
+# Genesys Cloud speech & text analytics transcripts: who a phrase's participantPurpose is
+GENESYS_PURPOSES = {"external": "customer", "customer": "customer", "internal": "agent", "agent": "agent",
+                    "acd": "system", "ivr": "system", "workflow": "system"}
 CUSTOMER_ID_KEYS = ("customer_id", "customerId", "client_id", "crm_id", "CustomerId")
 EMAIL_KEYS = ("customer_email", "email")
 PHONE_KEYS = ("customer_phone", "phone", "phone_number", "ani")
@@ -131,6 +136,8 @@ def conversation(doc: Any, path: Path, record_no: int, options: IngestOptions) -
         raise ValueError(f"not a conversation: expected a JSON object, got {type(doc).__name__}")
     raw_turns = _get_path(doc, options.columns["turns"].split(".")) if "turns" in options.columns else next(
         (doc[k] for k in TURN_KEYS if isinstance(doc.get(k), list)), None)
+    if raw_turns is None and _genesys(doc):
+        raw_turns = _genesys_phrases(doc)
     if raw_turns is None:
         raise ValueError(f"missing turns: no list under {', '.join(TURN_KEYS)} (or --column turns=KEY)")
     turns, first_time = _turns(raw_turns, options.timezone)
@@ -145,7 +152,8 @@ def conversation(doc: Any, path: Path, record_no: int, options: IngestOptions) -
         email, phone = _pick(doc, "email", EMAIL_KEYS, options), _pick(doc, "phone", PHONE_KEYS, options)
         ref_type, ref = ("email", email) if email else ("phone", phone) if phone else (None, None)
     source_id = _pick(doc, "source_id", ID_KEYS, options)
-    channel = CHANNEL_ALIASES.get(str(_pick(doc, "channel", ("channel", "Channel"), options) or "").lower())
+    label = _pick(doc, "channel", ("channel", "Channel", "mediaType"), options)
+    channel = CHANNEL_ALIASES.get(str(label or "").lower())
     if channel is None:
         channel = "call" if any(t["end_s"] is not None for t in turns) else "chat"
     return conversation_value(
@@ -166,6 +174,34 @@ def conversation(doc: Any, path: Path, record_no: int, options: IngestOptions) -
         occurred_at_source=origin,
         warning=warning,
     )
+
+
+def _genesys(doc: dict[str, Any]) -> bool:
+    transcripts = doc.get("transcripts")
+    return isinstance(transcripts, list) and any(isinstance(t, dict) and "phrases" in t for t in transcripts)
+
+
+def _ms(value: Any) -> float | None:
+    """Genesys durations and offsets: `{"milliseconds": n}` or a bare number of milliseconds."""
+    return number(value.get("milliseconds")) if isinstance(value, dict) else number(value)
+
+
+def _genesys_phrases(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """A Genesys Cloud transcript (`transcripts[].phrases[]`) as turns: `participantPurpose`
+    external = customer, internal = agent, acd/ivr = system; offsets from `conversationStartTime`."""
+    start = number(doc.get("conversationStartTime"))
+    turns = []
+    for transcript in doc["transcripts"]:
+        for phrase in (transcript or {}).get("phrases") or []:
+            if not isinstance(phrase, dict):
+                continue
+            at = number(phrase.get("startTimeMs"))
+            begin = (at - start) if at is not None and start is not None else _ms(phrase.get("offset"))
+            length = _ms(phrase.get("duration"))
+            purpose = str(phrase.get("participantPurpose") or "").lower()
+            turns.append({"speaker": GENESYS_PURPOSES.get(purpose, purpose), "text": phrase.get("text") or "",
+                          "begin_ms": begin, "end_ms": begin + length if begin is not None and length else None})
+    return sorted(turns, key=lambda t: t["begin_ms"] if t["begin_ms"] is not None else 0)
 
 
 def _fallback_column(doc: dict[str, Any], options: IngestOptions) -> Any:
