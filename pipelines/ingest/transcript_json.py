@@ -199,8 +199,9 @@ def _genesys_phrases(doc: dict[str, Any]) -> list[dict[str, Any]]:
             begin = (at - start) if at is not None and start is not None else _ms(phrase.get("offset"))
             length = _ms(phrase.get("duration"))
             purpose = str(phrase.get("participantPurpose") or "").lower()
+            end = begin + length if begin is not None and length else None
             turns.append({"speaker": GENESYS_PURPOSES.get(purpose, purpose), "text": phrase.get("text") or "",
-                          "begin_ms": begin, "end_ms": begin + length if begin is not None and length else None})
+                          "begin_ms": begin, "end_ms": end})
     return sorted(turns, key=lambda t: t["begin_ms"] if t["begin_ms"] is not None else 0)
 
 
