@@ -43,6 +43,12 @@ def corpus() -> list[dict]:
     return rows
 
 
+@pytest.fixture(autouse=True)
+def _fast_env(monkeypatch):
+    # `--fast` sets VOC_MODELS_MODE for the process; monkeypatch restores it after each test
+    monkeypatch.setenv("VOC_MODELS_MODE", "fast")
+
+
 @pytest.fixture(scope="module")
 def fast_models() -> Models:
     return Models.load(EnrichSettings(), ModelSettings(mode="fast"))
@@ -142,3 +148,20 @@ def test_a_missing_labels_column_is_a_clear_error(enriched_db, tmp_path, capsys)
     assert main(["--db", str(enriched_db), "teach", "sentiment", str(path), "--fast"]) == 2
     err = capsys.readouterr().err
     assert "needs a `label` column and `interaction_id` or `source_id`" in err and "bad.csv" in err
+
+
+def test_stored_corrections_are_taught_by_the_next_enrich(enriched_db, fast_models):
+    import pandas as pd
+
+    # what the dashboard's Explore page writes: labels beside the warehouse, no CSV, no teach command
+    frame = pd.DataFrame([(r["id"], r["label"]) for r in corpus()], columns=["interaction_id", "label"])
+    taught.add_labels(enriched_db, "sentiment", frame, "dashboard")
+    con = warehouse.connect(enriched_db)
+    summary = stage.run(con, EnrichSettings(), models=fast_models, progress=False)
+    assert summary.startswith("teach sentiment: taught sentiment-taught-v1@"), summary
+    assert "scored 72 interactions" in summary and "encoded 0 distinct texts" in summary
+    # nothing new labelled: no new attempt, nothing to rescore
+    again = stage.run(con, EnrichSettings(), models=fast_models, progress=False)
+    assert again.startswith("nothing new to score") and "sentiment-taught-v1@" in again
+    con.close()
+    assert len(taught.history(enriched_db, "sentiment")) == 1

@@ -32,7 +32,8 @@ from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_stored, score_
 from pipelines.enrich.settings import EnrichSettings, load
 from pipelines.enrich.store_index import StoreIndex
 from pipelines.models.nev import load_mapping
-from pipelines.models.taught import warehouse_file
+from pipelines.models.taught import load_taught, warehouse_file
+from pipelines.models.teacher import teach_pending
 from pipelines.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -432,7 +433,14 @@ def run(
         import torch
 
         torch.set_num_threads(settings.threads)
-    models = models or Models.load(settings, db=warehouse_file(con))
+    db = warehouse_file(con)
+    models = models or Models.load(settings, db=db)
+    taught_lines, _ = teach_pending(con, db, models)  # labels added since (dashboard corrections)
+    for line in taught_lines:
+        log.info("enrich: %s", line)
+    # The active taught heads (just taught or earlier) replace the given ones; none = unchanged.
+    sentiment, emotion = load_taught(db, models.encoder.name, models.sentiment, models.emotion)
+    models = dataclasses.replace(models, sentiment=sentiment, emotion=emotion)
     version = settings.model_version or models.version
     log.info("enrich: %s", describe(models, version))
     load_nev_mapping(con)
@@ -442,11 +450,11 @@ def run(
             con.execute("DELETE FROM enriched.interaction_scores WHERE model_version = ?", [version])
     with staged_pending(con, version) as (n_interactions, n_turns):
         if n_interactions == 0:
-            return f"nothing new to score (model version {version})"
+            return "; ".join([*taught_lines, f"nothing new to score (model version {version})"])
         stats = _score_pending(con, models, settings, version, n_interactions + n_turns, progress)
     log.info("enrich: time by phase: %s", stats.phase_line())
     rate = (stats.interactions + stats.turns) / max(stats.seconds, 1e-9)
-    return (
+    return "; ".join(taught_lines) + ("; " if taught_lines else "") + (
         f"scored {stats.interactions} interactions ({stats.not_scored} not scored: empty, no words, "
         f"not English or too long) and {stats.turns} turns; encoded {stats.encoded} distinct texts, "
         f"reused {stats.reused} stored embeddings; {rate:.1f} texts/s; model version {version}"

@@ -25,7 +25,7 @@ from pipelines.models.labels import EKMAN_LABELS, SENTIMENT_LABELS, ekman_matrix
 
 # L2 penalty on W (per label, embeddings are unit vectors) and on (a - 1); chosen on the shared
 # airline learning curve (`make eval`, labels from some users, scores on others).
-L2 = 0.02
+L2 = 0.001
 L2_SCALE = 0.1
 MIN_LABELS = 10
 FOLDS = 5

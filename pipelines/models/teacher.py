@@ -108,15 +108,21 @@ def match(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, key: str) -> tuple
     return ok[["interaction_id", "label"]].reset_index(drop=True), unmatched, ambiguous
 
 
-def teach(db: Path, task: str, path: Path | None = None, models=None, origin: str | None = None) -> Report:
-    """Store the file's labels (if any) and teach `task` on every stored label; see the module doc."""
+def teach(
+    db: Path, task: str, path: Path | None = None, models=None, origin: str | None = None, con=None
+) -> Report:
+    """Store the file's labels (if any) and teach `task` on every stored label; see the module doc.
+
+    `con`: an open warehouse connection to use (the pipeline's own); else the warehouse is opened read-only.
+    """
     if task not in taught.TASKS:
         raise LabelsError(f"unknown task {task!r}: one of {', '.join(taught.TASKS)}")
     from pipelines import warehouse
 
     start = time.perf_counter()
     report = Report(task)
-    con = warehouse.connect(db, read_only=True)
+    own = con is None
+    con = warehouse.connect(db, read_only=True) if own else con
     try:
         if path is not None:
             rows, key, report.bad_labels = read_labels(path, task)
@@ -132,7 +138,8 @@ def teach(db: Path, task: str, path: Path | None = None, models=None, origin: st
         else:
             _train(con, db, task, report, models)
     finally:
-        con.close()
+        if own:
+            con.close()
     report.seconds = time.perf_counter() - start
     return report
 
@@ -143,8 +150,11 @@ def _train(con, db: Path, task: str, report: Report, models) -> None:
     from pipelines.models import teach as fit
     from pipelines.models.heads import save_head
 
-    models = models or Models.load(db=None)  # the shipped heads: a taught head always starts from them
-    shipped = models.sentiment if task == "sentiment" else models.emotion
+    from pipelines.models import load_emotion, load_sentiment
+
+    models = models or Models.load(db=None)
+    # A taught head always starts from the shipped one (never from an earlier taught head).
+    shipped = (load_sentiment if task == "sentiment" else load_emotion)(models.settings)
     if not getattr(shipped, "needs_embeddings", False):
         report.message = f"teach needs the builtin {task} head ([models] {task}_model = \"builtin\")"
         return
@@ -204,6 +214,33 @@ def training_set(con, labels: pd.DataFrame, encoder: str, classes: tuple[str, ..
     x = np.stack(df["embedding"].to_numpy()).astype(np.float32) if len(df) else np.zeros((0, 384), np.float32)
     y = df["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=np.int64)
     return x, y, df["grp"].to_numpy(), int((~has).sum())
+
+
+def pending_tasks(db: Path, encoder: str) -> list[str]:
+    """Head tasks with labels newer than the last teach attempt on `encoder` (e.g. dashboard corrections)."""
+    if not taught.labels_path(db).exists():
+        return []
+    with taught.open_labels(db, read_only=True) as con:
+        rows = con.execute("""
+            SELECT l.task FROM labels l
+            WHERE l.task IN ('sentiment', 'emotion')
+            GROUP BY l.task
+            HAVING max(l.batch_id) > coalesce((SELECT max(h.labels_batch) FROM heads h
+                                                WHERE h.task = l.task AND h.encoder = ?), 0)
+            ORDER BY l.task""", [encoder]).fetchall()
+    return [r[0] for r in rows]
+
+
+def teach_pending(con, db: Path | None, models) -> tuple[list[str], bool]:
+    """Teach every task with new labels (the enrich stage calls this first): (report lines, any accepted)."""
+    if db is None:
+        return [], False
+    lines, accepted = [], False
+    for task in pending_tasks(db, models.encoder.name):
+        report = teach(db, task, models=models, con=con)
+        lines.append(f"teach {task}: {report.lines()[-1]}")
+        accepted = accepted or report.accepted
+    return lines, accepted
 
 
 def reset(db: Path, task: str) -> str:
