@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     ?= data/voc.duckdb
 PORT   ?= 8501
+ADDRESS ?=
 # The demo's size: the planted patterns come out at 400 customers x 60 days already (make eval-analytics).
 DEMO_ARGS ?= --customers 1000 --days 90
 
@@ -22,8 +23,8 @@ demo: install  ## generate the demo data, build the warehouse, serve the dashboa
 	$(PY) -m pipelines --db $(DB) demo $(DEMO_ARGS)
 	$(MAKE) serve
 
-serve: install  ## serve the dashboard on http://localhost:$(PORT)
-	VOC_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --server.fileWatcherType none
+serve: install  ## serve the dashboard on http://localhost:$(PORT) (all interfaces only with sign-in on, or ADDRESS=...)
+	VOC_DB=$(DB) $(PY) -m dashboard.serve --port $(PORT) $(if $(ADDRESS),--address $(ADDRESS))
 
 test: install  ## the whole suite (browser tests need Debian's chromium: see .ci/run)
 	$(PY) -m pytest

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, queries, ui
+from dashboard import auth, data, queries, ui
 from dashboard.filters import sidebar
 
 st.set_page_config(page_title="Voice of the customer", page_icon=":material/support_agent:", layout="wide")
@@ -33,8 +33,11 @@ PAGES = {
 }
 
 navigation = st.navigation(PAGES)
-ui.ready_or_stop()
-choices, first, last = queries.options()
-sidebar(choices, first, last)
-st.sidebar.caption(f"Conventions: {queries.window_label()} repeat window. Data {first} to {last}.")
-navigation.run()
+try:
+    ui.ready_or_stop()
+    choices, first, last = queries.options()
+    sidebar(choices, first, last)
+    st.sidebar.caption(f"Conventions: {queries.window_label()} repeat window. Data {first} to {last}.")
+    navigation.run()
+except data.WarehouseMissing as exc:  # a serving copy that breaks mid-page (truncated, corrupt)
+    ui.no_data_page(exc)

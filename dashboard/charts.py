@@ -2,10 +2,19 @@
 
 Each point carries `customdata` = the value a drill-down narrows on, so a click on a bar or a
 point can list the verbatims behind it.
+
+Plotly renders a subset of HTML in titles, ticks, legends, hovers and annotations (`<a href>` as a
+live link), and reasons, topic labels and customer ids come from customers' own text: every string
+a figure shows goes through `escape` (`_layout`/`_empty` run `sanitize` on the finished figure;
+plotly express builders escape their frame first with `_escaped`, since px writes values into
+hover templates). `customdata` stays raw: it is the drill key, never displayed.
 """
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -19,13 +28,74 @@ QUADRANT_COLORS = {
 }
 
 
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|#39|#x27|#\d+);)")
+# trace attributes that plotly draws as text (hovertemplate is ours; customdata is the drill key)
+_TEXT_ATTRS = ("x", "y", "text", "hovertext", "labels", "parents", "ids")
+
+
+def escape(value: object) -> object:
+    """A string as plotly shows it literally: `<`, `>` and bare `&` as entities (idempotent).
+
+    >>> escape('<a href="https://evil.example/login">x</a> & co')
+    '&lt;a href="https://evil.example/login"&gt;x&lt;/a&gt; &amp; co'
+    """
+    if not isinstance(value, str):
+        return value
+    return _BARE_AMP.sub("&amp;", value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_array(values: object) -> object:
+    if isinstance(values, str):
+        return escape(values)
+    if isinstance(values, (tuple, list, np.ndarray, pd.Series)):
+        array = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+        if array.dtype.kind in "OUT" and any(isinstance(v, str) for v in array.ravel()[:1000]):
+            array = array.astype(object)
+            return np.vectorize(escape, otypes=[object])(array) if array.size else array
+    return values
+
+
+def sanitize(fig: go.Figure) -> go.Figure:
+    """Escape every string the figure draws (titles, axes, legends, ticks, hovers, annotations)."""
+    layout = fig.layout
+    if layout.title and layout.title.text:
+        layout.title.text = escape(layout.title.text)
+    for name in [k for k in layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]:
+        axis = layout[name]
+        if axis.title and axis.title.text:
+            axis.title.text = escape(axis.title.text)
+        if axis.ticktext is not None:
+            axis.ticktext = _escape_array(axis.ticktext)
+        if axis.categoryarray is not None:
+            axis.categoryarray = _escape_array(axis.categoryarray)
+    for note in layout.annotations or ():
+        note.text = escape(note.text)
+    if layout.legend and layout.legend.title and layout.legend.title.text:
+        layout.legend.title.text = escape(layout.legend.title.text)
+    for trace in fig.data:
+        for attr in ("name", "legendgroup"):
+            if attr in trace and isinstance(trace[attr], str):
+                trace[attr] = escape(trace[attr])
+        for attr in _TEXT_ATTRS:
+            if attr in trace and trace[attr] is not None:
+                trace[attr] = _escape_array(trace[attr])
+    return fig
+
+
+def _escaped(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A copy of `df` whose text `columns` are escaped (for plotly express, which bakes values into
+    hover templates); keep raw copies of drill keys under other names for `custom_data`."""
+    text = [c for c in columns if c in df and not pd.api.types.is_numeric_dtype(df[c])]
+    return df.assign(**{c: df[c].astype(object).map(escape) for c in text})
+
+
 def _empty(title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(
         text="No data for these filters", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
     )
     fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, meta={"empty": True})
-    return fig
+    return sanitize(fig)
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
@@ -37,7 +107,7 @@ def _layout(fig: go.Figure, title: str) -> go.Figure:
         legend_title_text="",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
-    return fig
+    return sanitize(fig)
 
 
 def _keys(values: pd.Series) -> pd.Series:
@@ -228,13 +298,13 @@ def value_irritant(df: pd.DataFrame) -> go.Figure:
     if df.empty:
         return _empty("Value-irritant matrix")
     fig = px.scatter(
-        df,
+        _escaped(df.assign(reason_key=df["reason"]), ["reason", "action"]),
         x="company_cost",
         y="irritation",
         size="volume",
         color="action",
         text="reason",
-        custom_data=["reason"],
+        custom_data=["reason_key"],
         color_discrete_map=QUADRANT_COLORS,
         hover_data=["negative_share", "repeat_rate", "cost_to_serve_s"],
         labels={
@@ -295,6 +365,7 @@ def timeline(df: pd.DataFrame, customer_id: str) -> go.Figure:
     if df.empty:
         return _empty(title)
     df = df.assign(kind=df["is_repeat"].map({True: "repeat", False: "first contact"}).fillna("first contact"))
+    df = _escaped(df, ["reason", "channel", "sentiment_label"])
     fig = px.scatter(
         df,
         x="occurred_at",
@@ -344,7 +415,7 @@ def clv_nev(df: pd.DataFrame) -> go.Figure:
         return _empty(f"CLV x {NEV}")
     status = df["churned"].map({True: "churned", False: "active"}).fillna("unknown")
     fig = px.scatter(
-        df.assign(status=status),
+        _escaped(df.assign(status=status), ["segment"]),
         x="nev",
         y="clv",
         color="segment",

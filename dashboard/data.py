@@ -21,8 +21,28 @@ from pipelines.warehouse import serving_path
 BUILD_HINT = "make demo` (or `python -m pipelines demo`) for the demo data, or `python -m pipelines run"
 
 
+PUBLISH_HINT = "python -m pipelines publish"
+# what DuckDB raises reading a truncated or corrupt file (a bug in our SQL raises other errors)
+UNREADABLE = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException, duckdb.FatalException)
+
+
 class WarehouseMissing(RuntimeError):
     """No usable serving copy: the message says which file and which command builds it."""
+
+    command = "make demo\n# or\npython -m pipelines demo"
+
+
+class ServingCopyUnreadable(WarehouseMissing):
+    """The serving copy exists but cannot be read (truncated, corrupt): publish it again."""
+
+    command = f"{PUBLISH_HINT}\n# or rebuild everything\npython -m pipelines run"
+
+    def __init__(self, path: str, exc: Exception):
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        super().__init__(
+            f"The serving copy {path} cannot be read ({first}): it is truncated or corrupt. Publish it "
+            f"again from the warehouse with `{PUBLISH_HINT}`."
+        )
 
 
 class Snapshot(NamedTuple):
@@ -63,7 +83,7 @@ def _connection(snap: Snapshot) -> duckdb.DuckDBPyConnection:
         con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [snap.path])
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseMissing(f"Cannot open {snap.path} ({exc}). Rebuild it with `{BUILD_HINT}`.") from exc
+        raise ServingCopyUnreadable(snap.path, exc) from exc
     return con
 
 
@@ -83,6 +103,8 @@ def _cached(snap: Snapshot, sql: str, params: tuple) -> pd.DataFrame:
     con = _cursor(snap)
     try:
         return con.execute(sql, list(params)).df()
+    except UNREADABLE as exc:
+        raise ServingCopyUnreadable(snap.path, exc) from exc
     finally:
         con.close()
 
@@ -95,12 +117,16 @@ def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
 @st.cache_data(max_entries=64, show_spinner=False)
 def _tables(snap: Snapshot) -> dict[str, tuple[str, ...]]:
     con = _cursor(snap)
-    rows = con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_catalog = ? AND table_schema = 'marts' ORDER BY table_name, ordinal_position",
-        [CATALOG],
-    ).fetchall()
-    con.close()
+    try:
+        rows = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = ? AND table_schema = 'marts' ORDER BY table_name, ordinal_position",
+            [CATALOG],
+        ).fetchall()
+    except UNREADABLE as exc:
+        raise ServingCopyUnreadable(snap.path, exc) from exc
+    finally:
+        con.close()
     out: dict[str, list[str]] = {}
     for table, column in rows:
         out.setdefault(table, []).append(column)

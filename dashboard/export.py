@@ -7,10 +7,12 @@ spreadsheet shows them as text instead of running them as formulas (OWASP CSV in
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE
 MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -57,10 +59,22 @@ def to_csv(df: pd.DataFrame) -> bytes:
     return neutralise(_plain(df)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
+def _xml_safe(value: object) -> object:
+    # XML 1.0 forbids most control characters (NUL, VT, FF, ESC...) that ingest accepts in text;
+    # openpyxl raises IllegalCharacterError on them. Shown as U+FFFD, so the cell still says
+    # something was there.
+    return ILLEGAL_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def to_excel(df: pd.DataFrame) -> bytes:
-    """One-sheet .xlsx."""
+    """One-sheet .xlsx (control characters that XML cannot hold become U+FFFD)."""
     buffer = io.BytesIO()
-    neutralise(_plain(df)).to_excel(buffer, index=False, sheet_name="export", engine="openpyxl")
+    safe = neutralise(_plain(df))
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(_xml_safe)
+    safe.columns = [str(_xml_safe(c)) for c in safe.columns]
+    safe.to_excel(buffer, index=False, sheet_name="export", engine="openpyxl")
     return buffer.getvalue()
 
 

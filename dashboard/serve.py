@@ -1,12 +1,17 @@
-"""Start the dashboard as a real server on localhost, for the browser test, the benchmarks and scripts.
+"""Start the dashboard as a real server: `make serve` (`python -m dashboard.serve`), and on localhost for
+the browser test, the benchmarks and scripts.
 
     proc, url = start(Path("data/voc.duckdb"))
     ...
     stop(proc)
+
+Without sign-in the dashboard is open to whoever reaches the port, so `make serve` binds 127.0.0.1
+unless sign-in is on (`[dashboard] auth`) or an address is named (`--address`, `make serve ADDRESS=`).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -39,6 +44,44 @@ IDLE_JS = """(minCharts) => {
 }"""
 
 
+LOCALHOST = "127.0.0.1"
+ALL_INTERFACES = "0.0.0.0"
+
+
+def bind_address(auth_mode: str, named: str | None = None) -> str:
+    """Where the server listens: the address named, else all interfaces only when sign-in is on.
+
+    >>> bind_address("none"), bind_address("password"), bind_address("none", "10.0.0.5")
+    ('127.0.0.1', '0.0.0.0', '10.0.0.5')
+    """
+    if named:
+        return named
+    return LOCALHOST if auth_mode == "none" else ALL_INTERFACES
+
+
+def streamlit_args(port: int, address: str) -> list[str]:
+    """The `streamlit run app.py` command line for a headless server."""
+    return [sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make serve`: run the dashboard in the foreground on the address `bind_address` picks."""
+    from dashboard.auth import settings  # imports streamlit; only the server needs it
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard.serve", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--address", help="listen here (default: 127.0.0.1 unless sign-in is on)")
+    args = parser.parse_args(argv)
+    address = bind_address(settings().auth, args.address)
+    if address != LOCALHOST and settings().auth == "none":
+        print(f"warning: serving on {address} without sign-in: anyone who reaches the port sees the data",
+              file=sys.stderr)
+    print(f"serving on http://{address}:{args.port}", file=sys.stderr)
+    return subprocess.call(streamlit_args(args.port, address), cwd=ROOT)
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
@@ -55,10 +98,7 @@ def start(db: Path, port: int | None = None, timeout: float = 90.0) -> tuple[sub
     port = port or free_port()
     log = tempfile.NamedTemporaryFile(prefix="voc-streamlit-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--client.toolbarMode", "viewer"],
+        [*streamlit_args(port, LOCALHOST), "--client.toolbarMode", "viewer"],
         cwd=ROOT, env={**os.environ, "VOC_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -85,3 +125,7 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,11 +24,17 @@ def ready_or_stop() -> int:
     try:
         return data.check_ready()
     except data.WarehouseMissing as exc:
-        st.title("No data to show yet")
-        st.info(str(exc))
-        st.code("make demo\n# or\npython -m pipelines demo", language="bash")
-        st.stop()
-        raise  # st.stop() raises; this keeps type checkers honest
+        no_data_page(exc)
+        raise  # no_data_page stops the script; this keeps type checkers honest
+
+
+def no_data_page(exc: data.WarehouseMissing) -> None:
+    """The page naming the command that fixes a missing or unreadable serving copy; stops the run."""
+    unreadable = isinstance(exc, data.ServingCopyUnreadable)
+    st.title("The data cannot be read" if unreadable else "No data to show yet")
+    (st.error if unreadable else st.info)(str(exc))
+    st.code(exc.command, language="bash")
+    st.stop()
 
 
 class Definition(NamedTuple):

@@ -16,7 +16,7 @@ from pipelines.settings import SettingsError, default_db
 from pipelines.warehouse import WarehouseError
 
 # Order is the order of `--help`; `run` executes the stages in pipelines.stages.
-COMMANDS = ("ingest", "unload", "enrich", "topics", "build", "run", "teach", "publish", "demo", "export")
+COMMANDS = ("ingest", "unload", "enrich", "topics", "build", "run", "teach", "publish", "demo", "export", "forget")
 
 
 class UserError(Exception):

@@ -40,6 +40,9 @@ class WarehouseSettings:
     # long run checkpoints hundreds of times at a cost growing with the warehouse: enrichment's
     # commits went from 88 to 183 ms a batch over a 300k-contact run. "" keeps DuckDB's default.
     checkpoint_threshold: str = "1GB"
+    # The serving copy's permissions, octal ("0640": a dashboard running as another user of the
+    # group can read it); "" = what the umask gives a new file (as `cp` would), not mkstemp's 0600.
+    serving_mode: str = ""
 
 
 AUTO_MEMORY_CAP = 4 * 1000**3  # "auto": at most 4 GB (a 1M-contact run then peaks at 4.6 GB in all)
@@ -144,6 +147,20 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     return bool(row and row[0])
 
 
+def serving_mode(settings: WarehouseSettings) -> int:
+    """The permission bits for the serving copy: `[warehouse] serving_mode`, else 0666 minus the umask."""
+    if settings.serving_mode:
+        try:
+            return int(settings.serving_mode, 8) & 0o777
+        except ValueError:
+            raise WarehouseError(
+                f"[warehouse] serving_mode = {settings.serving_mode!r} is not an octal mode; use e.g. \"0640\""
+            ) from None
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def publish(db: Path | str) -> Path:
     """Copy the (closed, checkpointed) warehouse to its serving path atomically.
 
@@ -152,11 +169,13 @@ def publish(db: Path | str) -> Path:
     """
     db = Path(db)
     target = serving_path(db)
+    mode = serving_mode(load_section("warehouse", WarehouseSettings))
     with duckdb.connect(str(db)) as con:
         con.execute("CHECKPOINT")
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, mode)  # mkstemp creates 0600: a dashboard running as another user could not read it
         os.close(fd)
         shutil.copyfile(db, tmp)
         os.replace(tmp, target)

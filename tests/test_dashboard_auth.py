@@ -48,3 +48,56 @@ def test_password_mode_gates_every_page(tmp_path: Path, monkeypatch: pytest.Monk
     at.run()
     assert not at.exception
     assert any(m.label == "Contacts" for m in at.metric)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_throttle_slows_then_locks_out_a_guesser() -> None:
+    clock = FakeClock()
+    throttle = auth.Throttle(clock=clock)
+    allowed = 0
+    for _ in range(50):  # 50 guesses in one second
+        if throttle.wait("10.0.0.9") == 0:
+            allowed += 1
+            throttle.failed("10.0.0.9")
+        clock.now += 0.02
+    assert allowed == 3, "3 free tries, then a 1 s pause"
+    assert throttle.wait("10.0.0.7") == 0, "another client is not slowed"
+    for _ in range(20):  # keep guessing as fast as the pauses allow
+        clock.now += throttle.wait("10.0.0.9")
+        if throttle.wait("10.0.0.9") > throttle.max_delay:
+            break
+        throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") > 14 * 60, "10 wrong tries in a row: locked for 15 minutes"
+    clock.now += throttle.lockout_s
+    assert throttle.wait("10.0.0.9") == 0
+    throttle.succeeded("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 0
+
+
+def test_password_form_refuses_fast_guesses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = dashboard_fixture.build(tmp_path / "voc.duckdb", n=120)
+    monkeypatch.setenv("VOC_DB", str(db))
+    monkeypatch.setenv("VOC_DASHBOARD_AUTH", "password")
+    monkeypatch.chdir(ROOT)
+    auth._throttle.clear()
+    auth._throttle().clock = lambda: 1000.0  # time stands still: the pauses never run out
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["dashboard"] = {"password": "open sesame"}
+    at.run()
+    for guess in ("a", "b", "c", "d"):
+        at.text_input[0].input(guess)
+        at.button[0].click()
+        at.run()
+    assert any("Too many wrong passwords" in e.value for e in at.error)
+    at.text_input[0].input("open sesame")
+    at.button[0].click()
+    at.run()
+    assert not at.metric, "even the right password waits out the pause"
+    auth._throttle.clear()

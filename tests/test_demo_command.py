@@ -35,8 +35,8 @@ def test_demo_ingests_every_generated_record(tmp_path: Path, capsys: pytest.Capt
     assert con.execute("SELECT count(*) FROM staging.interactions WHERE channel IN ('call', 'chat') "
                        "AND customer_id IS NULL").fetchone()[0] == anonymous
     # Identity stitching: inbound emails from customers' addresses resolve to CRM ids.
-    stitched = con.execute("SELECT avg((customer_id LIKE 'C%')::INT) FROM staging.interactions "
-                           "WHERE channel = 'email' AND direction = 'inbound'").fetchone()[0]
+    stitched = con.execute("SELECT avg((customer_id IN (SELECT customer_id FROM staging.customers))::INT) "
+                           "FROM staging.interactions WHERE channel = 'email' AND direction = 'inbound'").fetchone()[0]
     assert stitched > 0.8
     outbound = con.execute("SELECT count(*) FROM staging.interactions WHERE direction = 'outbound'").fetchone()[0]
     assert outbound == sum("northwind-connect.example" in m["From"] for m in emails) \

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.cli import main
+from pipelines.ingest.identity import pseudonym_of
 
 
 def test_cli_ingest_prints_counts_and_loads(tmp_path: Path, db_path: Path, capsys) -> None:
@@ -34,7 +35,7 @@ def test_cli_ingest_prints_counts_and_loads(tmp_path: Path, db_path: Path, capsy
     con = duckdb.connect(str(db_path), read_only=True)
     assert con.execute(
         "SELECT source_id, customer_id, occurred_at::VARCHAR, brand FROM staging.interactions"
-    ).fetchall() == [("1", "handle:@jo", "2015-02-24 18:48:00", "United")]
+    ).fetchall() == [("1", pseudonym_of("handle", "jo"), "2015-02-24 18:48:00", "United")]
     con.close()
     assert main(argv) == 0
     assert "already loaded" in capsys.readouterr().out

@@ -9,6 +9,7 @@ import pytest
 from pipelines.ingest import core
 from pipelines.ingest.records import IngestOptions, Parsed
 from pipelines.warehouse import connect
+from pipelines.ingest.identity import pseudonym_of
 
 
 def _records() -> list[Parsed]:
@@ -51,7 +52,7 @@ def test_land_writes_every_layer_and_rejects_with_reasons(tmp_path: Path, db_pat
     assert iid == core.interaction_id("chat", "conv-1")
     assert (channel, customer_id, when, agent_text, duration) == (
         "chat",
-        "email:jo@x.com",
+        pseudonym_of("email", "jo@x.com"),
         "2024-05-01 08:00:00",
         "Hi, how can I help?",
         6.0,

@@ -13,6 +13,7 @@ import pytest
 from pipelines.ingest import IngestError, IngestOptions, detect_format, ingest_paths
 from pipelines.ingest.file_dates import DateFallbackError, parse_fallback, time_in_name
 from pipelines.warehouse import connect
+from pipelines.ingest.identity import ref_hash
 
 MTIME = datetime(2021, 1, 2, 3, 4, 5)  # in the past: later than tomorrow is rejected as implausible
 
@@ -328,12 +329,13 @@ def _check_twitter(con, report) -> None:
         "SELECT source_id, direction, customer_ref, thread_id, brand, text IS NOT NULL, "
         "agent_text IS NOT NULL FROM staging.interactions ORDER BY source_id",
     )
+    alice, bob = ref_hash("handle", "alice_w"), ref_hash("handle", "bob")  # references are keyed hashes
     assert rows == [
-        ("100", "inbound", "@alice_w", "100", "ShopHelp", True, False),
-        ("101", "outbound", "@alice_w", "100", "ShopHelp", False, True),  # the brand answers alice
-        ("102", "inbound", "@alice_w", "100", "ShopHelp", True, False),
+        ("100", "inbound", alice, "100", "ShopHelp", True, False),
+        ("101", "outbound", alice, "100", "ShopHelp", False, True),  # the brand answers alice
+        ("102", "inbound", alice, "100", "ShopHelp", True, False),
         ("104", "outbound", None, "104", "ShopHelp", False, True),  # a brand post, not a reply
-        ("105", "inbound", "@bob", "90", None, True, False),  # threads on conversation_id
+        ("105", "inbound", bob, "90", None, True, False),  # threads on conversation_id
     ]
     # the retweet is kept as read in raw, never in staging
     assert _rows(con, "SELECT count(*) FROM raw.records WHERE payload->>'id' = '103'") == [(1,)]

@@ -12,6 +12,7 @@ import pytest
 from pipelines.ingest import IngestOptions, ingest_paths
 from pipelines.ingest.core import interaction_id
 from pipelines.warehouse import connect
+from pipelines.ingest.identity import pseudonym_of
 
 
 @pytest.fixture
@@ -107,10 +108,11 @@ def test_social_csv_threads_brand_replies_and_rejects(con, tmp_path):
         "SELECT source_id, direction, customer_id, thread_id, text IS NULL, agent_text IS NULL, agent_id, "
         "occurred_at::VARCHAR FROM staging.interactions ORDER BY source_id",
     )
+    jo = pseudonym_of("handle", "jobloggs")
     assert got == [
-        ("10", "inbound", "handle:@jobloggs", "10", False, True, None, "2015-02-24 18:48:00"),
-        ("11", "outbound", "handle:@jobloggs", "10", True, False, "AcmeHelp", "2015-02-24 18:50:00"),
-        ("12", "inbound", "handle:@jobloggs", "10", False, True, None, "2015-02-24 19:00:00"),
+        ("10", "inbound", jo, "10", False, True, None, "2015-02-24 18:48:00"),
+        ("11", "outbound", jo, "10", True, False, "AcmeHelp", "2015-02-24 18:50:00"),
+        ("12", "inbound", jo, "10", False, True, None, "2015-02-24 19:00:00"),
     ]
     assert rows(con, "SELECT interaction_id FROM staging.interactions WHERE source_id = '10'")[0][
         0
@@ -328,7 +330,7 @@ def test_utterance_csv_becomes_interactions_with_turns(con, tmp_path):
         (
             "c1",
             "call",
-            "CRM-1",
+            pseudonym_of("crm", "CRM-1"),
             "My bill is wrong\nagain",
             "Hello, how can I help?",
             7.5,
@@ -373,7 +375,7 @@ def test_helpdesk_csv(con, tmp_path):
         "SELECT source_id, channel, customer_id, subject, queue, occurred_at::VARCHAR "
         "FROM staging.interactions ORDER BY 1",
     ) == [
-        ("T-1", "email", "email:jo@x.com", "Login broken", "IT", "2024-01-05 07:00:00"),
+        ("T-1", "email", pseudonym_of("email", "jo@x.com"), "Login broken", "IT", "2024-01-05 07:00:00"),
         ("T-2", "call", None, "Call me", "IT", "2024-01-05 09:00:00"),
     ]
 
@@ -418,7 +420,7 @@ def test_customers_and_transactions(con, tmp_path):
     assert (report.loaded, report.rejected) == (1, 2)
     assert report.reasons == {"bad number": 1, "duplicate id": 1}
     assert rows(con, "SELECT customer_id, revenue, churned, churned_at::VARCHAR FROM staging.customers") == [
-        ("C1", 1200.5, True, "2024-02-01 00:00:00")
+        (pseudonym_of("crm", "C1"), 1200.5, True, "2024-02-01 00:00:00")
     ]
     tx = write_csv(
         tmp_path / "tx.csv",
@@ -430,7 +432,7 @@ def test_customers_and_transactions(con, tmp_path):
     )
     [report] = ingest_paths(con, "transactions", [tx], IngestOptions())
     assert (report.loaded, report.rejected) == (1, 2)
-    assert rows(con, "SELECT customer_id, amount FROM staging.transactions") == [("C1", 19.99)]
+    assert rows(con, "SELECT customer_id, amount FROM staging.transactions") == [(pseudonym_of("crm", "C1"), 19.99)]
     assert_invariant(con)
 
 
@@ -457,5 +459,5 @@ def test_social_jsonl_nested_fields_map_with_dotted_paths(con, tmp_path):
     [report] = ingest_paths(con, "social", [path], options)
     assert report.loaded == 1, report.line()
     assert rows(con, "SELECT source_id, customer_id, text FROM staging.interactions") == [
-        ("77", "handle:@jobloggs", "where is my refund")
+        ("77", pseudonym_of("handle", "JoBloggs"), "where is my refund")
     ]

@@ -1,36 +1,52 @@
-"""Cross-channel identity: normalised email/phone/handle -> CRM customer id.
+"""Cross-channel identity on keyed hashes: normalised email/phone/handle -> the customer's pseudonym.
+
+Nothing here stores an identifier in clear. Each reference is normalised (`normalise`), then
+keyed-hashed (`keys.keyed_hash`, HMAC with the warehouse's secret; in SQL `voc_keyed_hash(kind,
+value)`, registered by `register`): `customer_ref` and
+`staging.identities.identifier_value` hold those hashes, `staging.customers.email/phone/handle`
+too. A customer is shown as a pseudonym, `cust-` + 16 hex chars of its CRM id's hash (or, with no
+CRM match, of the reference's own hash), the same in every table. The clear CRM id is kept only in
+`staging.customers.crm_id` and only when `[ingest] keep_crm_ids = true` (callbacks need it).
 
 `staging.identities` is rebuilt from `staging.customers` after every customers load, and
 interactions are (re-)resolved against it after every load of either kind, so load order does
-not matter. An interaction keeps its own reference (`customer_ref_type`, `customer_ref`, normalised)
-and gets `customer_id` = the CRM id when an identifier matches, else the pseudo-id `'<type>:<value>'`.
+not matter.
 """
 
 from __future__ import annotations
 
-import re
-
 import duckdb
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.ingest import keys
 
 REF_TYPES = ("crm", "email", "phone", "handle")
-_NON_DIGITS = re.compile(r"\D+")
+PSEUDONYM_PREFIX = "cust-"
+PSEUDONYM_CHARS = 16
+KIND_PREFIX = "customer-"  # keyed_hash namespaces: customer-email, -phone, -handle, -crm
+SQL_FUNCTION = "voc_keyed_hash"  # voc_keyed_hash(kind VARCHAR, raw value VARCHAR) -> VARCHAR
 
-# SQL twins of the Python normalisers below; `{}` is a VARCHAR expression from constants.
-SQL_NORMALISE = {
-    "crm": "NULLIF(trim({}), '')",
-    "email": "NULLIF(lower(trim({})), '')",
-    # digits only, an international 00 prefix dropped: '+48 601-234-567' and '0048601234567' agree
-    "phone": "NULLIF(regexp_replace(regexp_replace({}, '\\D', '', 'g'), '^00', ''), '')",
-    "handle": "CASE WHEN NULLIF(trim(ltrim(trim({}), '@')), '') IS NULL THEN NULL "
-    "ELSE '@' || lower(trim(ltrim(trim({}), '@'))) END",
-}
+
+def _phone(text: str) -> str:
+    """E.164 (`+48601234567`) when the number carries its country (`+` or `00`), else its digits."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    international = text.lstrip().startswith("+") or digits.startswith("00")
+    if international:
+        try:
+            number = phonenumbers.parse("+" + digits.removeprefix("00"), None)
+        except phonenumbers.NumberParseException:
+            return digits
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return digits
 
 
 def normalise(ref_type: str, value: object) -> str | None:
-    """The identifier as stored in `staging.identities` (None when empty).
+    """The identifier as it is hashed (None when empty).
 
-    >>> normalise("handle", "JoBloggs"), normalise("phone", "+48 601-234-567")
-    ('@jobloggs', '48601234567')
+    >>> normalise("handle", "@JoBloggs"), normalise("phone", "0048 601-234-567")
+    ('jobloggs', '+48601234567')
     """
     if value is None:
         return None
@@ -38,34 +54,70 @@ def normalise(ref_type: str, value: object) -> str | None:
     if ref_type == "email":
         text = text.lower()
     elif ref_type == "phone":
-        text = _NON_DIGITS.sub("", text)
-        text = text[2:] if text.startswith("00") else text
+        text = _phone(text)
     elif ref_type == "handle":
         text = text.lstrip("@").strip().lower()
-        text = "@" + text if text else ""
     elif ref_type != "crm":
         raise ValueError(f"unknown customer reference type {ref_type!r}; use one of {', '.join(REF_TYPES)}")
     return text or None
 
 
-def sql_normalise(ref_type: str, expr: str) -> str:
-    """The SQL expression normalising VARCHAR `expr` (an identifier or constant-built expression)."""
-    return SQL_NORMALISE[ref_type].replace("{}", f"({expr})")
+def ref_hash(ref_type: str, value: object) -> str | None:
+    """The keyed hash stored for a reference (None when the value is empty)."""
+    text = normalise(ref_type, value)
+    return keys.keyed_hash(text, KIND_PREFIX + ref_type) if text else None
 
 
-def pseudo_id(ref_type: str | None, ref: str | None) -> str | None:
-    """`customer_id` when no CRM match: the CRM id itself, or `'<type>:<value>'`."""
-    if not ref_type or not ref:
-        return None
-    return ref if ref_type == "crm" else f"{ref_type}:{ref}"
+def pseudonym(hashed: str | None) -> str | None:
+    """`cust-khdpaejf...`: how a customer is shown, from the keyed hash of its CRM id or reference."""
+    return PSEUDONYM_PREFIX + hashed[:PSEUDONYM_CHARS] if hashed else None
+
+
+def pseudonym_of(ref_type: str, value: object) -> str | None:
+    """The pseudonym a raw identifier gets in the open warehouse (before stitching to a CRM id)."""
+    return pseudonym(ref_hash(ref_type, value))
+
+
+def _hash_arrow(kinds: pa.Array, values: pa.Array) -> pa.Array:
+    # each distinct (kind, value) pair of the batch is normalised and hashed once
+    pairs = pc.binary_join_element_wise(pc.fill_null(kinds.cast(pa.string()), ""), values.cast(pa.string()), "\x1f")
+    if isinstance(pairs, pa.ChunkedArray):
+        pairs = pairs.combine_chunks()
+    encoded = pc.dictionary_encode(pairs)
+    hashed = []
+    for pair in encoded.dictionary.to_pylist():
+        kind, _, value = pair.partition("\x1f")
+        hashed.append(ref_hash(kind, value))
+    return pc.take(pa.array(hashed, pa.string()), encoded.indices)
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Make `voc_keyed_hash(kind, raw_value)` (normalise, then `ref_hash`) callable in `con`'s SQL."""
+    registered = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [SQL_FUNCTION]
+    ).fetchall()[0][0]
+    if not registered:
+        con.create_function(
+            SQL_FUNCTION, _hash_arrow, ["VARCHAR", "VARCHAR"], "VARCHAR",
+            type="arrow", null_handling="special", side_effects=False,
+        )
+
+
+def sql_hash(kind_sql: str, value_sql: str) -> str:
+    """SQL for the keyed hash of a raw value (expressions built from constants); see `register`."""
+    return f"{SQL_FUNCTION}({kind_sql}, {value_sql})"
+
+
+def sql_pseudonym(hash_sql: str) -> str:
+    """SQL twin of `pseudonym`."""
+    return f"'{PSEUDONYM_PREFIX}' || left({hash_sql}, {PSEUDONYM_CHARS})"
 
 
 def rebuild_identities(con: duckdb.DuckDBPyConnection) -> int:
     """Recreate `staging.identities` from `staging.customers` (small: one row per identifier)."""
     con.execute("DELETE FROM staging.identities")
     parts = [
-        f"SELECT '{kind}' AS identifier_type, {sql_normalise(kind, kind)} AS identifier_value, customer_id "
-        "FROM staging.customers"
+        f"SELECT '{kind}' AS identifier_type, {kind} AS identifier_value, customer_id FROM staging.customers"
         for kind in ("email", "phone", "handle")
     ]
     con.execute(
@@ -88,10 +140,7 @@ def resolve_interactions(con: duckdb.DuckDBPyConnection, file_id: str | None = N
         SET customer_id = r.resolved
         FROM (
             SELECT i.interaction_id,
-                   COALESCE(
-                       CASE WHEN i.customer_ref_type = 'crm' THEN i.customer_ref END,
-                       min(d.customer_id),
-                       i.customer_ref_type || ':' || i.customer_ref) AS resolved
+                   COALESCE(min(d.customer_id), {sql_pseudonym('i.customer_ref')}) AS resolved
             FROM staging.interactions AS i
             LEFT JOIN staging.identities AS d
               ON d.identifier_type = i.customer_ref_type AND d.identifier_value = i.customer_ref

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import core, tabular_sql
+from pipelines.ingest import core, identity, tabular_sql
 from pipelines.ingest.records import FileReport, IngestOptions
 from pipelines.warehouse import transaction
 
@@ -94,6 +94,7 @@ def load_file(
         return core.skipped_report(state, path, kind, fmt)
     report = FileReport(path=str(path), kind=kind, format=fmt, replaced=bool(state.replaces))
     drop_temps(con)
+    identity.register(con)  # voc_keyed_hash: references are stored as keyed hashes
     try:
         landed = land(con)
         con.execute(

@@ -26,6 +26,9 @@ class IngestOptions:
     replace: bool = False                # load again even when the same content is already loaded
     earliest_date: str = "1990-01-01"    # timestamps before this are rejected as implausible
     latest_days_ahead: int = 1           # ... and those more than this many days after now
+    # voc.toml only: keep the clear CRM id in staging.customers.crm_id (for callbacks); customers are
+    # otherwise known only by their pseudonym (pipelines.ingest.identity)
+    keep_crm_ids: bool = False
 
 
 @dataclass

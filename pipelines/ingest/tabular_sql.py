@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest import file_dates, vocab
-from pipelines.ingest.identity import REF_TYPES, sql_normalise
+from pipelines.ingest.identity import REF_TYPES, sql_hash, sql_pseudonym
 from pipelines.ingest.records import IngestOptions
 from pipelines.ingest.timeparse import fast_sql, sniff_format, sql_timestamp
 
@@ -28,20 +28,12 @@ DIRECTION_SQL = vocab.direction_sql("{x}")
 CHANNELS_SQL = ", ".join(f"'{c}'" for c in vocab.CHANNELS)
 DIRECTIONS_SQL = ", ".join(f"'{d}'" for d in vocab.DIRECTIONS)
 REF_TYPES_SQL = ", ".join(f"'{t}'" for t in REF_TYPES)
-REF_SQL = (
-    "CASE customer_ref_type WHEN 'email' THEN "
-    + sql_normalise("email", "ref_raw")
-    + " WHEN 'phone' THEN "
-    + sql_normalise("phone", "ref_raw")
-    + " WHEN 'handle' THEN "
-    + sql_normalise("handle", "ref_raw")
-    + " ELSE "
-    + sql_normalise("crm", "ref_raw")
-    + " END"
-)
+# the reference's keyed hash (normalised per type first): no identifier is stored in clear
+REF_SQL = sql_hash("customer_ref_type", "ref_raw")
 INSERT_INTERACTIONS = (
     "INSERT INTO staging.interactions SELECT interaction_id, source_id, channel, direction, "
-    "CASE WHEN customer_ref_type = 'crm' THEN customer_ref ELSE customer_ref_type || ':' || customer_ref END, "
+    + sql_pseudonym("customer_ref")
+    + ", "
     "CASE WHEN customer_ref IS NOT NULL THEN customer_ref_type END, customer_ref, occurred_at, text, agent_text, "
     "subject, agent_id, duration_s, thread_id, brand, queue, source_category, $file_id, record_no "
     "FROM {src} WHERE reason IS NULL"
@@ -108,6 +100,7 @@ class _Builder:
         self.params["file_time"] = file_time
         self.no_file_time = origin if file_time is None and origin.startswith("missing timestamp") else None
         self.params["channel"] = vocab.channel(options.channel) if options.channel else None
+        self.params["keep_crm_ids"] = options.keep_crm_ids
         self.params["brands"] = [b.lstrip("@").lower() for b in options.brand_accounts]
         earliest, latest = plausible_range(options)
         self.params["ts_min"], self.params["ts_max"] = earliest, latest
@@ -369,6 +362,12 @@ def _utterances(b: _Builder) -> Spec:
     )
 
 
+def customer_pseudonym(b: _Builder) -> str:
+    """A CRM id column as the customer's pseudonym (`cust-...`), the same in customers, transactions
+    and contacts."""
+    return sql_pseudonym(sql_hash("'crm'", b.vid("customer_id")))
+
+
 def _customers(b: _Builder) -> Spec:
     nums = ("revenue", "margin", "tenure_months", "clv")
     checks = " ".join(
@@ -380,10 +379,12 @@ def _customers(b: _Builder) -> Spec:
     )
     sql = f"""CREATE TEMP TABLE _voc_typed AS
     WITH c AS (
-        SELECT record_no, {b.vid('customer_id')} AS customer_id, {b.v('segment')} AS segment, {b.v('plan')} AS plan,
+        SELECT record_no, {customer_pseudonym(b)} AS customer_id,
+               CASE WHEN $keep_crm_ids THEN {b.vid('customer_id')} END AS crm_id,
+               {b.v('segment')} AS segment, {b.v('plan')} AS plan,
                {', '.join(f'{b.num(n)} AS {n}' for n in nums)}, {churned} AS churned,
-               {b.ts('churned_at')} AS churned_at, {b.v('email')} AS email, {b.v('phone')} AS phone,
-               {b.v('handle')} AS handle,
+               {b.ts('churned_at')} AS churned_at, {sql_hash("'email'", b.v('email'))} AS email,
+               {sql_hash("'phone'", b.v('phone'))} AS phone, {sql_hash("'handle'", b.v('handle'))} AS handle,
                CASE WHEN {b.vid('customer_id')} IS NULL THEN {b.missing('customer_id', 'missing id')}
                     {checks}
                     WHEN {b.v('churned')} IS NOT NULL AND {churned} IS NULL THEN 'bad boolean: churned ' || {b.v('churned')}
@@ -405,7 +406,7 @@ def _customers(b: _Builder) -> Spec:
     )
     insert = (
         "INSERT INTO staging.customers SELECT customer_id, segment, plan, revenue, margin, tenure_months, "
-        "churned, churned_at, clv, email, phone, handle, $file_id, record_no FROM _voc_typed "
+        "churned, churned_at, clv, email, phone, handle, $file_id, record_no, crm_id FROM _voc_typed "
         "WHERE reason IS NULL ORDER BY record_no"
     )
     return Spec([b.stmt(sql)], None, [dup], [insert])
@@ -413,7 +414,7 @@ def _customers(b: _Builder) -> Spec:
 
 def _transactions(b: _Builder) -> Spec:
     sql = f"""CREATE TEMP TABLE _voc_typed AS
-    SELECT record_no, {b.vid('customer_id')} AS customer_id, {b.ts('occurred_at')} AS occurred_at,
+    SELECT record_no, {customer_pseudonym(b)} AS customer_id, {b.ts('occurred_at')} AS occurred_at,
            {b.num('amount')} AS amount,
            CASE WHEN {b.vid('customer_id')} IS NULL THEN {b.missing('customer_id', 'missing id')}
                 WHEN {b.v('occurred_at')} IS NULL THEN {b.missing('occurred_at', 'missing timestamp')}
