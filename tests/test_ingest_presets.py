@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.ingest import IngestOptions, ingest_paths
 from pipelines.warehouse import connect
+from pipelines.ingest.identity import ref_hash
 
 MTIME = datetime(2024, 1, 2, 3, 4, 5)
 
@@ -65,7 +66,7 @@ def test_zendesk_csv_export(con, tmp_path: Path) -> None:
             datetime(2024, 3, 5, 14, 30),
             "Charged twice for March",
             "email",
-            "jo@example.com",
+            ref_hash("email", "jo@example.com"),  # references are stored as keyed hashes
             "Billing",
             "Dana",
             "problem",
@@ -76,7 +77,7 @@ def test_zendesk_csv_export(con, tmp_path: Path) -> None:
             datetime(2024, 3, 6, 9),
             "Router keeps dropping",
             "crm",
-            "C-9",
+            ref_hash("crm", "C-9"),
             "Tech",
             "Sam",
             "incident",
@@ -99,8 +100,8 @@ def test_freshdesk_export_with_description(con, tmp_path: Path) -> None:
     report = _load(con, "emails", path)
     assert report.preset == "freshdesk_tickets"
     assert _rows(con, "source_id, channel, subject, text, customer_ref") == [
-        ("101", "email", "Refund", "Please refund my order, it never came", "eva@example.com"),
-        ("102", "chat", "Chat issue", "The chat widget froze", "bo@example.com"),
+        ("101", "email", "Refund", "Please refund my order, it never came", ref_hash("email", "eva@example.com")),
+        ("102", "chat", "Chat issue", "The chat widget froze", ref_hash("email", "bo@example.com")),
     ]
 
 
@@ -151,7 +152,7 @@ def test_intercom_message_rows_are_one_chat(con, tmp_path: Path) -> None:
             datetime(2024, 6, 1, 10),
             "My card was declined\nThanks!",
             "Sorry about that - checking now",
-            "ian@example.com",
+            ref_hash("email", "ian@example.com"),
         )
     ]
     assert con.execute("SELECT speaker FROM staging.turns ORDER BY turn_no").fetchall() == [

@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.ingest import IngestOptions, ingest_paths
 from pipelines.warehouse import connect
+from pipelines.ingest.identity import ref_hash
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +99,15 @@ def test_twitter_v2_both_shapes(real: Path, load, name: str) -> None:
     assert report.skipped_records == {"retweet": 47}
     assert con.execute("SELECT count(*) FROM raw.records").fetchall() == [(100,)]
     rows = con.execute(
-        "SELECT count(*), count(DISTINCT customer_ref), count(*) FILTER (customer_ref ~ '^@[0-9]+$'), "
+        "SELECT count(*), count(DISTINCT customer_ref), count(*) FILTER (customer_ref IN (SELECT "
+        "voc_keyed_hash('handle', payload->>'author_id') FROM raw.records)), "
         "count(*) FILTER (thread_id <> source_id), min(occurred_at)::VARCHAR FROM staging.interactions"
     ).fetchall()
     # handles are usernames (never the numeric author_id); the 31 replies thread on conversation_id
     assert rows == [(53, 51, 0, 31, "2021-04-08 19:31:31")]
     assert con.execute(
         "SELECT customer_ref, thread_id FROM staging.interactions WHERE source_id = '1380242586288328707'"
-    ).fetchall() == [("@pdxpapag", "1380220754978086917")]
+    ).fetchall() == [(ref_hash("handle", "pdxpapag"), "1380220754978086917")]
 
 
 def test_helpdesk_ticket_export_loads_with_its_preset(real: Path, load) -> None:
@@ -125,13 +127,14 @@ def test_helpdesk_ticket_export_loads_with_its_preset(real: Path, load) -> None:
         "FROM staging.interactions WHERE source_id IN ('1', '2') ORDER BY source_id"
     ).fetchall()
     assert rows == [
-        ("1", "social", datetime(2023, 6, 1, 12, 15), "Product setup", "carrollallison@example.com", True),
+        ("1", "social", datetime(2023, 6, 1, 12, 15), "Product setup",
+         ref_hash("email", "carrollallison@example.com"), True),
         (
             "2",
             "chat",
             datetime(2023, 6, 1, 16, 45),
             "Peripheral compatibility",
-            "clarkeashley@example.com",
+            ref_hash("email", "clarkeashley@example.com"),
             True,
         ),
     ]
