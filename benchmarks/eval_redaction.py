@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--redactor", default="pipelines.redact", help="module with find_pii/redact_many")
     parser.add_argument("--texts", type=int, default=50_000, help="real texts for the speed run (0: skip)")
+    parser.add_argument("--baseline", help="another redactor module to time in the same run (ratio)")
     parser.add_argument("--mistakes", type=int, default=40, help="how many mistakes to print")
     args = parser.parse_args(argv)
     module = importlib.import_module(args.redactor)
@@ -176,10 +177,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.texts:
         texts = real_texts(args.texts)
         if texts:
-            rate = throughput(module.redact_many, texts)
+            rate = throughput(module.redact_many, texts, repeat=2)
             changed = sum(a != b for a, b in zip(texts, module.redact_many(texts)))
+            gate = sum(bool(module.PREFILTER_RE.search(t)) for t in texts)
             print(f"redact_many on {len(texts):,} real texts (twcs, cfpb, airline, banking77, polemo, waimai, goemotions): "
-                  f"{rate:,.0f} texts/s, {changed:,} texts changed")
+                  f"{rate:,.0f} texts/s, {gate:,} pass the prefilter, {changed:,} texts changed")
+            if args.baseline:
+                base = importlib.import_module(args.baseline)
+                base_rate = throughput(base.redact_many, texts, repeat=2)
+                print(f"  {args.baseline}: {base_rate:,.0f} texts/s in the same run; ratio {rate / base_rate:.2f}")
         else:
             print(f"speed run skipped: no datasets under {DATASETS}")
     if mistakes:

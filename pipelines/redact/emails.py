@@ -60,7 +60,6 @@ GATE_PATTERN = (
     rf"[@＠]|(?i:{_OPEN}{WS}*(?:{_AT_WORDS}){WS}*{_CLOSE})"
     rf"|(?i:{WS}(?:{_AT_WORDS}){WS}+{_NOT_WS}+(?:{WS}*{_OPEN}|{WS}+(?:{_DOT_WORDS}){WS}|{WS}*\.))"
 )
-_GATE = re.compile(GATE_PATTERN)
 
 
 def _accept(text: str, m: re.Match[str]) -> bool:
@@ -98,8 +97,6 @@ def email_spans(text: str, spans: list[Span]) -> None:
     The address regex runs only in a window around each "at" token: tried from every word of a
     long text it would cost more than all the other finders together.
     """
-    if not _GATE.search(text):
-        return
     for tok in _AT_TOKEN.finditer(text):
         if overlaps(spans, tok.start(), tok.end()):
             continue

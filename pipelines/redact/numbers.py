@@ -26,6 +26,8 @@ _NOT_DIGIT_BEFORE, _NOT_DIGIT_AFTER = r"(?<![0-9])", r"(?![0-9])"
 # Eight digits in a row, single spaces or dashes between: every IBAN, card and national id but the
 # NINO has such a run, and most texts have none.
 _LONG_RUN = re.compile(r"[0-9](?:[ .-]?[0-9]){7}")
+# Six digits in a row: what the shortest national id (the NINO) has.
+_SIX_RUN = re.compile(r"[0-9](?:[ .-]?[0-9]){5}")
 
 # -- IBAN ------------------------------------------------------------------------------------------
 IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ -]?[0-9]{2}(?:[ -]?[A-Za-z0-9]){10,32}")
@@ -143,6 +145,8 @@ _CUE_CJK = {fam.name: tuple(c for c in fam.cues if not c.isascii()) for fam in I
 
 def national_id_spans(text: str, spans: list[Span]) -> None:
     """Append national ids: any number of the right shape right after its cue, a valid one anywhere."""
+    if not _SIX_RUN.search(text):
+        return
     words = tokens(text)
     for fam in ID_FAMILIES:
         if words.isdisjoint(_CUE_HEADS[fam.name]) and not any(c in text for c in _CUE_CJK[fam.name]):
