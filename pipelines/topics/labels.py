@@ -28,6 +28,7 @@ import numpy as np
 
 OTHER_LABEL = "Other"
 OTHER_ID = -1
+NO_PHRASE_LABEL = "No reason given"
 DATA = Path(__file__).with_name("data")
 MIN_PHRASE_SHARE = 0.03   # a name's phrase occurs in at least 3% of the topic's texts (and twice)
 N_CANDIDATES = 25         # c-TF-IDF candidates re-ranked by embedding closeness
@@ -51,6 +52,21 @@ class LibraryReason:
     def text(self) -> str:
         """What is embedded and compared with a topic's centre."""
         return f"{self.name}: {self.description}"
+
+
+NAMING_METHOD = "phrase+library-1"
+
+
+@lru_cache(maxsize=1)
+def naming_version() -> str:
+    """The naming method and a digest of its data: a re-fit keeps a matched topic's old name only
+    when its model was named the same way (so names from an older method never stick)."""
+    import hashlib
+
+    digest = hashlib.sha1(NAMING_METHOD.encode())
+    for name in ("reasons.yaml", "not_heads.txt", "first_names.txt"):
+        digest.update((DATA / name).read_bytes())
+    return f"{NAMING_METHOD}@{digest.hexdigest()[:8]}"
 
 
 @lru_cache(maxsize=1)
@@ -88,11 +104,16 @@ def _is_head(word: str) -> bool:
 def phrases(text: str) -> list[str]:
     """Candidate noun phrases of one cleaned text (1-3 words, see the module doc).
 
-    >>> phrases("I was charged twice, a double charge on my card")
+    Hashtags ("#brandloveaffair") and first names (`cleaning.first_names`, any case) are never part
+    of one.
+
+    >>> phrases("I was charged twice, a double charge on my card #fail lauren")
     ['double', 'double charge', 'charge', 'card']
     """
-    stop, out = stop_words(), []
-    for run in re.split(r"[^\w\s']|\d", text.lower()):
+    from pipelines.topics.cleaning import first_names
+
+    stop, out = stop_words() | first_names(), []
+    for run in re.split(r"#\w+|[^\w\s']|\d", text.lower()):
         words = [w.replace("'", "") for w in _TOKEN.findall(run)]
         for i, first in enumerate(words):
             if first in stop:
@@ -197,8 +218,8 @@ def make_label(phrase: str | None, reason: LibraryReason | None = None) -> str:
     >>> make_label("password reset link")
     'Password reset link'
     """
-    if not phrase:
-        return reason.name if reason else "Unlabelled topic"
+    if not phrase:  # no content word in 3% of the texts: "ok", "I did", emoji
+        return reason.name if reason else NO_PHRASE_LABEL
     if reason is None:
         return phrase[:1].upper() + phrase[1:]
     named = {_stem(w) for w in reason.name.lower().split()}

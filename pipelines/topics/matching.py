@@ -34,9 +34,13 @@ def match_ids(centroids: np.ndarray, previous, threshold: float) -> tuple[list[i
     return [int(i) for i in ids], report
 
 
-def inherit_labels(topics: list[dict], previous, report: dict) -> None:
-    """Matched topics keep the previous version's label, so names do not drift between fits."""
-    if previous is None:
+def inherit_labels(topics: list[dict], previous, report: dict, naming: str = "") -> None:
+    """Matched topics keep the previous version's label, so names do not drift between fits.
+
+    Only from a model named by the same method (`naming`): a name from an older method (which
+    named reasons after brands) is not carried forward.
+    """
+    if previous is None or getattr(previous, "naming", "") != naming:
         return
     old = {t["id"]: t["label"] for t in previous.topics}
     for topic in topics:

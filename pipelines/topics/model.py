@@ -60,6 +60,7 @@ class TopicModel:
     settings: dict = field(default_factory=dict)
     created_at: str = ""
     cleaning: dict = field(default_factory=dict)  # the learned cleaning.Vocabulary (as_dict)
+    naming: str = ""  # labels.naming_version() of the method that named the topics
 
     def topic(self, topic_id: int) -> dict:
         return next(t for t in self.topics if t["id"] == topic_id)
@@ -286,7 +287,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
                              [t["keywords"] for t in topics])
     for topic, name in zip(topics, names):
         topic["label"] = name
-    matching.inherit_labels(topics, previous, match_report)
+    matching.inherit_labels(topics, previous, match_report, tl.naming_version())
     parents = hierarchy.build_parents(ids, centroids, [t["size"] for t in topics], [t["keywords"] for t in topics],
                                       [t["label"] for t in topics], settings.min_parents, settings.max_parents,
                                       groups=[t["library_group"] for t in topics])
@@ -297,7 +298,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
         centroids=centroids, topics=topics, n_docs=n, other_share=float((final == OTHER_ID).mean()),
         previous_version=previous.version if previous else None, matching=match_report,
         settings=dataclasses.asdict(settings), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        cleaning=cleaning or {},
+        cleaning=cleaning or {}, naming=tl.naming_version(),
     )
 
 
