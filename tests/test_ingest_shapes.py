@@ -235,26 +235,82 @@ def test_flat_utterance_list_is_one_conversation(con, tmp_path: Path) -> None:
     ]
 
 
+def test_utterance_list_with_conversation_ids_is_one_conversation_each(con, tmp_path: Path) -> None:
+    messages = [
+        {
+            "conversation_id": "c1",
+            "role": "customer",
+            "text": "hi, my card is blocked",
+            "timestamp": "2024-05-01T09:00:00Z",
+        },
+        {
+            "conversation_id": "c2",
+            "role": "customer",
+            "text": "where is my parcel",
+            "timestamp": "2024-05-01T09:01:00Z",
+        },
+        {
+            "conversation_id": "c1",
+            "role": "agent",
+            "text": "let me check",
+            "timestamp": "2024-05-01T09:00:30Z",
+        },
+    ]
+    report = _one(con, "transcripts", _write(tmp_path / "messages.json", messages))
+    assert (report.read, report.loaded) == (2, 2)
+    assert _rows(
+        con, "SELECT source_id, occurred_at, text, agent_text FROM staging.interactions ORDER BY 1"
+    ) == [
+        ("c1", datetime(2024, 5, 1, 9), "hi, my card is blocked", "let me check"),
+        ("c2", datetime(2024, 5, 1, 9, 1), "where is my parcel", None),
+    ]
+
+
 def test_genesys_cloud_transcript_is_one_call(con, tmp_path: Path) -> None:
     start = 1717236000000  # 2024-06-01T10:00:00Z
     doc = {
-        "organizationId": "o-1", "conversationId": "g-42", "communicationId": "m-1", "mediaType": "call",
+        "organizationId": "o-1",
+        "conversationId": "g-42",
+        "communicationId": "m-1",
+        "mediaType": "call",
         "conversationStartTime": start,
-        "transcripts": [{"transcriptId": "t-1", "language": "en-us", "phrases": [
-            {"text": "thank you for calling", "participantPurpose": "internal", "startTimeMs": start + 1000,
-             "duration": {"milliseconds": 1500}},
-            {"text": "my router is down again", "participantPurpose": "external", "startTimeMs": start + 3000,
-             "duration": {"milliseconds": 2000}},
-            {"text": "please hold", "participantPurpose": "acd", "startTimeMs": start + 200,
-             "duration": {"milliseconds": 500}},
-        ]}],
+        "transcripts": [
+            {
+                "transcriptId": "t-1",
+                "language": "en-us",
+                "phrases": [
+                    {
+                        "text": "thank you for calling",
+                        "participantPurpose": "internal",
+                        "startTimeMs": start + 1000,
+                        "duration": {"milliseconds": 1500},
+                    },
+                    {
+                        "text": "my router is down again",
+                        "participantPurpose": "external",
+                        "startTimeMs": start + 3000,
+                        "duration": {"milliseconds": 2000},
+                    },
+                    {
+                        "text": "please hold",
+                        "participantPurpose": "acd",
+                        "startTimeMs": start + 200,
+                        "duration": {"milliseconds": 500},
+                    },
+                ],
+            }
+        ],
     }
     report = _one(con, "transcripts", _write(tmp_path / "g-42.json", doc))
     assert (report.format, report.loaded, report.warnings) == ("conversations_json", 1, {})
     assert _rows(con, "SELECT source_id, channel, occurred_at, text FROM staging.interactions") == [
-        ("g-42", "call", datetime(2024, 6, 1, 10), "my router is down again")]
+        ("g-42", "call", datetime(2024, 6, 1, 10), "my router is down again")
+    ]
     assert _rows(con, "SELECT speaker, begin_s, end_s FROM staging.turns ORDER BY turn_no") == [
-        ("system", 0.2, 0.7), ("agent", 1.0, 2.5), ("customer", 3.0, 5.0)]
+        ("system", 0.2, 0.7),
+        ("agent", 1.0, 2.5),
+        ("customer", 3.0, 5.0),
+    ]
 
 
 # --- Twitter API v2 ----------------------------------------------------------------------------

@@ -279,21 +279,32 @@ def parse_conversations_json(path: Path, options: IngestOptions) -> Iterator[Par
         if error is not None:
             yield Parsed(no, {"excerpt": item}, error=_malformed(error))
         elif no == 1 and text.lstrip().startswith("[") and _is_utterance(item):
-            yield _utterance_list(item, values, path, options)
+            yield from _utterance_list(item, values, path, options)
             return
         else:
             yield _parsed(item, path, no, options)
 
 
+UTTERANCE_GROUP_KEYS = tuple(k for k in ID_KEYS if k not in ("id", "source_id"))
+
+
 def _utterance_list(first: dict[str, Any], rest: Iterator[tuple[Any, Any, int]], path: Path,
-                    options: IngestOptions) -> Parsed:
-    """A file that is one conversation's list of utterances (Harper Valley): one record."""
+                    options: IngestOptions) -> Iterator[Parsed]:
+    """A file that is a list of utterances: one conversation (Harper Valley, id = the file's name),
+    or one per conversation id when the utterances carry one (`conversation_id`, `call_id`...)."""
     utterances = [first]
     for item, error, _line in rest:
         if error is not None:
-            return Parsed(1, {"excerpt": item}, error=_malformed(error))
+            yield Parsed(1, {"excerpt": item}, error=_malformed(error))
+            return
         utterances.append(item)
-    return _parsed({"source_id": path.stem, "turns": utterances}, path, 1, options)
+    key = next((k for k in UTTERANCE_GROUP_KEYS if first.get(k) not in (None, "")), None)
+    groups: dict[str, list[Any]] = {}
+    for u in utterances:
+        value = u.get(key) if key and isinstance(u, dict) else None
+        groups.setdefault(path.stem if value in (None, "") else str(value), []).append(u)
+    for no, (source_id, turns) in enumerate(groups.items(), start=1):
+        yield _parsed({"source_id": source_id, "turns": turns}, path, no, options)
 
 
 def parse_conversations_jsonl(path: Path, options: IngestOptions) -> Iterator[Parsed]:
