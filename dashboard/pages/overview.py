@@ -34,7 +34,10 @@ with left:
     ui.chart(fig, "ov_emotions", "emotion", mix["emotion"].tolist(), f)
 with right:
     traj = queries.trajectory(f)
-    ui.chart(charts.trajectory(traj), "ov_traj", "channel", traj["channel"].tolist(), f)
+    if traj.empty:  # only calls and chats have a start and an end to compare
+        st.caption("Sentiment trajectory: no call or chat scored at its start and end under these filters.")
+    else:
+        ui.chart(charts.trajectory(traj), "ov_traj", "channel", traj["channel"].tolist(), f)
     if len(traj):
         st.caption(
             "Share of conversations that ended better than they started: "
