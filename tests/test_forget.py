@@ -108,3 +108,21 @@ def test_forget_unknown_customer_is_a_clear_error(tmp_path: Path, capsys: pytest
         forget(con, "  ")
     assert con.execute("SELECT count(*) FROM staging.interactions").fetchall()[0][0] == 3
     con.close()
+
+
+def test_callback_list_carries_the_clear_crm_id_only_when_kept(tmp_path: Path) -> None:
+    from analytics import build
+
+    for keep in (False, True):
+        db = tmp_path / f"keep{keep}" / "voc.duckdb"
+        db.parent.mkdir()
+        con = connect(db)
+        ingest_paths(con, "customers", [_write(db.parent / "crm.csv", CUSTOMERS)], IngestOptions(keep_crm_ids=keep))
+        tickets = [{**t, "created_at": d} for t, d in zip(TICKETS[:1] * 3, ("2024-01-01", "2024-01-02",
+                                                                          "2024-01-03"), strict=True)]
+        tickets = [{**t, "ticket_id": f"T{i}"} for i, t in enumerate(tickets)]
+        ingest_paths(con, "emails", [_write(db.parent / "tickets.csv", tickets)], IngestOptions())
+        build.run(con)
+        rows = con.execute("SELECT customer_id, crm_id FROM marts.callback_list").fetchall()
+        con.close()
+        assert rows == [(pseudonym_of("crm", "C1"), "C1" if keep else None)], rows

@@ -25,13 +25,15 @@ per_customer AS (
     GROUP BY customer_id
 ),
 final AS (
-    SELECT p.customer_id, v.segment, v.clv, v.clv_method, p.severity,
+    -- crm_id: the clear CRM id to call back, only with [ingest] keep_crm_ids = true (else NULL)
+    SELECT p.customer_id, c.crm_id, v.segment, v.clv, v.clv_method, p.severity,
            v.clv * p.severity AS priority,
            CASE WHEN p.unanswered_contacts > 0 THEN 'unanswered' ELSE 'repeated' END AS callback_reason,
            p.reason, p.last_contact_at, p.last_channel, p.last_verbatim,
            v.negative_contacts, p.unanswered_contacts, p.unresolved_contacts, p.repeat_contacts, v.churned
     FROM per_customer AS p
     LEFT JOIN marts.customer_value AS v USING (customer_id)
+    LEFT JOIN staging.customers AS c USING (customer_id)
 )
 SELECT row_number() OVER (ORDER BY unanswered_contacts > 0 DESC, priority DESC NULLS LAST, severity DESC,
                                    customer_id) AS rank, *
