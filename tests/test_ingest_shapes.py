@@ -12,8 +12,8 @@ import pytest
 
 from pipelines.ingest import IngestError, IngestOptions, detect_format, ingest_paths
 from pipelines.ingest.file_dates import DateFallbackError, parse_fallback, time_in_name
-from pipelines.warehouse import connect
 from pipelines.ingest.identity import ref_hash
+from pipelines.warehouse import connect
 
 MTIME = datetime(2021, 1, 2, 3, 4, 5)  # in the past: later than tomorrow is rejected as implausible
 
