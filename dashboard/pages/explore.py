@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import corrections, queries, ui
 from dashboard.filters import current
 
 f = current()
@@ -14,6 +14,7 @@ f = dataclasses.replace(f, search=search)
 rows = ui.verbatim_table(f, key="ex", selectable=True)
 if len(rows):
     ui.downloads(rows, "interactions", "ex_dl")
+    corrections.render_next()
     st.caption("Click a row to open its transcript, or pick it here.")
     picked = st.selectbox(
         "Open an interaction",
@@ -31,6 +32,7 @@ if len(rows):
                 f"NEV (text proxy): {row['nev_text']}"
             )
         )
+        corrections.render(row)
         turns = queries.turns(picked)
         if turns.empty:
             ui.text_block("Customer", row["text"])
