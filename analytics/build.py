@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from analytics import clv, definitions, impact, loyalty, terms
+from analytics import clv, definitions, impact, loyalty, operations, terms
 from analytics.settings import AnalyticsSettings, load
 from pipelines.warehouse import transaction
 
@@ -30,6 +30,8 @@ SQL_MARTS: tuple[str, ...] = (
     "thread_messages", "interactions", "outbound_volume", "turns", "customer_value", "repeat_rates",
     "channel_switch", "daily_volume", "emotion_daily", "topic_trends", "emerging_issues", "revenue_at_risk", "reason_pareto",
     "value_irritant", "callback_list", "proactive_candidates", "executive_summary",
+    # operations (issue 16): read marts.interactions / thread_messages and marts.business_calendar
+    "conversation_metrics", "response_times", "sla_attainment",
 )
 PY_MARTS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection, AnalyticsSettings], str]], ...] = (
     ("reason_impact", impact.build),
@@ -58,6 +60,7 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) 
     values["windows_hours"] = list(settings.windows_hours)
     values["window_hours"] = settings.default_window_hours
     values["topic_version"] = current_topic_version(con, settings)
+    values.update(operations.load().sql_parameters())  # [operations]: service levels, conversation metrics
     return values
 
 
@@ -81,7 +84,7 @@ def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, par
     ).fetchall()[0][0]
     method = con.execute(
         "SELECT any_value(method) FROM marts.revenue_at_risk WHERE scope = 'total'").fetchall()[0][0]
-    rows = settings.as_rows() + [
+    rows = settings.as_rows() + operations.load().as_rows() + [
         ("built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("data_start", str(stats[0])), ("data_end", str(stats[1])), ("n_contacts", str(stats[2])),
         ("n_interactions", str(stats[3])),  # every message, the company's side included
@@ -108,6 +111,7 @@ def run(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = Non
     steps: list[tuple[str, Callable[[], object]]] = [
         ("customer_clv", lambda: clv.build(con, settings)),
         ("metric_definitions", lambda: definitions.build(con, settings)),  # executive_summary reads it
+        ("business_calendar", lambda: operations.build_calendar(con)),  # response_times reads it
     ]
     with transaction(con):
         params = sql_parameters(con, settings)

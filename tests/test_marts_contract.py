@@ -75,6 +75,15 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
                       {"outcome": ("nev", "sentiment", "repeat_rate", "churn")}),
     "distinctive_terms": (("reason", "contrast", "term"), ("reason", "contrast", "term", "z", "rank"), {}),
     "nev_vs_loyalty": (("predictor", "outcome", "statistic"), ("predictor", "outcome", "statistic", "n"), {}),
+    # operations (issue 16)
+    "business_calendar": (("open_at",), ("local_day", "open_at", "close_at", "open_s", "cum_before_s"), {}),
+    "conversation_metrics": (("interaction_id",), ("interaction_id", "source_id", "channel", "duration_s",
+                                                   "turns_agent", "turns_customer"), {"channel": ("call", "chat")}),
+    "response_times": (("interaction_id",), ("interaction_id", "channel", "occurred_at", "sla_target_s",
+                                             "sla_in_business_time"), {"channel": CHANNELS}),
+    "sla_attainment": (("dimension", "dim_value", "channel"), ("dimension", "dim_value", "channel", "contacts",
+                                                               "judged", "met", "unanswered"),
+                       {"dimension": ("channel", "queue", "reason", "week"), "channel": CHANNELS}),
 }
 
 
