@@ -190,38 +190,61 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
     return customers, removed
 
 
-def _forget_representatives(con: duckdb.DuckDBPyConnection, texts: list[str]) -> dict[str, int]:
-    """Drop representative texts quoting `texts` from enriched.topics and the saved models."""
+def _quotes(texts: list[str], cleaning: dict | None) -> tuple[list[str], list[str]]:
+    """How a topic model quotes `texts` (their reason texts by its own cleaning, and the texts as such,
+    whitespace collapsed and cut like `pipelines.topics.model` cuts representative texts), and the
+    reason texts whole (what topics embeds)."""
+    from pipelines.topics.cleaning import Vocabulary, clean_texts
     from pipelines.topics.model import MAX_REPRESENTATIVE_CHARS
 
-    quoted = sorted({representative(t, MAX_REPRESENTATIVE_CHARS) for t in texts} - {""})
-    if not quoted or not table_exists(con, "enriched", "topics"):
+    reasons = [r for r in clean_texts(texts, Vocabulary.from_dict(cleaning)) if r] if texts else []
+    quotes = {representative(t, MAX_REPRESENTATIVE_CHARS) for t in [*texts, *reasons]} - {""}
+    return sorted(quotes), reasons
+
+
+def _forget_representatives(con: duckdb.DuckDBPyConnection, texts: list[str]) -> dict[str, int]:
+    """Drop representative texts quoting `texts` from enriched.topics and the saved models' model.json,
+    and the embeddings of their reason texts (the store re-encodes a shared one when it is needed)."""
+    if not texts or not table_exists(con, "enriched", "topics"):
         return {}
-    n = con.execute(
-        "SELECT coalesce(sum(len([r FOR r IN representative_texts IF list_contains($q::VARCHAR[], r)])), 0) "
-        "FROM enriched.topics", {"q": quoted}
-    ).fetchall()[0][0]
+    models = dict(con.execute("SELECT topic_model_version, path FROM enriched.topic_models").fetchall()) if (
+        table_exists(con, "enriched", "topic_models")) else {}
+    versions = [r[0] for r in con.execute("SELECT DISTINCT topic_model_version FROM enriched.topics").fetchall()]
+    reason_texts: set[str] = set()
+    files, n = 0, 0
+    for version in sorted(set(versions) | set(models)):
+        model = Path(models[version]) / "model.json" if version in models else None
+        meta = json.loads(model.read_text(encoding="utf-8")) if model and model.is_file() else None
+        quoted, reasons = _quotes(texts, (meta or {}).get("cleaning"))
+        reason_texts.update(reasons)
+        n += con.execute(
+            "SELECT coalesce(sum(len([r FOR r IN representative_texts IF list_contains($q::VARCHAR[], r)])), 0) "
+            "FROM enriched.topics WHERE topic_model_version = $v", {"q": quoted, "v": version}
+        ).fetchall()[0][0]
+        con.execute(
+            "UPDATE enriched.topics SET representative_texts = "
+            "[r FOR r IN representative_texts IF NOT list_contains($q::VARCHAR[], r)] "
+            "WHERE topic_model_version = $v AND list_has_any(representative_texts, $q::VARCHAR[])",
+            {"q": quoted, "v": version},
+        )
+        if meta is None:
+            continue
+        gone, changed = set(quoted), False
+        for topic in meta.get("topics", []):
+            kept = [r for r in topic.get("representative_texts", []) if r not in gone]
+            if len(kept) != len(topic.get("representative_texts", [])):
+                topic["representative_texts"], changed = kept, True
+        if changed:
+            tmp = model.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(model)
+            files += 1
+    reasons = sorted(reason_texts - set(texts))
     con.execute(
-        "UPDATE enriched.topics SET representative_texts = "
-        "[r FOR r IN representative_texts IF NOT list_contains($q::VARCHAR[], r)] "
-        "WHERE list_has_any(representative_texts, $q::VARCHAR[])", {"q": quoted}
+        "DELETE FROM enriched.embeddings WHERE text_hash IN (SELECT md5(unnest($t::VARCHAR[]))) "
+        "AND text_hash NOT IN (SELECT md5(text) FROM staging.interactions WHERE text IS NOT NULL)",
+        {"t": reasons},
     )
-    files = 0
-    if table_exists(con, "enriched", "topic_models"):
-        gone = set(quoted)
-        for (path,) in con.execute("SELECT path FROM enriched.topic_models").fetchall():
-            model = Path(path) / "model.json"
-            if not model.is_file():
-                continue
-            meta = json.loads(model.read_text(encoding="utf-8"))
-            changed = False
-            for topic in meta.get("topics", []):
-                kept = [r for r in topic.get("representative_texts", []) if r not in gone]
-                if len(kept) != len(topic.get("representative_texts", [])):
-                    topic["representative_texts"], changed = kept, True
-            if changed:
-                tmp = model.with_suffix(".json.tmp")
-                tmp.write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(model)
-                files += 1
-    return {"enriched.topics (representative texts)": int(n), "topic model files": files}
+    n_vectors = int(con.fetchall()[0][0])
+    return {"enriched.topics (representative texts)": int(n), "topic model files": files,
+            "enriched.embeddings (reason texts)": n_vectors}

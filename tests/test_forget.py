@@ -13,6 +13,7 @@ from pipelines.cli import main
 from pipelines.forget import ForgetError, forget
 from pipelines.ingest import IngestOptions, ingest_paths
 from pipelines.ingest.identity import pseudonym_of
+from pipelines.topics.cleaning import Vocabulary, clean_texts
 from pipelines.warehouse import connect, serving_path
 
 CUSTOMERS = [
@@ -20,7 +21,7 @@ CUSTOMERS = [
     {"customer_id": "C2", "segment": "basic", "email": "al@example.com", "phone": "", "handle": ""},
 ]
 TICKETS = [
-    {"ticket_id": "T1", "created_at": "2024-01-01", "email": "jo@example.com", "description": "my router is broken again"},
+    {"ticket_id": "T1", "created_at": "2024-01-01", "email": "jo@example.com", "description": "Hi, my router is broken again, thanks!"},
     {"ticket_id": "T2", "created_at": "2024-01-02", "email": "al@example.com", "description": "bill too high"},
     {"ticket_id": "T3", "created_at": "not a date", "email": "jo@example.com", "description": "still broken"},
 ]
@@ -53,8 +54,14 @@ def _warehouse(tmp_path: Path) -> Path:
                 + ", ".join(["0.0::FLOAT"] * 384) + ") FROM staging.interactions")
     models = tmp_path / "topic_models" / "t1"
     models.mkdir(parents=True)
-    texts = [r[0] for r in con.execute("SELECT text FROM staging.interactions ORDER BY source_id").fetchall()]
-    (models / "model.json").write_text(json.dumps({"topics": [{"id": 0, "representative_texts": texts}]}))
+    # topics quotes reason texts (greetings, handles, names removed by its cleaning) and embeds them
+    texts = clean_texts([r[0] for r in con.execute("SELECT text FROM staging.interactions ORDER BY source_id")
+                         .fetchall()], Vocabulary())
+    con.execute("INSERT INTO enriched.embeddings SELECT md5(t), 'enc', array_value("
+                + ", ".join(["0.0::FLOAT"] * 384) + ") FROM (SELECT unnest(?::VARCHAR[]) AS t) "
+                "WHERE md5(t) NOT IN (SELECT text_hash FROM enriched.embeddings)", [texts])
+    meta = {"cleaning": Vocabulary().as_dict(), "topics": [{"id": 0, "representative_texts": texts}]}
+    (models / "model.json").write_text(json.dumps(meta))
     con.execute("INSERT INTO enriched.topics (topic_model_version, topic_id, topic_label, representative_texts, size) "
                 "VALUES ('t1', 0, 'router', ?, 3)", [texts])
     con.execute("INSERT INTO enriched.topic_models (topic_model_version, encoder, path, is_current, fitted_at) "
@@ -91,7 +98,8 @@ def test_forget_removes_the_customer_everywhere(tmp_path: Path, capsys: pytest.C
         for trace in (*theirs, jo, "router is broken", "router dead", "jobloggs"):
             assert trace.lower() not in everything, (path, trace)
         assert al in everything and "bill too high" in everything, "the other customer stays"
-        assert con.execute("SELECT count(*) FROM enriched.embeddings").fetchall()[0][0] == 1
+        kept = con.execute("SELECT count(*) FROM enriched.embeddings").fetchall()[0][0]
+        assert kept == 1, "only the other customer's text keeps its vector"
         bad = con.execute("SELECT count(*) FROM raw.files WHERE n_read <> n_loaded + n_rejected").fetchall()[0][0]
         assert bad == 0
         con.close()
