@@ -22,7 +22,7 @@ from stdnum import luhn
 from pipelines.redact.language import guess_language, heads, tokens
 from pipelines.redact.rules import CueWindow, Span, overlaps, patterns
 
-_NOT_DIGIT_BEFORE, _NOT_DIGIT_AFTER = r"(?<![0-9])", r"(?![0-9])"
+_NOT_DIGIT_AFTER = r"(?![0-9])"
 # Eight digits in a row, single spaces or dashes between: every IBAN, card and national id but the
 # NINO has such a run, and most texts have none.
 _LONG_RUN = re.compile(r"[0-9](?:[ .-]?[0-9]){7}")
