@@ -15,7 +15,7 @@ _LANG = patterns()["language"]
 _TOKEN = re.compile(r"[^\W\d_]+")
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)  # the finders of one text share it; texts can be long
 def tokens(text: str) -> frozenset[str]:
     """The lower-cased letter runs of `text` (shared by the finders' word gates)."""
     return frozenset(_TOKEN.findall(text.lower()))
@@ -40,7 +40,7 @@ _LANG_WORDS = {
 }
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)  # the finders of one text share it; texts can be long
 def guess_language(text: str) -> str:
     """The language whose cue words the text has most of ("en" when none): only to pick regions."""
     low = text.lower()
