@@ -23,7 +23,9 @@ BUILD_HINT = "make demo` (or `python -m pipelines demo`) for the demo data, or `
 
 PUBLISH_HINT = "python -m pipelines publish"
 # what DuckDB raises reading a truncated or corrupt file (a bug in our SQL raises other errors)
-UNREADABLE = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException, duckdb.FatalException)
+UNREADABLE = (
+    duckdb.IOException, duckdb.InternalException, duckdb.SerializationException, duckdb.FatalException
+)
 
 
 class WarehouseMissing(RuntimeError):

@@ -60,7 +60,9 @@ def _needles(who: str, hashes: list[str]) -> tuple[list[str], list[str]]:
     if "@" in text and "." in text:
         loose.append(text)
     digits = _DIGITS.sub("", text)
-    if len(digits) >= 7 and len(digits) >= len(text.replace(" ", "")) - 4:  # a phone, as written or digits only
+    if (
+        len(digits) >= 7 and len(digits) >= len(text.replace(" ", "")) - 4
+    ):  # a phone, as written or digits only
         loose += [text, digits]
         if phone := identity.normalise("phone", who):
             loose.append(phone.lower())
@@ -85,8 +87,8 @@ REJECT_TOKENS_SQL = f"""
             regexp_extract_all(excerpt, '"([^"\\\\]{{1,80}})"', 1),
             regexp_extract_all(excerpt, '[^\\s"<>(),;]+@[^\\s"<>(),;]+'))) AS token
         FROM raw.rejects) t, (VALUES ('email'), ('phone'), ('handle'), ('crm')) k(kind)
-    WHERE {identity.sql_hash('kind', 'token')} IN (SELECT unnest($h::VARCHAR[]))
-       OR {identity.sql_pseudonym(identity.sql_hash('kind', 'token'))} IN (SELECT unnest($c::VARCHAR[]))"""
+    WHERE {identity.sql_hash("kind", "token")} IN (SELECT unnest($h::VARCHAR[]))
+       OR {identity.sql_pseudonym(identity.sql_hash("kind", "token"))} IN (SELECT unnest($c::VARCHAR[]))"""
 
 
 def _tables_with(con: duckdb.DuckDBPyConnection, column: str) -> list[str]:
@@ -124,12 +126,18 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
             f"no customer or contact matches {who!r} (tried it as a pseudonym, CRM id, email, phone and handle)"
         )
     # every identifier of theirs, so raw rows holding any of them are found too
-    hashes = sorted(set(hashes) | {r[0] for r in con.execute(
-        "SELECT identifier_value FROM staging.identities WHERE customer_id IN (SELECT unnest($c::VARCHAR[])) "
-        "UNION SELECT customer_ref FROM staging.interactions WHERE interaction_id IN "
-        "(SELECT interaction_id FROM _forget_ix) AND customer_ref IS NOT NULL",
-        {"c": customers},
-    ).fetchall()})
+    hashes = sorted(
+        set(hashes)
+        | {
+            r[0]
+            for r in con.execute(
+                "SELECT identifier_value FROM staging.identities WHERE customer_id IN (SELECT unnest($c::VARCHAR[])) "
+                "UNION SELECT customer_ref FROM staging.interactions WHERE interaction_id IN "
+                "(SELECT interaction_id FROM _forget_ix) AND customer_ref IS NOT NULL",
+                {"c": customers},
+            ).fetchall()
+        }
+    )
     loose, exact = _needles(who, hashes)
     removed: dict[str, int] = {}
 
@@ -139,11 +147,14 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
         removed[table] = removed.get(table, 0) + n
 
     with transaction(con):
-        texts = [r[0] for r in con.execute(
-            "SELECT t FROM (SELECT text AS t FROM _forget_ix UNION ALL SELECT agent_text FROM _forget_ix "
-            "UNION ALL SELECT text FROM staging.turns WHERE interaction_id IN (SELECT interaction_id FROM _forget_ix)) "
-            "WHERE t IS NOT NULL"
-        ).fetchall()]
+        texts = [
+            r[0]
+            for r in con.execute(
+                "SELECT t FROM (SELECT text AS t FROM _forget_ix UNION ALL SELECT agent_text FROM _forget_ix "
+                "UNION ALL SELECT text FROM staging.turns WHERE interaction_id IN (SELECT interaction_id FROM _forget_ix)) "
+                "WHERE t IS NOT NULL"
+            ).fetchall()
+        ]
         # raw: their records (by position and by content), then the rejects among them
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _forget_raw AS
@@ -151,8 +162,8 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
             UNION SELECT file_id, record_no FROM staging.customers WHERE customer_id IN (SELECT unnest($c::VARCHAR[]))
             UNION SELECT file_id, record_no FROM staging.transactions
                   WHERE customer_id IN (SELECT unnest($c::VARCHAR[]))
-            UNION SELECT file_id, record_no FROM raw.records WHERE {_contains_any('payload::VARCHAR')}
-            UNION SELECT file_id, record_no FROM raw.rejects WHERE {_contains_any('excerpt')}
+            UNION SELECT file_id, record_no FROM raw.records WHERE {_contains_any("payload::VARCHAR")}
+            UNION SELECT file_id, record_no FROM raw.rejects WHERE {_contains_any("excerpt")}
             UNION {REJECT_TOKENS_SQL}""",
             {"c": customers, "loose": loose, "exact": exact, "h": hashes},
         )
@@ -169,23 +180,37 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
                 [n_records, max(n_records - n_rejects, 0), n_rejects, file_id],
             )
         for table in ("raw.records", "raw.rejects"):
-            run(table, f"DELETE FROM {table} t USING _forget_raw f "
-                       "WHERE t.file_id = f.file_id AND t.record_no = f.record_no")
+            run(
+                table,
+                f"DELETE FROM {table} t USING _forget_raw f "
+                "WHERE t.file_id = f.file_id AND t.record_no = f.record_no",
+            )
         # every table keyed by interaction id (staging.turns, scores, topic assignments, others' additions)
         for table in _tables_with(con, "interaction_id"):
             if table != "staging.interactions":
-                run(table, f"DELETE FROM {table} WHERE interaction_id IN (SELECT interaction_id FROM _forget_ix)")
-        run("staging.interactions",
-            "DELETE FROM staging.interactions WHERE interaction_id IN (SELECT interaction_id FROM _forget_ix)")
+                run(
+                    table,
+                    f"DELETE FROM {table} WHERE interaction_id IN (SELECT interaction_id FROM _forget_ix)",
+                )
+        run(
+            "staging.interactions",
+            "DELETE FROM staging.interactions WHERE interaction_id IN (SELECT interaction_id FROM _forget_ix)",
+        )
         for table in ("staging.customers", "staging.transactions", "staging.identities"):
-            run(table, f"DELETE FROM {table} WHERE customer_id IN (SELECT unnest($c::VARCHAR[]))", {"c": customers})
+            run(
+                table,
+                f"DELETE FROM {table} WHERE customer_id IN (SELECT unnest($c::VARCHAR[]))",
+                {"c": customers},
+            )
         # embeddings of their texts that no remaining contact shares
-        run("enriched.embeddings",
+        run(
+            "enriched.embeddings",
             "DELETE FROM enriched.embeddings WHERE text_hash IN (SELECT md5(unnest($t::VARCHAR[]))) "
             "AND text_hash NOT IN (SELECT md5(text) FROM staging.interactions WHERE text IS NOT NULL "
             "UNION SELECT md5(agent_text) FROM staging.interactions WHERE agent_text IS NOT NULL "
             "UNION SELECT md5(text) FROM staging.turns WHERE text IS NOT NULL)",
-            {"t": texts})
+            {"t": texts},
+        )
         removed.update(_forget_representatives(con, texts))
     return customers, removed
 
@@ -207,9 +232,14 @@ def _forget_representatives(con: duckdb.DuckDBPyConnection, texts: list[str]) ->
     and the embeddings of their reason texts (the store re-encodes a shared one when it is needed)."""
     if not texts or not table_exists(con, "enriched", "topics"):
         return {}
-    models = dict(con.execute("SELECT topic_model_version, path FROM enriched.topic_models").fetchall()) if (
-        table_exists(con, "enriched", "topic_models")) else {}
-    versions = [r[0] for r in con.execute("SELECT DISTINCT topic_model_version FROM enriched.topics").fetchall()]
+    models = (
+        dict(con.execute("SELECT topic_model_version, path FROM enriched.topic_models").fetchall())
+        if (table_exists(con, "enriched", "topic_models"))
+        else {}
+    )
+    versions = [
+        r[0] for r in con.execute("SELECT DISTINCT topic_model_version FROM enriched.topics").fetchall()
+    ]
     reason_texts: set[str] = set()
     files, n = 0, 0
     for version in sorted(set(versions) | set(models)):
@@ -219,7 +249,8 @@ def _forget_representatives(con: duckdb.DuckDBPyConnection, texts: list[str]) ->
         reason_texts.update(reasons)
         n += con.execute(
             "SELECT coalesce(sum(len([r FOR r IN representative_texts IF list_contains($q::VARCHAR[], r)])), 0) "
-            "FROM enriched.topics WHERE topic_model_version = $v", {"q": quoted, "v": version}
+            "FROM enriched.topics WHERE topic_model_version = $v",
+            {"q": quoted, "v": version},
         ).fetchall()[0][0]
         con.execute(
             "UPDATE enriched.topics SET representative_texts = "
@@ -246,5 +277,8 @@ def _forget_representatives(con: duckdb.DuckDBPyConnection, texts: list[str]) ->
         {"t": reasons},
     )
     n_vectors = int(con.fetchall()[0][0])
-    return {"enriched.topics (representative texts)": int(n), "topic model files": files,
-            "enriched.embeddings (reason texts)": n_vectors}
+    return {
+        "enriched.topics (representative texts)": int(n),
+        "topic model files": files,
+        "enriched.embeddings (reason texts)": n_vectors,
+    }

@@ -38,20 +38,54 @@ def test_user_text_reaches_figures_escaped() -> None:
     day = pd.to_datetime(["2024-01-01", "2024-01-02"])
     figures = [
         charts.timeline(
-            pd.DataFrame({"occurred_at": day, "channel": ["chat", EVIL], "reason": [EVIL, "billing & co"],
-                          "is_repeat": [False, True], "interaction_id": ["a", "b"],
-                          "sentiment_label": ["negative", EVIL], "hours_since_prev": [None, 3.0]}),
+            pd.DataFrame(
+                {
+                    "occurred_at": day,
+                    "channel": ["chat", EVIL],
+                    "reason": [EVIL, "billing & co"],
+                    "is_repeat": [False, True],
+                    "interaction_id": ["a", "b"],
+                    "sentiment_label": ["negative", EVIL],
+                    "hours_since_prev": [None, 3.0],
+                }
+            ),
             EVIL,
         ),
         charts.pareto(pd.DataFrame({"reason": [EVIL, "x"], "n": [3, 2], "cum_share": [0.6, 1.0]})),
         charts.reason_trend(pd.DataFrame({"week": day, "reason": [EVIL, EVIL], "n": [1, 2]})),
-        charts.value_irritant(pd.DataFrame({
-            "company_cost": [0.2], "irritation": [0.3], "volume": [3], "action": ["Eliminate"], "reason": [EVIL],
-            "negative_share": [0.1], "repeat_rate": [0.1], "cost_to_serve_s": [3.0]})),
-        charts.bar(pd.DataFrame({"day": day, "n": [1, 2], "channel": [EVIL, "chat"]}), "day", "n", EVIL,
-                   drill="channel", color="channel"),
-        charts.clv_nev(pd.DataFrame({"nev": [0.1], "clv": [10.0], "segment": [EVIL], "churned": [False],
-                                     "customer_id": ["cust-1"]})),
+        charts.value_irritant(
+            pd.DataFrame(
+                {
+                    "company_cost": [0.2],
+                    "irritation": [0.3],
+                    "volume": [3],
+                    "action": ["Eliminate"],
+                    "reason": [EVIL],
+                    "negative_share": [0.1],
+                    "repeat_rate": [0.1],
+                    "cost_to_serve_s": [3.0],
+                }
+            )
+        ),
+        charts.bar(
+            pd.DataFrame({"day": day, "n": [1, 2], "channel": [EVIL, "chat"]}),
+            "day",
+            "n",
+            EVIL,
+            drill="channel",
+            color="channel",
+        ),
+        charts.clv_nev(
+            pd.DataFrame(
+                {
+                    "nev": [0.1],
+                    "clv": [10.0],
+                    "segment": [EVIL],
+                    "churned": [False],
+                    "customer_id": ["cust-1"],
+                }
+            )
+        ),
     ]
     for fig in figures:
         shown = _shown(fig)
@@ -89,7 +123,9 @@ def test_publish_honours_the_umask_and_the_setting(tmp_path: Path, monkeypatch: 
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
-def test_unreadable_serving_copy_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+def test_unreadable_serving_copy_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
     db = dashboard_fixture.build(tmp_path / "voc.duckdb", n=120)
     copy = warehouse.serving_path(db)
     data = copy.read_bytes()
@@ -116,7 +152,7 @@ def _listening(port: int) -> set[str]:
         local, state = line.split()[1], line.split()[3]
         host, hex_port = local.split(":")
         if state == "0A" and int(hex_port, 16) == port:
-            out.add(".".join(str(int(host[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+            out.add(".".join(str(int(host[i : i + 2], 16)) for i in (6, 4, 2, 0)))
     return out
 
 
@@ -131,9 +167,12 @@ def test_serve_listens_on_localhost_without_sign_in(tmp_path: Path) -> None:
     port = serve.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOC_DASHBOARD")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", "--port", str(port)], cwd=ROOT,
+        [sys.executable, "-m", "dashboard.serve", "--port", str(port)],
+        cwd=ROOT,
         env={**env, "VOC_DB": str(tmp_path / "voc.duckdb")},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.time() + 180

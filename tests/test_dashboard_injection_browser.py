@@ -37,14 +37,19 @@ def _poisoned(folder: Path) -> Path:
     ).fetchall()[0][0]
     for table in ("staging.interactions", "staging.customers"):
         con.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", [EVIL, top])
-    con.execute("UPDATE enriched.topic_assignments SET topic_label = ?, parent_topic_label = ? "
-                "WHERE topic_id = (SELECT min(topic_id) FROM enriched.topic_assignments)", [EVIL, EVIL])
+    con.execute(
+        "UPDATE enriched.topic_assignments SET topic_label = ?, parent_topic_label = ? "
+        "WHERE topic_id = (SELECT min(topic_id) FROM enriched.topic_assignments)",
+        [EVIL, EVIL],
+    )
     with contextlib.redirect_stdout(io.StringIO()):
         marts.run(con, AnalyticsSettings(bootstrap_samples=50))
     con.close()
     warehouse.publish(db)
     check = duckdb.connect(str(warehouse.serving_path(db)), read_only=True)
-    assert check.execute("SELECT count(*) FROM marts.interactions WHERE customer_id = ?", [EVIL]).fetchall()[0][0]
+    assert check.execute("SELECT count(*) FROM marts.interactions WHERE customer_id = ?", [EVIL]).fetchall()[
+        0
+    ][0]
     check.close()
     return db
 
@@ -69,7 +74,9 @@ def test_markup_in_user_text_is_not_a_link_in_chromium(tmp_path: Path) -> None:
                     shown = "\n".join(charts.nth(i).inner_text() for i in range(charts.count()))
                     links = page.locator('[data-testid="stPlotlyChart"] a[href*="evil.example"]')
                     assert links.count() == 0, f"{path}: plotly rendered a live link"
-                    assert page.locator('a[href*="evil.example"]').count() == 0, f"{path}: a live link elsewhere"
+                    assert page.locator('a[href*="evil.example"]').count() == 0, (
+                        f"{path}: a live link elsewhere"
+                    )
                     # the text is there, literally, so the escaping did not just drop it
                     assert "verify your account" in shown, f"{path}: the poisoned label is not on screen"
                     assert "evil.example" in shown, f"{path}: markup should show as text"

@@ -56,32 +56,49 @@ def _files(root: Path) -> None:
     (root / "crm.csv").write_text(
         "customer_id,segment,email,phone,handle,full_name,home_address,notes\n"
         "CRM-88231,gold,Jane.Roe@example.org,+44 7700 900461,@jane_roe_77,Jane Wiśniewska,"
-        "\"221B Baker Street, London\",IBAN GB82 WEST 1234 5698 7654 32\n"
+        '"221B Baker Street, London",IBAN GB82 WEST 1234 5698 7654 32\n'
         "CRM-10001,basic,al@example.com,,,Al Smith,,\n",
         encoding="utf-8",
     )
     (root / "tickets.csv").write_text(
         "ticket_id,created_at,subject,description,requester_email,contact_person,Notes\n"
-        "T1,2025-06-01 10:00:00,Refund,\"Charged twice on 4111 1111 1111 1111, call 7700 900461\","
-        "jane.roe@example.org,Bartholomew Quenby,\"cc zofia.nowak@example.net, IBAN GB82WEST12345698765432\"\n"
-        "T2,not a date,Refund,\"Still charged, card 4111111111111111\",jane.roe@example.org,Bartholomew Quenby,\n",
+        'T1,2025-06-01 10:00:00,Refund,"Charged twice on 4111 1111 1111 1111, call 7700 900461",'
+        'jane.roe@example.org,Bartholomew Quenby,"cc zofia.nowak@example.net, IBAN GB82WEST12345698765432"\n'
+        'T2,not a date,Refund,"Still charged, card 4111111111111111",jane.roe@example.org,Bartholomew Quenby,\n',
         encoding="utf-8",
     )
     (root / "posts.jsonl").write_text(
-        json.dumps({"id": "5001", "author": "jane_roe_77", "created_at": "2025-06-02T10:08:31Z",
-                    "text": "@Help still no refund", "user_description": "mum, runner, kate.b@mail.example"})
+        json.dumps(
+            {
+                "id": "5001",
+                "author": "jane_roe_77",
+                "created_at": "2025-06-02T10:08:31Z",
+                "text": "@Help still no refund",
+                "user_description": "mum, runner, kate.b@mail.example",
+            }
+        )
         + "\n",
         encoding="utf-8",
     )
-    (root / "call.json").write_text(json.dumps({
-        "id": "CALL-1", "channel": "call", "started_at": "2025-06-03T09:00:00Z", "phone": "+48 601 234 567",
-        "turns": [{"speaker": "agent", "text": "Hello, how can I help?"},
-                  {"speaker": "customer", "text": "My card 5500-0000-0000-0004 was charged twice"}],
-    }), encoding="utf-8")
+    (root / "call.json").write_text(
+        json.dumps(
+            {
+                "id": "CALL-1",
+                "channel": "call",
+                "started_at": "2025-06-03T09:00:00Z",
+                "phone": "+48 601 234 567",
+                "turns": [
+                    {"speaker": "agent", "text": "Hello, how can I help?"},
+                    {"speaker": "customer", "text": "My card 5500-0000-0000-0004 was charged twice"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     (root / "mail.eml").write_text(
         "From: Jane Roe <jane.roe@example.org>\nTo: Care <support@acme.example>\nSubject: Refund\n"
         "Date: Wed, 04 Jun 2025 11:45:32 +0000\nMessage-ID: <m1@example.org>\nMIME-Version: 1.0\n"
-        "Content-Type: text/plain; charset=\"utf-8\"\n\nPlease refund to DE89370400440532013000.\n",
+        'Content-Type: text/plain; charset="utf-8"\n\nPlease refund to DE89370400440532013000.\n',
         encoding="utf-8",
     )
 
@@ -144,8 +161,22 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]:
             ):
                 main(["--db", str(db), "ingest", kind, str(root / name), *extra])
             main(["--db", str(db), "build"])
-            main(["--db", str(db), "export", str(root / "out"), "--layer", "raw", "--layer", "staging",
-                  "--layer", "enriched", "--layer", "marts"])
+            main(
+                [
+                    "--db",
+                    str(db),
+                    "export",
+                    str(root / "out"),
+                    "--layer",
+                    "raw",
+                    "--layer",
+                    "staging",
+                    "--layer",
+                    "enriched",
+                    "--layer",
+                    "marts",
+                ]
+            )
     finally:
         capture.removeHandler(handler)
     con = duckdb.connect(str(serving_path(db)), read_only=True)
@@ -168,8 +199,12 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     "value",
-    [pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=f"fixed on branch {PENDING[v]}"))
-     if v in PENDING else v for v in PLANTED],
+    [
+        pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=f"fixed on branch {PENDING[v]}"))
+        if v in PENDING
+        else v
+        for v in PLANTED
+    ],
 )
 def test_planted_value_is_nowhere(scanned: list[tuple[str, str]], value: str) -> None:
     hits = _hits(value, scanned)

@@ -21,8 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  python -m pipelines forget --customer cust-khdpaejfmobgclnn",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--customer", required=True, metavar="ID|EMAIL|PHONE|HANDLE",
-                   help="CRM id, email, phone, social handle or the pseudonym (cust-...) shown in the dashboard")
+    p.add_argument(
+        "--customer",
+        required=True,
+        metavar="ID|EMAIL|PHONE|HANDLE",
+        help="CRM id, email, phone, social handle or the pseudonym (cust-...) shown in the dashboard",
+    )
     p.add_argument("--no-publish", action="store_true", help="rebuild the marts but leave the serving copy")
     p.set_defaults(func=handle)
 

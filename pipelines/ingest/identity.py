@@ -80,7 +80,8 @@ def pseudonym_of(ref_type: str, value: object) -> str | None:
 
 def _hash_arrow(kinds: pa.Array, values: pa.Array) -> pa.Array:
     # each distinct (kind, value) pair of the batch is normalised and hashed once
-    pairs = pc.binary_join_element_wise(pc.fill_null(kinds.cast(pa.string()), ""), values.cast(pa.string()), "\x1f")
+    kinds = pc.fill_null(kinds.cast(pa.string()), "")
+    pairs = pc.binary_join_element_wise(kinds, values.cast(pa.string()), "\x1f")
     if isinstance(pairs, pa.ChunkedArray):
         pairs = pairs.combine_chunks()
     encoded = pc.dictionary_encode(pairs)
