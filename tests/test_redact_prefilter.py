@@ -57,3 +57,15 @@ def test_python_and_sql_gates_are_one_string() -> None:
 def test_any_decimal_digit_passes_both_gates(con: duckdb.DuckDBPyConnection, digit: str) -> None:
     assert PREFILTER_RE.search(digit)
     assert con.execute("SELECT regexp_matches($t, $p)", {"t": digit, "p": sql_candidate_pattern()}).fetchone()[0]
+
+
+def test_sql_gated_udf_redacts_a_spelled_out_email(con: duckdb.DuckDBPyConnection) -> None:
+    from pipelines.redact import register_udf
+
+    register_udf(con)
+    rows = con.execute(
+        "SELECT CASE WHEN regexp_matches(x, $p) THEN voc_redact(x) ELSE x END FROM (VALUES "
+        "('write to jo dot roe at example dot com'), ('no personal data here'), (NULL)) t(x)",
+        {"p": sql_candidate_pattern()},
+    ).fetchall()
+    assert rows == [("write to [EMAIL]",), ("no personal data here",), (None,)]
