@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from analytics import clv, definitions, impact, loyalty, operations, terms
+from analytics import clv, definitions, impact, loyalty, operations, qa, terms
 from analytics.settings import AnalyticsSettings, load
 from pipelines.warehouse import transaction
 
@@ -37,6 +37,9 @@ PY_MARTS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection, AnalyticsSetting
     ("reason_impact", impact.build),
     ("distinctive_terms", terms.build),
     ("nev_vs_loyalty", loyalty.build),
+    ("qa_results", qa.build),  # QA scorecards (issue 16): rules matched on agent turns
+    ("agent_scorecard", lambda con, settings: build_sql_mart(con, "agent_scorecard",
+                                                             sql_parameters(con, settings))),
 )
 _PARAM = re.compile(r"\$([a-z_]+)")
 # Shared SQL fragments a mart's file names with a /*placeholder*/: one definition per figure.

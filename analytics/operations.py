@@ -56,6 +56,7 @@ class OperationsSettings:
     silence_gap_s: float = 2.0             # non-talk time counts silences of at least this long
     interruption_min_overlap_s: float = 2.0
     backchannel_max_words: int = 3         # "mhm", "yeah yes": overlapping but not interrupting
+    qa_rules: str = ""                     # QA rules file (YAML); empty = docs/qa.example.yaml
 
     def __post_init__(self) -> None:
         try:

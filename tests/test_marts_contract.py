@@ -84,6 +84,10 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
     "sla_attainment": (("dimension", "dim_value", "channel"), ("dimension", "dim_value", "channel", "contacts",
                                                                "judged", "met", "unanswered"),
                        {"dimension": ("channel", "queue", "reason", "week"), "channel": CHANNELS}),
+    "qa_results": (("interaction_id", "item_id"), ("interaction_id", "channel", "item_id", "label", "kind",
+                                                   "weight", "result"),
+                   {"result": ("pass", "fail", "n/a"), "kind": ("required", "forbidden", "marker")}),
+    "agent_scorecard": (("agent_id", "week"), ("agent_id", "week", "contacts", "qa_scored", "judged"), {}),
 }
 
 
