@@ -45,7 +45,7 @@ _LINK = r"(?:https?://\S+|www\.\S+|\[[A-Z][A-Z_]*\]|\b[Xx]{2,}(?:/[Xx]{2,})*\b|\
 _HANDLE = r"(?<![\w@])[@＠]\w+"
 _GREETING = (r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|dear|good\s+(?:morning|afternoon|evening|day))"
              r"(?:\s+(?:there|team|all|guys|folks|everyone|support|sir|madam))?\b[\s,.!:;-]*)+")
-_SIGN_OFF = (r"[\s,.!;:-]*(?:(?:many|kind|best|warm)\s+)?(?:thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?"
+_SIGN_OFF = (r"[\s,.!;:-]*\b(?:(?:many|kind|best|warm)\s+)?(?:thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?"
              r"(?:\s+in\s+advance)?|thx|ty|cheers|regards|sincerely|best)(?:[\s,.!]+[A-Z][a-z]+)?[\s.!)~–-]*$")
 # Agent sign-offs on social and e-mail replies: "^JK", "*TM", "- Maria", "~Sam".
 _AGENT_SIGNATURE = re.compile(r"(?:[\^*~]\s?([A-Z]{1,3})\b|(?:^|\s)[-–~]\s?([A-Z][a-z]{2,})\s*$)")
@@ -185,6 +185,7 @@ def _patterns(vocab: Vocabulary) -> list[tuple[re.Pattern, str]]:
 _GREETING_RE = re.compile(_GREETING, re.IGNORECASE)
 _SIGN_OFF_RE = re.compile(_SIGN_OFF, re.IGNORECASE)
 _SPACE_RE = re.compile(r"\s+")
+_SIGN_OFF_WORD = re.compile(r"(?i)thank|thx|\bty\b|cheers|regards|sincerely|\bbest\b")
 _DANGLING_RE = re.compile(r"^[\s,.;:!?&/|-]+|[\s,;:&/|-]+$")
 
 
@@ -203,7 +204,10 @@ def clean_texts(texts: Sequence[str] | pd.Series, vocab: Vocabulary = Vocabulary
     # Greeting and sign-off go only when something else is left.
     body = s.str.replace(_GREETING_RE, "", regex=True)
     s = body.where(body.str.contains(r"\w", regex=True), s)
-    body = s.str.replace(_SIGN_OFF_RE, "", regex=True)
-    s = body.where(body.str.contains(r"\w", regex=True), s)
+    # Only texts that hold a sign-off word are searched: the $-anchored pattern is tried at every
+    # position of a text and was half the cleaning time.
+    signed = s.str.contains(_SIGN_OFF_WORD, regex=True)
+    body = s[signed].str.replace(_SIGN_OFF_RE, "", regex=True)
+    s = s.where(~signed, body.where(body.str.contains(r"\w", regex=True), s[signed]))
     s = s.str.replace(_DANGLING_RE, "", regex=True).str.replace(_SPACE_RE, " ", regex=True).str.strip()
     return s.tolist()
