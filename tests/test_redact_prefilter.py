@@ -59,9 +59,10 @@ def test_any_decimal_digit_passes_both_gates(con: duckdb.DuckDBPyConnection, dig
     assert con.execute("SELECT regexp_matches($t, $p)", {"t": digit, "p": sql_candidate_pattern()}).fetchone()[0]
 
 
-def test_sql_gated_udf_redacts_a_spelled_out_email(con: duckdb.DuckDBPyConnection) -> None:
+def test_sql_gated_udf_redacts_a_spelled_out_email() -> None:
     from pipelines.redact import register_udf
 
+    con = duckdb.connect()
     register_udf(con)
     rows = con.execute(
         "SELECT CASE WHEN regexp_matches(x, $p) THEN voc_redact(x) ELSE x END FROM (VALUES "
