@@ -295,8 +295,9 @@ def check_twcs(path: Path = TWCS) -> None:
                            "WHERE scope = 'total'").fetchone()
         shown = ("no exposed customer (no negative or repeated experience scored in this build)" if risk is None
                  else f"unknown ({risk[2]})" if risk[0] is None else f"{risk[0]:,.0f} ({risk[1]})")
+        negative = summary.get("negative_share")
         print(f"  executive summary (last 28 days): {summary.get('contact_volume') or 0:,.0f} contacts, negative "
-              f"share {summary.get('negative_share')}; revenue at risk: {shown}")
+              f"share {'n/a' if negative is None else f'{negative:.1%}'} (unscored build); revenue at risk: {shown}")
         print(f"[{verdict(chains > 0)}] TWCS gives repeat chains")
 
 
