@@ -45,7 +45,9 @@ __all__ = [
     "sql_candidate_pattern",
 ]
 
-URL_RE = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+# Parentheses inside a link are part of it when balanced (`utmcsr=(direct)|...`, Wikipedia's
+# `Foo_(bar)`); an unbalanced one (a link in parentheses) ends it.
+URL_RE = re.compile(r"(?:\bhttps?://|\bwww\.)(?:[^\s<>\"'()\[\]]|\([^\s<>\"'()\[\]]*\))+", re.IGNORECASE)
 
 
 def _url_spans(text: str, spans: list[Span]) -> None:
