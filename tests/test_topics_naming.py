@@ -96,12 +96,12 @@ def test_topic_named_by_the_library_when_close_with_its_own_phrase_as_sub_label(
     assert tl.make_label(keywords[1][0], None).startswith("Zebra")
 
 
-def test_library_groups_become_parents_and_the_rest_is_clustered():
+def test_library_reasons_become_parents_and_the_rest_is_clustered():
     centroids = np.eye(4)
     parents = build_parents([0, 1, 2, 3], centroids, [10, 5, 4, 3], [["a"], ["b"], ["c"], ["d"]], ["A", "B", "C", "D"],
-                            min_parents=2, max_parents=4, groups=["Billing & payments", None, "Billing & payments", None])
-    assert parents[0] == parents[2] and parents[0][1] == "Billing & payments"
-    assert parents[1][1] != "Billing & payments" and parents[3][1] != "Billing & payments"
+                            min_parents=2, max_parents=4, groups=["Refund", None, "Refund", None])
+    assert parents[0] == parents[2] and parents[0][1] == "Refund"
+    assert parents[1][1] != "Refund" and parents[3][1] != "Refund"
 
 
 def test_the_library_is_data_with_descriptions():

@@ -1,10 +1,10 @@
 """Two levels: contact reason (10-30 parents) -> sub-reason (the fitted topics).
 
-Topics named after an entry of the reason library take its group as their parent ("Billing &
-payments", "Travel"). The others: Price & Jaffe (docs/metrics.md, value-irritant matrix): fewer than ~10
+Topics named after an entry of the reason library share that entry as their parent ("Late
+flight" over "Late flight / gate" and "Late flight / delayed flight"). The others: Price & Jaffe (docs/metrics.md, value-irritant matrix): fewer than ~10
 reasons is too coarse to act on, more than ~60 too fine, so their centroids are grouped by
 average-linkage cosine clustering into `clip(n_topics / 4, min_parents, max_parents)` groups
-(fewer by the number of library groups already used). A parent's id is
+(fewer by the number of library reasons already used). A parent's id is
 `PARENT_OFFSET + smallest child id`, so it survives re-fits as long as its children keep their ids.
 """
 
@@ -56,7 +56,7 @@ def build_parents(
     max_parents: int = 30,
     groups: list[str | None] | None = None,
 ) -> dict[int, tuple[int, str]]:
-    """Map each topic id to (parent_topic_id, parent_topic_label); `groups`: library group per topic."""
+    """Map each topic id to (parent_topic_id, parent_topic_label); `groups`: library reason per topic."""
     if not ids:
         return {}
     named = groups or [None] * len(ids)

@@ -11,8 +11,8 @@
    (BERTopic's KeyBERTInspired). The best is the topic's phrase, the ranked list its keywords.
 3. The library (`data/reasons.yaml`: common contact reasons across industries with a short
    description each) names a topic when the topic's centre is within `library_similarity` of an
-   entry's description; the phrase stays as the sub-label: "Refund / ticket refund". Its group
-   names the parent reason.
+   entry's description; the phrase stays as the sub-label: "Refund / ticket refund". Topics named
+   after one entry share it as their parent reason ("Late flight" over "Late flight / gate").
 Labels are made unique within a model. The business's taxonomy file renames on top of all this.
 """
 

@@ -290,7 +290,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
     matching.inherit_labels(topics, previous, match_report, tl.naming_version())
     parents = hierarchy.build_parents(ids, centroids, [t["size"] for t in topics], [t["keywords"] for t in topics],
                                       [t["label"] for t in topics], settings.min_parents, settings.max_parents,
-                                      groups=[t["library_group"] for t in topics])
+                                      groups=[t["library_reason"] for t in topics])
     for topic in topics:
         topic["parent_id"], topic["parent_label"] = parents[topic["id"]]
     return TopicModel(
