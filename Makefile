@@ -8,7 +8,7 @@ ADDRESS ?=
 # The demo's size: the planted patterns come out at 400 customers x 60 days already (make eval-analytics).
 DEMO_ARGS ?= --customers 1000 --days 90
 
-.PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics eval-redaction \
+.PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics eval-redaction eval-forecast \
         bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale bench-ray clean
 
 $(VENV)/.installed: requirements.txt
@@ -46,6 +46,9 @@ eval-analytics: install  ## planted patterns and real-data checks of the marts
 
 eval-redaction: install  ## PII redaction: recall/precision per type, decoys kept, texts/s on real text
 	$(PY) -m benchmarks.eval_redaction
+
+eval-forecast: install  ## volume forecast (ETS) vs seasonal-naive, last 4 weeks held out: demo, TWCS, CFPB
+	$(PY) -m benchmarks.eval_forecast
 
 bench-ingest: install
 	$(PY) -m benchmarks.bench_ingest

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from analytics import clv, definitions, impact, loyalty, operations, qa, terms
+from analytics import clv, definitions, impact, loyalty, operations, qa, staffing, terms
 from analytics.settings import AnalyticsSettings, load
 from pipelines.warehouse import transaction
 
@@ -31,12 +31,13 @@ SQL_MARTS: tuple[str, ...] = (
     "channel_switch", "daily_volume", "emotion_daily", "topic_trends", "emerging_issues", "revenue_at_risk", "reason_pareto",
     "value_irritant", "callback_list", "proactive_candidates", "executive_summary",
     # operations (issue 16): read marts.interactions / thread_messages and marts.business_calendar
-    "conversation_metrics", "response_times", "sla_attainment",
+    "conversation_metrics", "response_times", "sla_attainment", "volume_profile", "self_service_candidates",
 )
 PY_MARTS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection, AnalyticsSettings], str]], ...] = (
     ("reason_impact", impact.build),
     ("distinctive_terms", terms.build),
     ("nev_vs_loyalty", loyalty.build),
+    ("staffing_forecast", staffing.build),  # statsmodels ETS + Erlang C (issue 16)
     ("qa_results", qa.build),  # QA scorecards (issue 16): rules matched on agent turns
     ("agent_scorecard", lambda con, settings: build_sql_mart(con, "agent_scorecard",
                                                              sql_parameters(con, settings))),

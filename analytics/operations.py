@@ -56,6 +56,9 @@ class OperationsSettings:
     silence_gap_s: float = 2.0             # non-talk time counts silences of at least this long
     interruption_min_overlap_s: float = 2.0
     backchannel_max_words: int = 3         # "mhm", "yeah yes": overlapping but not interrupting
+    forecast_weeks: int = 2                # staffing forecast horizon
+    occupancy: float = 0.85                # email/social workload: share of an agent's hour spent on work
+    deflection_share: float = 0.3          # self-service: share of a candidate reason's contacts deflected
     qa_rules: str = ""                     # QA rules file (YAML); empty = docs/qa.example.yaml
 
     def __post_init__(self) -> None:
@@ -85,6 +88,10 @@ class OperationsSettings:
         for channel in TIMED_CHANNELS:
             if getattr(self, f"sla_target_s_{channel}") <= 0:
                 raise SettingsError(f"[operations] sla_target_s_{channel} must be > 0 seconds")
+        if not 0 < self.occupancy <= 1 or not 0 < self.deflection_share <= 1:
+            raise SettingsError("[operations] occupancy and deflection_share must be fractions in (0, 1]")
+        if self.forecast_weeks < 1:
+            raise SettingsError("[operations] forecast_weeks must be at least 1")
         if not 0 < self.service_level < 1:
             raise SettingsError(f"[operations] service_level = {self.service_level} must be a fraction "
                                 "in (0, 1)")

@@ -87,6 +87,13 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
     "qa_results": (("interaction_id", "item_id"), ("interaction_id", "channel", "item_id", "label", "kind",
                                                    "weight", "result"),
                    {"result": ("pass", "fail", "n/a"), "kind": ("required", "forbidden", "marker")}),
+    "staffing_forecast": (("channel", "interval_start"), ("channel", "interval_start", "dow", "hour",
+                                                         "forecast_contacts", "method", "agents_needed"),
+                          {"channel": CHANNELS, "method": ("ets", "seasonal_naive")}),
+    "volume_profile": (("channel", "dow", "hour"), ("channel", "dow", "hour", "contacts", "contacts_per_week"),
+                       {"channel": CHANNELS}),
+    "self_service_candidates": (("reason",), ("reason", "volume", "hours_saved_per_week", "is_candidate", "rank"),
+                                {}),
     "agent_scorecard": (("agent_id", "week"), ("agent_id", "week", "contacts", "qa_scored", "judged"), {}),
 }
 

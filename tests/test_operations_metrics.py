@@ -175,3 +175,21 @@ def test_calendar_follows_the_time_zone_and_rejects_bad_settings():
         operations.OperationsSettings(open_time="18:00", close_time="09:00")
     with pytest.raises(SettingsError, match="holidays_country"):
         operations.OperationsSettings(holidays_country="XX")
+
+
+def test_staffing_forecast_and_volume_profile_build(con):
+    profile = con.execute("SELECT sum(contacts) FROM marts.volume_profile").fetchall()[0][0]
+    assert profile == con.execute("SELECT count(*) FROM marts.interactions").fetchall()[0][0]
+    rows = con.execute("SELECT channel, count(*), min(agents_needed), max(method) FROM marts.staffing_forecast "
+                       "GROUP BY channel ORDER BY channel").fetchall()
+    assert rows and all(n == 2 * 168 and low >= 0 for _, n, low, _ in rows)  # forecast_weeks = 2
+
+
+def test_self_service_hours_saved(con):
+    weeks = con.execute("SELECT greatest((epoch(max(occurred_at)) - epoch(min(occurred_at))) / (7 * 86400.0), 1) "
+                        "FROM marts.interactions").fetchall()[0][0]
+    handle = dict(con.execute("SELECT reason, sum(handle_time_s) FROM marts.interactions GROUP BY 1").fetchall())
+    rows = con.execute("SELECT reason, hours_saved_per_week FROM marts.self_service_candidates").fetchall()
+    assert rows
+    for reason, saved in rows:
+        assert saved == pytest.approx(0.3 * handle[reason] / weeks / 3600)  # deflection_share 0.3
