@@ -33,13 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"pipelines.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"pipelines.commands.{name}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"pipelines.commands.{name}").register(sub)
     return parser
 
 

@@ -12,8 +12,6 @@ import pytest
 
 from pipelines.cli import main
 
-pytest.importorskip("pipelines.ingest.core")
-
 
 def test_demo_ingests_every_generated_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, out = tmp_path / "voc.duckdb", tmp_path / "demo"

@@ -125,7 +125,6 @@ def test_social_csv_threads_brand_replies_and_rejects(con, tmp_path):
 
 
 def test_social_text_is_redacted_in_staging_and_raw(con, tmp_path):
-    pytest.importorskip("pipelines.redact")
     path = write_csv(tmp_path / "posts.csv", SOCIAL[:1])
     ingest_paths(con, "social", [path], IngestOptions(columns=SOCIAL_MAP))
     text = rows(con, "SELECT text FROM staging.interactions")[0][0]

@@ -5,8 +5,7 @@ how their rows are landed:
 - tabular files (`pipelines.ingest.tabular`): CSV/TSV/JSONL read by DuckDB;
 - Python parsers (`pipelines.ingest.transcripts`, `pipelines.ingest.emails`): each module exposes
   `PARSERS` (format -> fn(path, options) -> Iterator[Parsed]) and `detect_format(path)`; their
-  records are landed by `pipelines.ingest.core.land`. They are imported lazily, so ingest works
-  for the formats that exist.
+  records are landed by `pipelines.ingest.core.land`. They are imported on first use.
 A gzip or zip export, or an .xlsx workbook, is opened first (`pipelines.ingest.containers`) and
 its content loaded under the archive's own path and hash.
 """
@@ -22,6 +21,7 @@ from types import ModuleType
 import duckdb
 
 from pipelines.ingest.records import FileReport, IngestOptions, Parsed
+from pipelines.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,8 @@ def _parser_module(kind: str) -> ModuleType | None:
     name = PARSER_MODULES.get(kind)
     if not name:
         return None
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
+    # Imported on first use (the parsers import this package), never behind a fallback.
+    return importlib.import_module(name)
 
 
 def formats(kind: str) -> dict[str, str]:
@@ -160,12 +156,7 @@ def safe_error(exc: BaseException, path: Path) -> str:
             "the file is probably corrupt or not an export: check how it was produced"
         )
     text = str(exc).split("\nOriginal Line", 1)[0].split("\n", 1)[0].strip()
-    try:
-        from pipelines.redact import redact
-
-        text = redact(text)
-    except ModuleNotFoundError:
-        pass
+    text = redact(text)
     reason = text if str(path) in text else f"{path}: {text}"
     if isinstance(exc, duckdb.Error):
         reason += "; check that the file is a valid export of this kind, or set --format/--encoding"

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines import redact
 from pipelines.ingest import identity
 from pipelines.ingest.records import FileReport, IngestOptions, Parsed
 from pipelines.ingest.timeparse import parse_timestamp
@@ -179,22 +180,9 @@ def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_id: str) -> None:
 
 # --- redaction -------------------------------------------------------------------------------
 
-_warned_no_redactor = False
-
-
 def redactor(options: IngestOptions) -> Callable[[list[str | None]], list[str | None]]:
-    """`pipelines.redact.redact_many`, or the identity when originals are kept (or redact is absent)."""
-    global _warned_no_redactor
+    """`pipelines.redact.redact_many`, or the identity when originals are kept."""
     if options.keep_originals:
-        return lambda texts: list(texts)
-    try:
-        from pipelines import redact
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipelines.redact":
-            raise
-        if not _warned_no_redactor:
-            log.warning("pipelines.redact is not installed: text is stored UNREDACTED")
-            _warned_no_redactor = True
         return lambda texts: list(texts)
     return redact.redact_many
 

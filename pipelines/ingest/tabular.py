@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import redact
 from pipelines.ingest import core, file_dates, presets, tabular_notes, tabular_sql
 from pipelines.ingest.load import Landed, load_file
 from pipelines.ingest.encoding import (
@@ -294,13 +295,6 @@ def _explicit(options: IngestOptions) -> dict[str, str]:
 
 def _register_redaction(con: duckdb.DuckDBPyConnection, options: IngestOptions) -> bool:
     if options.keep_originals:
-        return False
-    try:
-        from pipelines import redact
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipelines.redact":
-            raise
-        core.redactor(options)  # logs the one warning
         return False
     exists = con.execute(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'voc_redact'"
