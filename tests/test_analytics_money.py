@@ -75,6 +75,10 @@ def test_revenue_at_risk_measured(con):
     # 20 exposed, churn 10/20 vs 0/20 unexposed: uplift 0.5 on the 10 still active; the 10 churned are lost
     assert got[:5] == (20, 0.5, 0.0, pytest.approx(10 * clv * 0.5), pytest.approx(10 * clv))
     assert got[5].startswith("measured")
+    # no parent reasons in this fixture: each reason is its own parent, with the same figures
+    parent = con.execute("SELECT exposed_customers, revenue_at_risk FROM marts.revenue_at_risk "
+                         "WHERE scope = 'parent_reason' AND key = 'billing'").fetchall()[0]
+    assert parent == (20, pytest.approx(10 * clv * 0.5))
     values = con.execute("SELECT DISTINCT clv, clv_method FROM marts.customer_value").fetchall()
     assert values == [(pytest.approx(clv), "margin_retention")]
 

@@ -57,7 +57,7 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
     "emerging_issues": (("reason", "metric", "start_week"), ("reason", "metric", "start_week", "z_max"),
                         {"metric": ("volume", "negative_share")}),
     "revenue_at_risk": (("scope", "key"), ("scope", "key", "exposed_customers", "method", "rank"),
-                        {"scope": ("total", "reason", "segment")}),
+                        {"scope": ("total", "reason", "parent_reason", "segment")}),
     "reason_pareto": (("reason",), ("reason", "volume", "volume_share", "cum_volume_share", "rank_volume",
                                     "in_top_80_volume"), {}),
     "value_irritant": (("reason",), ("reason", "volume", "irritation", "company_cost", "quadrant", "action"),

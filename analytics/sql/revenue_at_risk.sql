@@ -1,5 +1,5 @@
 -- marts.revenue_at_risk: CLV x churn uplift of customers with a negative or repeated experience,
--- per reason, per segment and in total (docs/metrics.md "Revenue at risk").
+-- per reason, per parent reason, per segment and in total (docs/metrics.md "Revenue at risk").
 -- Measured from churn flags whenever customers carry them (nobody churned: measured, 0); the
 -- labelled Promoter.io heuristic only when no customer has a churn flag. No baseline (every flagged
 -- customer had the experience) or no CLV: NULL, with `note` saying why; never an invented figure.
@@ -38,6 +38,12 @@ exposed_sets AS (
     SELECT 'total' AS scope, 'all' AS key, customer_id FROM customers WHERE exposed_any
     UNION ALL
     SELECT 'reason', e.reason, e.customer_id FROM per_pair AS e WHERE e.exposed
+    UNION ALL
+    -- the parent reason a CX leader sees (the level same-issue repeats are judged at by default)
+    SELECT DISTINCT 'parent_reason', r.parent_reason, e.customer_id
+    FROM per_pair AS e
+    JOIN (SELECT DISTINCT reason, parent_reason FROM marts.interactions) AS r USING (reason)
+    WHERE e.exposed
     UNION ALL
     SELECT 'segment', coalesce(segment, '(none)'), customer_id FROM customers WHERE exposed_any
 ),
