@@ -5,6 +5,8 @@ subprocess and is SIGKILLed at random points inside each stage (a marker in its 
 random delay); the same command then runs to completion. Every table in raw, staging, enriched and
 marts must equal an uninterrupted run's: the same rows (checksum of the exact columns, floats
 within 1e-4 because a resumed encoder batches texts differently), no duplicate, no lost record.
+The delays are drawn from a seed the test prints (`VOC_TEST_SEED=...`, shown with a failure);
+set that variable to replay the same kills.
 """
 
 from __future__ import annotations
@@ -166,7 +168,10 @@ def assert_no_duplicates(db: Path) -> None:
 def test_killed_runs_end_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
     out = tmp_path / "demo"
 
-    rng = random.Random(int(os.environ.get("VOC_CRASH_SEED", time.time())))
+    # Replay a failure with the seed it printed: VOC_TEST_SEED=<seed> pytest tests/test_faults_crash.py
+    seed = int(os.environ.get("VOC_TEST_SEED") or time.time_ns() % 2**32)
+    print(f"VOC_TEST_SEED={seed}")
+    rng = random.Random(seed)
     crashed = tmp_path / "crash" / "voc.duckdb"
     kills = []
     # Delays fit the small demo: enrich scores ~150 texts in a few seconds, build takes ~2 s.
@@ -175,7 +180,7 @@ def test_killed_runs_end_identical_to_an_uninterrupted_run(tmp_path: Path) -> No
     for stage, delay in [(s, d) for s, d in plan if not ONLY or s == "ingest" or s in ONLY]:
         kills.append((stage, round(delay, 2), run_and_kill(crashed, out, MARKERS[stage], delay)))
     print("kills (stage, delay after marker, killed):", kills)
-    assert sum(k for _, _, k in kills) >= 2, f"too few runs were actually killed: {kills}"
+    assert sum(k for _, _, k in kills) >= 2, f"too few runs were actually killed (VOC_TEST_SEED={seed}): {kills}"
     run_to_end(crashed, out)
     # The uninterrupted run comes right after, so both use the same code and model files.
     reference = tmp_path / "ref" / "voc.duckdb"

@@ -11,6 +11,9 @@ import errno
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -92,17 +95,69 @@ def test_permission_error_mid_publish_says_what_happened(published: Path, monkey
     assert _md5(serving) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
-def test_read_only_serving_folder(published: Path) -> None:  # pragma: no cover - non-root runs only
-    serving = warehouse.serving_path(published)
-    before = _md5(serving)
-    published.parent.chmod(0o555)
+NOBODY = 65534  # uid and gid of `nobody` / `nogroup` on Debian and Ubuntu
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISH_AS_CALLER = (
+    "import sys\n"
+    "from pipelines import warehouse\n"
+    "try:\n"
+    "    warehouse.publish(sys.argv[1])\n"
+    "except warehouse.WarehouseError as exc:\n"
+    "    print(f'WarehouseError: {exc}')\n"
+    "else:\n"
+    "    print('published')\n"
+)
+
+
+def _as_nobody(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(cwd)}
+    setpriv = shutil.which("setpriv")  # util-linux, in every Debian image
+    if setpriv is None:
+        pytest.skip("running as root and setpriv (util-linux) is absent: cannot drop to nobody")
+    drop = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    return subprocess.run([*drop, sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _publish_denied_message(db: Path) -> str:
+    """Publish `db` from its read-only folder; as root the publish runs as `nobody`, root ignoring modes."""
+    if os.geteuid() != 0:
+        with pytest.raises(warehouse.WarehouseError) as err:
+            warehouse.publish(db)
+        return str(err.value)
+    probe = _as_nobody("-c", "import duckdb, pipelines.warehouse", cwd=db.parent)
+    if probe.returncode != 0:
+        pytest.skip(f"user nobody cannot import the project from {sys.executable} and {ROOT} "
+                    f"(make the interpreter, the virtualenv and the checkout world-readable): "
+                    f"{probe.stderr.strip().splitlines()[-1:]}")
+    done = _as_nobody("-c", PUBLISH_AS_CALLER, str(db), cwd=db.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("WarehouseError: "), f"publish as nobody did not fail: {done.stdout!r}"
+    return done.stdout
+
+
+def test_read_only_serving_folder(tmp_path: Path) -> None:
+    # A folder `nobody` can reach (pytest's tmp_path sits under root's 0700 folder) and owns.
+    folder = Path(tempfile.mkdtemp(prefix="voc-readonly-", dir="/tmp"))
     try:
-        with pytest.raises(warehouse.WarehouseError, match="Permission denied"):
-            warehouse.publish(published)
+        db = folder / "voc.duckdb"
+        _warehouse_with(db, tmp_path, "crm1.csv", CUSTOMERS)
+        warehouse.publish(db)
+        serving = warehouse.serving_path(db)
+        before = _md5(serving)
+        if os.geteuid() == 0:
+            for path in [folder, *folder.iterdir()]:
+                os.chown(path, NOBODY, NOBODY)
+        folder.chmod(0o555)
+        try:
+            message = _publish_denied_message(db)
+        finally:
+            folder.chmod(0o755)
+        assert "Permission denied" in message and "previous serving copy is intact" in message
+        assert _md5(serving) == before
+        assert _leftovers(db) == []
     finally:
-        published.parent.chmod(0o755)
-    assert _md5(serving) == before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_disk_full_mid_ingest_rolls_the_file_back(db_path: Path, tmp_path: Path, monkeypatch) -> None:
