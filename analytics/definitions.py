@@ -67,12 +67,12 @@ DEFINITIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
      "count of outbound interactions by kind (reply | outreach)", f"{DOC}, Outbound volume", "-"),
     ("first_response", "First response", "seconds",
      "Time from a customer's contact to the first company reply in the same thread.",
-     "first outbound at or after the contact in its thread - contact time", f"{DOC}, First response",
+     "first outbound at or after the contact in its thread - contact time", f"{DOC}, Threads and first response",
      "reply_target_hours_email, reply_target_hours_social"),
     ("answered", "Answered", "flag",
      "A call or chat where an agent spoke, or an email/post with a reply within the service level "
      "(email 24 h, social 1 h by default); unjudged (NULL) while the target has not passed.",
-     "reply within target", f"{DOC}, First response", "reply_target_hours_email, reply_target_hours_social"),
+     "reply within target", f"{DOC}, Threads and first response", "reply_target_hours_email, reply_target_hours_social"),
     ("repeat_rate_same", "Repeat rate (same issue)", "share",
      "Judged contacts followed within the window by a contact from the same customer about the same issue "
      "(the same parent reason by default); 'Other' and unassigned contacts are never the same issue. "
@@ -87,7 +87,7 @@ DEFINITIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("fcr_proxy", "FCR (proxy)", "share",
      "First contact resolution as an internal proxy: one minus the same-issue repeat rate. SQM "
      "benchmarks: average 67-70%, good 70-79%, world-class 80%+.",
-     "1 - same-issue repeat rate", f"{DOC}, FCR; SQM Group", "default_window_hours, same_issue_level"),
+     "1 - same-issue repeat rate", f"{DOC}, FCR (proxy); SQM Group", "default_window_hours, same_issue_level"),
     ("customers_repeating", "Customers repeating", "share",
      "Contacting customers with more than one contact within the window, over contacting customers "
      "(marts.repeat_rates denominator_kind 'customers_multi').",

@@ -32,3 +32,14 @@ def test_every_make_target_in_readme_exists():
     targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.M))
     shown = set(re.findall(r"make ([a-z][a-z-]+)", README)) | set(re.findall(r"`(bench-[a-z]+)`", README))
     assert shown <= targets, f"README names make targets that do not exist: {shown - targets}"
+
+
+def test_every_metric_source_names_a_section_of_metrics_md():
+    """The dashboard's "Source" of a figure points at a section that exists in docs/metrics.md."""
+    from analytics.definitions import DEFINITIONS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    sections = {h.strip() for h in re.findall(r"^## (.+)$", text, re.M)}
+    missing = {row[0]: row[5] for row in DEFINITIONS
+               if row[5].split(";")[0].removeprefix("docs/metrics.md, ") not in sections}
+    assert not missing, f"sources naming no section of docs/metrics.md: {missing}"
