@@ -33,10 +33,10 @@ class ForgetError(ValueError):
     """Nothing to forget under that identifier; the message says what was tried."""
 
 
-def _customers(con: duckdb.DuckDBPyConnection, who: str, hashes: list[str]) -> list[str]:
+def _customers(con: duckdb.DuckDBPyConnection, who: str, hashes: list[str], region: str | None) -> list[str]:
     """The pseudonyms `who` names: itself, its CRM id's, or those its identifiers stitch to."""
     candidates = {who} if who.startswith(identity.PSEUDONYM_PREFIX) else set()
-    candidates.add(identity.pseudonym(identity.ref_hash("crm", who)))
+    candidates.add(identity.pseudonym(identity.ref_hash("crm", who, region)))
     rows = con.execute(
         "SELECT customer_id FROM staging.identities WHERE identifier_value IN (SELECT unnest($h::VARCHAR[])) "
         "UNION SELECT customer_id FROM staging.interactions WHERE customer_ref IN (SELECT unnest($h::VARCHAR[])) "
@@ -52,7 +52,7 @@ def _customers(con: duckdb.DuckDBPyConnection, who: str, hashes: list[str]) -> l
     return sorted(r[0] for r in known)
 
 
-def _needles(who: str, hashes: list[str]) -> tuple[list[str], list[str]]:
+def _needles(who: str, hashes: list[str], region: str | None) -> tuple[list[str], list[str]]:
     """(substrings, whole JSON string values) that mark a raw payload or excerpt as theirs."""
     text = who.strip().lower()
     loose = [h for h in hashes]  # 32 letters: never part of anything else
@@ -64,7 +64,7 @@ def _needles(who: str, hashes: list[str]) -> tuple[list[str], list[str]]:
         len(digits) >= 7 and len(digits) >= len(text.replace(" ", "")) - 4
     ):  # a phone, as written or digits only
         loose += [text, digits]
-        if phone := identity.normalise("phone", who):
+        if phone := identity.normalise("phone", who, region):
             loose.append(phone.lower())
     if text.startswith("@"):
         exact.append(text.lstrip("@"))
@@ -106,14 +106,19 @@ def representative(text: str, max_chars: int) -> str:
     return " ".join(text.split())[:max_chars]
 
 
-def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[str, int]]:
-    """Delete everything about the customer `who` names; returns (pseudonyms, rows removed per table)."""
+def forget(
+    con: duckdb.DuckDBPyConnection, who: str, phone_region: str | None = None
+) -> tuple[list[str], dict[str, int]]:
+    """Delete everything about the customer `who` names; returns (pseudonyms, rows removed per table).
+
+    `phone_region`: the `[ingest] phone_region` the contacts were loaded with (phones are matched as
+    they were normalised then)."""
     who = who.strip()
     identity.register(con)
     if not who:
         raise ForgetError("give the customer to forget: --customer ID|EMAIL|PHONE|HANDLE|cust-...")
-    hashes = sorted({h for kind in identity.REF_TYPES if (h := identity.ref_hash(kind, who))})
-    customers = _customers(con, who, hashes)
+    hashes = sorted({h for kind in identity.REF_TYPES if (h := identity.ref_hash(kind, who, phone_region))})
+    customers = _customers(con, who, hashes, phone_region)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _forget_ix AS SELECT interaction_id, file_id, record_no, text, agent_text "
         "FROM staging.interactions WHERE customer_id IN (SELECT unnest($c::VARCHAR[])) "
@@ -138,7 +143,7 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
             ).fetchall()
         }
     )
-    loose, exact = _needles(who, hashes)
+    loose, exact = _needles(who, hashes, phone_region)
     removed: dict[str, int] = {}
 
     def run(table: str, sql: str, params: dict | None = None) -> None:
@@ -165,7 +170,7 @@ def forget(con: duckdb.DuckDBPyConnection, who: str) -> tuple[list[str], dict[st
             UNION SELECT file_id, record_no FROM raw.records WHERE {_contains_any("payload::VARCHAR")}
             UNION SELECT file_id, record_no FROM raw.rejects WHERE {_contains_any("excerpt")}
             UNION {REJECT_TOKENS_SQL}""",
-            {"c": customers, "loose": loose, "exact": exact, "h": hashes},
+            {"c": customers, "loose": loose, "exact": exact, "h": hashes, "phone_region": phone_region or None},
         )
         counts = con.execute(
             "SELECT r.file_id, count(DISTINCT r.record_no) FILTER (WHERE x.record_no IS NOT NULL), "

@@ -86,6 +86,19 @@ def test_normalise() -> None:
     assert normalise("handle", "@") is None
 
 
+def test_phone_region_reads_national_numbers(tmp_path: Path, db_path: Path) -> None:
+    assert normalise("phone", "07700 900123", "GB") == normalise("phone", "+44 7700 900123") == "+447700900123"
+    assert normalise("phone", "07700 900123") == "07700900123", "no region: the digits as written"
+    assert normalise("phone", "12", "GB") == "12", "not a possible number: kept as digits"
+    con = connect(db_path)
+    crm = [{"customer_id": "C1", "email": "", "phone": "+44 7700 900123", "handle": ""}]
+    call = [{**CALLS[0], "phone": "07700 900123"}]
+    ingest_paths(con, "customers", [_write(tmp_path / "crm.csv", crm)], IngestOptions())
+    ingest_paths(con, "transcripts", [_write(tmp_path / "c.csv", call)], IngestOptions(phone_region="GB"))
+    got = con.execute("SELECT customer_id FROM staging.interactions").fetchall()
+    assert got == [(_pseudo(con, "crm", "C1"),)]
+
+
 def test_no_identifier_is_stored_in_clear(tmp_path: Path, db_path: Path) -> None:
     con = connect(db_path)
     for kind, rows, name in (("customers", CUSTOMERS, "crm.csv"), ("emails", TICKETS, "t.csv"),

@@ -100,7 +100,7 @@ def test_twitter_v2_both_shapes(real: Path, load, name: str) -> None:
     assert con.execute("SELECT count(*) FROM raw.records").fetchall() == [(100,)]
     rows = con.execute(
         "SELECT count(*), count(DISTINCT customer_ref), count(*) FILTER (customer_ref IN (SELECT "
-        "voc_keyed_hash('handle', payload->>'author_id') FROM raw.records)), "
+        "voc_keyed_hash('handle', payload->>'author_id', NULL) FROM raw.records)), "
         "count(*) FILTER (thread_id <> source_id), min(occurred_at)::VARCHAR FROM staging.interactions"
     ).fetchall()
     # handles are usernames (never the numeric author_id); the 31 replies thread on conversation_id

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.forget import forget
+from pipelines.ingest.records import IngestOptions
+from pipelines.settings import load_section
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +42,8 @@ def handle(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no warehouse at {db}; nothing to forget")
     con = warehouse.connect(db)
     try:
-        customers, removed = forget(con, args.customer)
+        region = load_section("ingest", IngestOptions).phone_region
+        customers, removed = forget(con, args.customer, region or None)
         print(f"forgot {', '.join(customers) or 'an unlinked contact'}:")
         for table, n in removed.items():
             print(f"  {table}: {n} removed")

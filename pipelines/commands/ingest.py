@@ -76,6 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load again even when the same content is already loaded (what it loaded before is replaced)",
     )
     p.add_argument(
+        "--phone-region",
+        metavar="CC",
+        help="country of phone numbers written without one, e.g. GB: 07700 900123 then stitches with "
+        "+44 7700 900123 (default: [ingest] phone_region, else none)",
+    )
+    p.add_argument(
         "--keep-originals",
         action="store_true",
         default=None,
@@ -98,6 +104,7 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
         ("occurred_at", "occurred_at"),
         ("keep_originals", "keep_originals"),
         ("replace", "replace"),
+        ("phone_region", "phone_region"),
     ):
         value = getattr(args, flag)
         if value is not None:

@@ -26,24 +26,28 @@ REF_TYPES = ("crm", "email", "phone", "handle")
 PSEUDONYM_PREFIX = "cust-"
 PSEUDONYM_CHARS = 16
 KIND_PREFIX = "customer-"  # keyed_hash namespaces: customer-email, -phone, -handle, -crm
-SQL_FUNCTION = "voc_keyed_hash"  # voc_keyed_hash(kind VARCHAR, raw value VARCHAR) -> VARCHAR
+SQL_FUNCTION = "voc_keyed_hash"  # voc_keyed_hash(kind, raw value, phone region) -> VARCHAR
 
 
-def _phone(text: str) -> str:
-    """E.164 (`+48601234567`) when the number carries its country (`+` or `00`), else its digits."""
+def _phone(text: str, region: str | None = None) -> str:
+    """E.164 (`+48601234567`) when the number carries its country (`+` or `00`) or a default `region`
+    (`[ingest] phone_region`, e.g. "GB": `07700 900123` -> `+447700900123`) reads it; else its digits."""
     digits = "".join(ch for ch in text if ch.isdigit())
     international = text.lstrip().startswith("+") or digits.startswith("00")
-    if international:
-        try:
-            number = phonenumbers.parse("+" + digits.removeprefix("00"), None)
-        except phonenumbers.NumberParseException:
-            return digits
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return digits
+    if not (international or region):
+        return digits
+    try:
+        number = phonenumbers.parse("+" + digits.removeprefix("00"), None) if international else (
+            phonenumbers.parse(digits, region.upper()))
+    except phonenumbers.NumberParseException:
+        return digits
+    if not international and not phonenumbers.is_possible_number(number):
+        return digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise(ref_type: str, value: object) -> str | None:
-    """The identifier as it is hashed (None when empty).
+def normalise(ref_type: str, value: object, region: str | None = None) -> str | None:
+    """The identifier as it is hashed (None when empty); `region`: phones' default country.
 
     >>> normalise("handle", "@JoBloggs"), normalise("phone", "0048 601-234-567")
     ('jobloggs', '+48601234567')
@@ -54,7 +58,7 @@ def normalise(ref_type: str, value: object) -> str | None:
     if ref_type == "email":
         text = text.lower()
     elif ref_type == "phone":
-        text = _phone(text)
+        text = _phone(text, region)
     elif ref_type == "handle":
         text = text.lstrip("@").strip().lower()
     elif ref_type != "crm":
@@ -62,9 +66,9 @@ def normalise(ref_type: str, value: object) -> str | None:
     return text or None
 
 
-def ref_hash(ref_type: str, value: object) -> str | None:
+def ref_hash(ref_type: str, value: object, region: str | None = None) -> str | None:
     """The keyed hash stored for a reference (None when the value is empty)."""
-    text = normalise(ref_type, value)
+    text = normalise(ref_type, value, region)
     return keys.keyed_hash(text, KIND_PREFIX + ref_type) if text else None
 
 
@@ -73,40 +77,43 @@ def pseudonym(hashed: str | None) -> str | None:
     return PSEUDONYM_PREFIX + hashed[:PSEUDONYM_CHARS] if hashed else None
 
 
-def pseudonym_of(ref_type: str, value: object) -> str | None:
+def pseudonym_of(ref_type: str, value: object, region: str | None = None) -> str | None:
     """The pseudonym a raw identifier gets in the open warehouse (before stitching to a CRM id)."""
-    return pseudonym(ref_hash(ref_type, value))
+    return pseudonym(ref_hash(ref_type, value, region))
 
 
-def _hash_arrow(kinds: pa.Array, values: pa.Array) -> pa.Array:
-    # each distinct (kind, value) pair of the batch is normalised and hashed once
+def _hash_arrow(kinds: pa.Array, values: pa.Array, regions: pa.Array) -> pa.Array:
+    # each distinct (kind, value, region) of the batch is normalised and hashed once
     kinds = pc.fill_null(kinds.cast(pa.string()), "")
-    pairs = pc.binary_join_element_wise(kinds, values.cast(pa.string()), "\x1f")
+    regions = pc.fill_null(regions.cast(pa.string()), "")
+    pairs = pc.binary_join_element_wise(kinds, regions, values.cast(pa.string()), "\x1f")
     if isinstance(pairs, pa.ChunkedArray):
         pairs = pairs.combine_chunks()
     encoded = pc.dictionary_encode(pairs)
     hashed = []
     for pair in encoded.dictionary.to_pylist():
-        kind, _, value = pair.partition("\x1f")
-        hashed.append(ref_hash(kind, value))
+        kind, region, value = pair.split("\x1f", 2)
+        hashed.append(ref_hash(kind, value, region or None))
     return pc.take(pa.array(hashed, pa.string()), encoded.indices)
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Make `voc_keyed_hash(kind, raw_value)` (normalise, then `ref_hash`) callable in `con`'s SQL."""
+    """Make `voc_keyed_hash(kind, raw_value, phone_region)` (normalise, then `ref_hash`) callable in SQL."""
     registered = con.execute(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [SQL_FUNCTION]
     ).fetchall()[0][0]
     if not registered:
         con.create_function(
-            SQL_FUNCTION, _hash_arrow, ["VARCHAR", "VARCHAR"], "VARCHAR",
+            SQL_FUNCTION, _hash_arrow, ["VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR",
             type="arrow", null_handling="special", side_effects=False,
         )
 
 
 def sql_hash(kind_sql: str, value_sql: str) -> str:
-    """SQL for the keyed hash of a raw value (expressions built from constants); see `register`."""
-    return f"{SQL_FUNCTION}({kind_sql}, {value_sql})"
+    """SQL for the keyed hash of a raw value (expressions built from constants); see `register`.
+
+    The statement binds `$phone_region` (`[ingest] phone_region`, NULL for none)."""
+    return f"{SQL_FUNCTION}({kind_sql}, {value_sql}, CAST($phone_region AS VARCHAR))"
 
 
 def sql_pseudonym(hash_sql: str) -> str:

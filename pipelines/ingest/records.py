@@ -29,6 +29,9 @@ class IngestOptions:
     # voc.toml only: keep the clear CRM id in staging.customers.crm_id (for callbacks); customers are
     # otherwise known only by their pseudonym (pipelines.ingest.identity)
     keep_crm_ids: bool = False
+    # phones without a country code (`07700 900123`) are read in this country (ISO code, e.g. "GB") so
+    # they stitch with `+44 7700 900123`; "" = no default (such numbers are kept as their digits)
+    phone_region: str = ""
 
 
 @dataclass

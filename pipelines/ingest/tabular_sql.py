@@ -101,6 +101,7 @@ class _Builder:
         self.no_file_time = origin if file_time is None and origin.startswith("missing timestamp") else None
         self.params["channel"] = vocab.channel(options.channel) if options.channel else None
         self.params["keep_crm_ids"] = options.keep_crm_ids
+        self.params["phone_region"] = options.phone_region or None
         self.params["brands"] = [b.lstrip("@").lower() for b in options.brand_accounts]
         earliest, latest = plausible_range(options)
         self.params["ts_min"], self.params["ts_max"] = earliest, latest
