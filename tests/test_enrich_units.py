@@ -39,9 +39,16 @@ def test_detect(text, code, english):
 def test_detect_many_detects_each_distinct_text_once(monkeypatch):
     calls = []
     real = language.detect
-    monkeypatch.setattr(language, "detect", lambda t, m=12: calls.append(t) or real(t, m))
+    monkeypatch.setattr(language, "detect", lambda t, m=12, b=language.DEFAULT_BACKEND: calls.append(t) or real(t, m, b))
     out = language.detect_many(["hello there, thank you", "hello there, thank you", "Dzień dobry, proszę o pomoc z kontem"])
     assert [x.is_english for x in out] == [True, True, False] and len(calls) == 2
+
+
+def test_short_english_tweets_are_not_called_another_language():
+    # langdetect called these af / fr / so and left them unscored (issue 15); py3langid settles them
+    for text in ("@united Deep Vein thrombosis", "@JetBlue Amazing flight crew!!", "@SouthwestAir Love love love"):
+        assert language.detect(text).is_english, text
+    assert language.detect("Zamówienie nie dotarło, a pieniądze pobrano dwa razy").code == "pl"
 
 
 def test_short_text_is_one_unit_without_tokenizing():

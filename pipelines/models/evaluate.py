@@ -253,6 +253,15 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"embedding throughput: {results[mode]['throughput']['texts_per_s']:,.0f} texts/s\n")
     if len(results) > 1:
         compare(results)
+    if "full" in results:  # a center's own labels (teach) and language detection, once
+        from pipelines.models import language_eval, learning_curve
+        from pipelines.models.encoder import set_shared_encoder
+
+        set_shared_encoder(load_encoder(dataclasses.replace(load_settings(), mode="full")))
+        print()
+        results["full"]["learning_curve"] = {str(k): v for k, v in learning_curve.main([]).items()}
+        print()
+        results["full"]["language"] = language_eval.main([])
     result = results.get("full", results[next(iter(results))])
     if "fast" in results and "full" in results:
         result = {**results["full"], "fast": results["fast"]}

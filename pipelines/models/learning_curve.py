@@ -1,0 +1,77 @@
+"""How far a center's own labels go: the taught head's learning curve on the shared airline tweets.
+
+    python -m pipelines.models.learning_curve [--seeds 3]
+
+The users are split in two (seeded): labels are drawn from one half's tweets, macro-F1 is measured
+on the other half's (split by user, not by tweet, as a center's new customers would be). For each
+label count: the taught head (`pipelines.models.teach`, what `teach sentiment` fits), a plain probe
+(logistic regression on the embeddings alone) and the shipped head, averaged over seeds. The airline
+tweets are CC BY-NC: this measures only, nothing trained here ships.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+
+from pipelines.models import datasets, load_sentiment, load_settings
+from pipelines.models import teach as fit
+from pipelines.models.encoder import cached_encode
+from pipelines.models.labels import SENTIMENT_LABELS
+
+SIZES = (100, 300, 600, 1000, 3000)
+
+
+def airline_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Embeddings, labels, and masks of the label-pool users' and the held-out users' tweets."""
+    df = pd.read_csv(datasets._path("twitter_us_airline_sentiment", "Tweets_shared.csv"))
+    texts = df["text"].fillna("").tolist()
+    y = df["airline_sentiment"].map(SENTIMENT_LABELS.index).to_numpy()
+    x = cached_encode(texts, f"airline-{len(texts)}")
+    users = df["name"].fillna("?").to_numpy()
+    unique = np.unique(users)
+    held = set(np.random.default_rng(seed).permutation(unique)[: len(unique) // 2])
+    test = np.array([u in held for u in users])
+    return x, y, ~test, test
+
+
+def curve(sizes: tuple[int, ...] = SIZES, seeds: int = 3, settings=None) -> dict[int, dict[str, float]]:
+    """Mean macro-F1 on the held-out users per label count: taught, probe, shipped."""
+    from sklearn.linear_model import LogisticRegression
+
+    head = load_sentiment(settings or load_settings())
+    x, y, pool, test = airline_split()
+    offset = fit.class_offsets("sentiment", head.head.layers, head.head.config, x)
+    shipped = fit.macro_f1(y[test], offset[test].argmax(1), 3)
+    out = {}
+    for n in sizes:
+        taught, probe = [], []
+        for seed in range(seeds):
+            idx = np.random.default_rng(seed).choice(np.flatnonzero(pool), min(n, int(pool.sum())), replace=False)
+            f = fit.fit_correction(offset[idx], x[idx], y[idx], 3)
+            taught.append(fit.macro_f1(y[test], f.logits(offset[test], x[test]).argmax(1), 3))
+            lr = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(x[idx], y[idx])
+            probe.append(fit.macro_f1(y[test], lr.predict(x[test]), 3))
+        out[n] = {"taught": float(np.mean(taught)), "probe": float(np.mean(probe)), "shipped": shipped}
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Print the learning curve (also part of `make eval`)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args(argv)
+    x, _, pool, test = airline_split()
+    print(f"Taught sentiment head: airline tweets, labels from {int(pool.sum()):,} tweets of half the users, "
+          f"macro-F1 on the other half's {int(test.sum()):,} (mean of {args.seeds} draws)")
+    result = curve(seeds=args.seeds)
+    print(f"  {'labels':>7s} {'taught':>7s} {'probe':>7s} {'shipped':>8s}")
+    for n, r in result.items():
+        print(f"  {n:7d} {r['taught']:7.3f} {r['probe']:7.3f} {r['shipped']:8.3f}", flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()
