@@ -165,3 +165,21 @@ def test_stored_corrections_are_taught_by_the_next_enrich(enriched_db, fast_mode
     assert again.startswith("nothing new to score") and "sentiment-taught-v1@" in again
     con.close()
     assert len(taught.history(enriched_db, "sentiment")) == 1
+
+
+def test_teach_emotion_learns_ekman_labels_through_the_28_label_head(enriched_db, fast_models, tmp_path):
+    from pipelines.models import teacher
+    from pipelines.models.labels import top_ekman
+
+    # this center reads a repeat technician visit as anger, a billing request as neutral
+    ekman_of = {"negative": "anger", "neutral": "neutral", "positive": "joy"}
+    rows = [(r["id"], ekman_of[r["label"]]) for r in corpus()]
+    report = teacher.teach(enriched_db, "emotion", write_labels(tmp_path / "e.csv", rows), models=fast_models)
+    assert report.stored == 72 and report.accepted, report.lines()
+    models = Models.load(EnrichSettings(), ModelSettings(mode="fast"), db=enriched_db)
+    assert models.emotion.version.startswith("emotion-taught-v1@")
+    assert models.sentiment.version == fast_models.sentiment.version
+    texts = [r["text"] for r in corpus() if r["label"] == "negative"]
+    probs = models.emotion.predict_proba(texts, models.encoder.encode(texts))
+    assert probs.shape == (len(texts), 28)
+    assert np.mean([e == "anger" for e in top_ekman(probs)]) > 0.9
