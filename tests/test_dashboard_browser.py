@@ -99,12 +99,28 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         serve.stop(proc)
 
 
-def wait_idle(page, min_charts: int = 0, timeout: float = 90_000) -> None:
-    """Until the script has finished its run and every chart has drawn, twice 0.5 s apart
-    (the state can read 'notRunning' for a moment before a rerun starts)."""
-    for _ in range(2):
-        page.wait_for_function(IDLE_JS, arg=min_charts, timeout=timeout)
-        page.wait_for_timeout(500)
+WAIT_MS = 90_000
+COUNT_IS_JS = "([selector, n]) => document.querySelectorAll(selector).length === n"
+TEXT_CHANGED_JS = """([selector, old]) => {
+    const el = document.querySelector(selector);
+    return el !== null && el.innerText !== old;
+}"""
+
+
+def wait_idle(page, min_charts: int = 0, heading: str | None = None) -> None:
+    """Until the page shows `heading`, the script has finished its run and every chart has drawn.
+
+    The script state can read 'notRunning' for a moment before a rerun starts, so after an action
+    the caller first waits for the action's own effect (`wait_until`), then for idle.
+    """
+    if heading:
+        page.get_by_role("heading", name=heading).first.wait_for(timeout=WAIT_MS)
+    page.wait_for_function(IDLE_JS, arg=min_charts, timeout=WAIT_MS)
+
+
+def wait_until(page, js: str, arg: object) -> None:
+    """Until the condition `js(arg)` holds in the page (the effect of a click or a filter)."""
+    page.wait_for_function(js, arg=arg, timeout=WAIT_MS)
 
 
 def check_page(page, heading: str) -> int:
@@ -131,20 +147,20 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
         try:
             for path, name, heading in PAGES:
                 page.goto(f"{url}/{path}")
-                wait_idle(page, min_charts=0 if name == "explore_and_export" else 1)
+                wait_idle(page, min_charts=0 if name == "explore_and_export" else 1, heading=heading)
                 n_charts = check_page(page, heading)
                 assert n_charts > 0 or name == "explore_and_export", f"{heading}: no chart"
                 save_small_png(page.screenshot(), SCREENSHOTS / f"{name}.png")
 
             # A click on a Pareto bar lists the verbatims behind it.
             page.goto(f"{url}/reasons")
-            wait_idle(page)
+            wait_idle(page, min_charts=1, heading="Contact reasons")
             tables = page.locator('[data-testid="stDataFrame"]').count()
             bar = page.locator('[data-testid="stPlotlyChart"]').first.locator("g.point path").first
             box = bar.bounding_box()
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_timeout(500)
-            wait_idle(page)
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stDataFrame"]', tables + 1])
+            wait_idle(page, min_charts=1)
             drill = page.locator('[data-testid="stSelectbox"]').first.inner_text()
             assert "choose, or click" not in drill, drill
             assert page.locator('[data-testid="stDataFrame"]').count() == tables + 1
@@ -152,20 +168,20 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
 
             # A filter: only email on the overview; the contact count must drop and charts still draw.
             page.goto(f"{url}/overview")
-            wait_idle(page)
+            wait_idle(page, min_charts=1, heading="Overview")
             before = page.locator('[data-testid="stMetricValue"]').first.inner_text()
             page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.click()
             page.get_by_role("option", name="email").click()
             page.keyboard.press("Escape")
-            page.wait_for_timeout(500)
-            wait_idle(page)
+            wait_until(page, TEXT_CHANGED_JS, ['[data-testid="stMetricValue"]', before])
+            wait_idle(page, min_charts=1)
             check_page(page, "Overview")
             after = page.locator('[data-testid="stMetricValue"]').first.inner_text()
             assert int(after.replace(",", "")) < int(before.replace(",", "")), (before, after)
 
             # An export of what is on screen.
             page.goto(f"{url}/explore")
-            wait_idle(page)
+            wait_idle(page, heading="Explore and export")
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download CSV").click()
             saved = tmp_path / "export.csv"

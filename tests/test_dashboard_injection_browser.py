@@ -54,6 +54,10 @@ def _poisoned(folder: Path) -> Path:
     return db
 
 
+POISON_SHOWN_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .some(c => c.innerText.includes('verify your account'))"""
+
+
 @pytest.mark.browser
 def test_markup_in_user_text_is_not_a_link_in_chromium(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
@@ -67,8 +71,8 @@ def test_markup_in_user_text_is_not_a_link_in_chromium(tmp_path: Path) -> None:
             try:
                 for path in ("repeats", "reasons"):
                     page.goto(f"{url}/{path}")
-                    page.wait_for_function(IDLE_JS, arg=1, timeout=120_000)
-                    page.wait_for_timeout(1000)
+                    # the poisoned label drawn (not a fixed sleep), then the run finished
+                    page.wait_for_function(POISON_SHOWN_JS, timeout=120_000)
                     page.wait_for_function(IDLE_JS, arg=1, timeout=120_000)
                     charts = page.locator('[data-testid="stPlotlyChart"]')
                     shown = "\n".join(charts.nth(i).inner_text() for i in range(charts.count()))
