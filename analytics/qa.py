@@ -91,7 +91,9 @@ def load_rules(path: Path) -> list[Item]:
             raise QARulesError(f"{where}: threshold {item.threshold} must be a cosine similarity in (0, 1]")
         for pattern in item.regex:
             try:
-                duckdb.sql("SELECT regexp_matches('', ?)", params=[f"(?i){pattern}"]).fetchall()
+                # a private connection: the process-wide default one may hold another caller's result
+                with duckdb.connect() as check:
+                    check.execute("SELECT regexp_matches('', ?)", [f"(?i){pattern}"]).fetchall()
             except duckdb.Error as exc:
                 raise QARulesError(f"{where}: regex {pattern!r} is not valid RE2: {exc}") from exc
         patterns = tuple(f"(?i){p}" for p in item.regex) + ((phrase_pattern(item.phrases),) if item.phrases else ())
