@@ -100,6 +100,24 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl.read_text(encoding="utf-8"))
 
 
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_is_warehouse(db: Path) -> None:
+    """Refuse a `--db` that is an existing non-DuckDB file (DuckDB would open a CSV as a view and keep nothing)."""
+    if db.is_dir():
+        raise WarehouseError(f"--db {db} is a folder; give a database file such as {db / 'voc.duckdb'}")
+    if not db.is_file() or db.stat().st_size == 0:
+        return
+    with open(db, "rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != DUCKDB_MAGIC:
+        raise WarehouseError(
+            f"--db {db} is not a DuckDB warehouse (an export to ingest?); give the warehouse file, "
+            "e.g. --db data/voc.duckdb, and the export as the PATH of `ingest`"
+        )
+
+
 def connect(
     db: Path | str, *, read_only: bool = False, threads: int | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -109,6 +127,7 @@ def connect(
     """
     if str(db) != ":memory:":
         Path(db).parent.mkdir(parents=True, exist_ok=True)
+        check_is_warehouse(Path(db))
     try:
         con = duckdb.connect(str(db), read_only=read_only)
     except duckdb.IOException as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import os
 import shutil
 import tempfile
@@ -119,7 +120,8 @@ def _sheet_to_csv(path: Path, tmp: Path) -> Path:
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        # a file object: openpyxl refuses a workbook by its name when it is called .csv
+        wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise ContainerError(f"{path}: cannot open the workbook ({exc}); save it again as .xlsx or CSV") from exc
     inner = tmp / (Path(path).stem + ".csv")

@@ -184,6 +184,26 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
         raise _decode_error(path, used, data, exc) from exc
 
 
+def mostly_utf8(path: Path) -> bool:
+    """True when a file that is not valid UTF-8 throughout still is UTF-8 on most of its lines.
+
+    Exports appended to by two systems mix UTF-8 rows with a few Latin-1 ones; reading them as
+    UTF-8 rejects only the bad rows (DuckDB reports them), where a single-byte code page would
+    garble every good one. Requires UTF-8 multi-byte text on more lines than there are bad ones.
+    """
+    good = bad = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                good += 1
+            except UnicodeDecodeError:
+                bad += 1
+    return good > bad > 0
+
+
 def needs_transcoding(encoding: str) -> bool:
     """DuckDB's CSV/JSON readers take UTF-8 only (a UTF-8 BOM is fine)."""
     return normalise_encoding(encoding) not in {"utf-8", "utf-8-sig"}

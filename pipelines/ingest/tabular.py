@@ -30,6 +30,7 @@ from pipelines.ingest.encoding import (
     check_decodes,
     detect_encoding,
     has_bare_cr,
+    mostly_utf8,
     needs_transcoding,
     utf8_copy,
 )
@@ -156,6 +157,28 @@ def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, fmt: str, redact: bool, bare_cr: bool
 ) -> tuple[list[str], dict[str, str], presets.Preset | None]:
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        return _read_csv_file(con, path, options, fmt, redact, bare_cr, delim, [])
+    except duckdb.InvalidInputException as exc:
+        if "line size" not in str(exc).lower():
+            raise
+    # One record over the limit fails DuckDB's whole read: set those records aside and read the rest.
+    for table in ("_voc_src", "_voc_rej", "_voc_rejscan"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    with _without_long_records(path, delim) as (clean, long_records):
+        return _read_csv_file(con, clean, options, fmt, redact, bare_cr, delim, long_records)
+
+
+def _read_csv_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: IngestOptions,
+    fmt: str,
+    redact: bool,
+    bare_cr: bool,
+    delim: str,
+    long_records: list[tuple[int, str]],
+) -> tuple[list[str], dict[str, str]]:
     header = _csv_header(con, path, delim)
     # a vendor's export recognised from its header maps itself; the user's mapping still wins
     preset = presets.detect(fmt, header)
@@ -166,24 +189,12 @@ def _read_csv(
     if fallback:
         found[tabular_notes.FALLBACK_FIELD] = fallback
     select, staged = _columns(header, found, _gate(con) if redact else None, redact, bare_cr)
-    params = {"path": str(path), "delim": delim}
-    read = (
+    con.execute(
         f"CREATE TEMP TABLE _voc_src AS SELECT row_number() OVER () AS record_no, {select} "
         f"FROM read_csv($path, {CSV_OPTIONS}, max_line_size = {MAX_LINE_BYTES}, delim = $delim, "
-        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')"
+        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')",
+        {"path": str(path), "delim": delim},
     )
-    long_records: list[tuple[int, str]] = []
-    try:
-        con.execute(read, params)
-    except duckdb.InvalidInputException as exc:
-        if "line size" not in str(exc).lower():
-            raise
-        # One record over the limit fails DuckDB's whole read: set those records aside and read the rest.
-        with _without_long_records(path, delim) as (clean, long_records):
-            params["path"] = str(clean)
-            con.execute("DROP TABLE IF EXISTS temp._voc_rej")
-            con.execute("DROP TABLE IF EXISTS temp._voc_rejscan")
-            con.execute(read, params)
     # Malformed lines: DuckDB's `line` counts the header, so line - 1 is the record number.
     excerpt = "voc_redact(left(min(csv_line), 200))" if redact else "left(min(csv_line), 200)"
     payload = "voc_redact(min(csv_line))" if redact else "min(csv_line)"
@@ -195,7 +206,10 @@ def _read_csv(
         f"{excerpt} AS excerpt, to_json({{'line': {payload}}}) AS payload FROM _voc_rej GROUP BY line"
     )
     for record_no, reason in long_records:
-        con.execute("INSERT INTO _voc_bad VALUES ($n, $r, NULL, NULL)", {"n": record_no, "r": reason})
+        con.execute(
+            "INSERT INTO _voc_bad VALUES ($n, $r, NULL, to_json({'record_too_long': true}))",
+            {"n": record_no, "r": reason},
+        )
     n_bad = con.execute("SELECT count(*) FROM _voc_bad").fetchall()[0][0]
     if n_bad:
         # good rows get the record numbers the malformed ones did not take
@@ -320,6 +334,8 @@ def load(
     def lander(con: duckdb.DuckDBPyConnection) -> Landed:
         size = path.stat().st_size
         encoding = detect_encoding(path, options.encoding) if size else "utf-8"
+        if not options.encoding and FORMATS[kind][fmt] == "csv" and needs_transcoding(encoding) and mostly_utf8(path):
+            encoding = "utf-8"  # UTF-8 with a few rows in another encoding: those rows are rejected alone
         redact = _register_redaction(con, options)
         if size == 0 or not _header_sample(path).strip():
             con.execute("CREATE TEMP TABLE _voc_src (record_no BIGINT)")

@@ -74,7 +74,8 @@ def used_params(sql: str, params: dict[str, object]) -> dict[str, object]:
 def plausible_range(options: IngestOptions) -> tuple[datetime, datetime]:
     """(earliest, latest) timestamps accepted: `[ingest] earliest_date`, now + `latest_days_ahead` days."""
     earliest = datetime.fromisoformat(str(options.earliest_date))
-    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=options.latest_days_ahead)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    latest = now + timedelta(days=min(options.latest_days_ahead, (datetime.max - now).days - 1))
     return earliest, latest
 
 
