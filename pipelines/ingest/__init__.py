@@ -187,12 +187,69 @@ def ingest_paths(
     files = expand_paths(paths)
     if not files:
         raise IngestError(f"no files found under {', '.join(map(str, paths))}")
-    reports = []
+    from pipelines.ingest import identity, tabular
+
+    # SQL functions are registered before any batch's transaction: one registered inside a
+    # transaction that rolls back can be neither called nor registered again
+    tabular.register_redaction(con, options)
+    identity.register(con)
+    reports: list[FileReport] = []
+    for group in _batches(files):
+        if len(group) > 1:
+            batched = _load_batch(con, kind, group, fmt, options)
+            if batched is not None:
+                reports += batched
+                continue
+        reports += [_load_alone(con, kind, path, fmt, options) for path in group]
+    return reports
+
+
+BATCH_FILES = 200  # small files loaded in one transaction (a commit costs more than a small file)
+BATCH_FILE_BYTES = 256 * 1024  # a file this size or larger loads in its own transaction
+
+
+def _batches(files: list[Path]) -> Iterator[list[Path]]:
+    """Runs of consecutive small files (up to BATCH_FILES), and each larger file alone."""
+    group: list[Path] = []
     for path in files:
         try:
-            report = _load_one(con, kind, path, fmt, options)
-        except (ValueError, OSError, duckdb.Error, RecursionError) as exc:
-            log.debug("loading %s failed", path, exc_info=not isinstance(exc, RecursionError))
-            report = FileReport(path=str(path), kind=kind, format=fmt or "?", error=safe_error(exc, path))
-        reports.append(report)
+            small = path.stat().st_size < BATCH_FILE_BYTES
+        except OSError:
+            small = False
+        if not small:
+            if group:
+                yield group
+                group = []
+            yield [path]
+            continue
+        group.append(path)
+        if len(group) >= BATCH_FILES:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, kind: str, group: list[Path], fmt: str | None, options: IngestOptions
+) -> list[FileReport] | None:
+    """Load `group` in one transaction; None (all rolled back) when any file fails, to retry them alone."""
+    from pipelines.ingest import load
+
+    try:
+        with load.batch(con):
+            reports = [_load_one(con, kind, path, fmt, options) for path in group]
+    except (ValueError, OSError, duckdb.Error, RecursionError):
+        log.debug("a batch of %d files failed: loading them one by one", len(group), exc_info=True)
+        return None
     return reports
+
+
+def _load_alone(
+    con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | None, options: IngestOptions
+) -> FileReport:
+    try:
+        return _load_one(con, kind, path, fmt, options)
+    except (ValueError, OSError, duckdb.Error, RecursionError) as exc:
+        log.debug("loading %s failed", path, exc_info=not isinstance(exc, RecursionError))
+        return FileReport(path=str(path), kind=kind, format=fmt or "?", error=safe_error(exc, path))

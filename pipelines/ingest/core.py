@@ -118,6 +118,9 @@ def delete_files(con: duckdb.DuckDBPyConnection, file_ids: Iterable[str]) -> Non
     """Remove everything the given file loads wrote, and what was derived from it (inside the caller's transaction)."""
     from pipelines.warehouse import table_exists
 
+    file_ids = list(file_ids)
+    if not file_ids:
+        return
     derived = [t for t in DERIVED_TABLES if table_exists(con, *t.split("."))]
     for file_id in file_ids:
         for table in derived:

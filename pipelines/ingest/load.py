@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,9 +74,11 @@ Lander = Callable[[duckdb.DuckDBPyConnection], Landed]
 
 def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the load's temp tables (before a load, and after it whatever happened)."""
-    for table in TEMP_TABLES:
+    marks = ", ".join("?" * len(TEMP_TABLES))
+    for (table,) in con.execute(
+        f"SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name IN ({marks})", list(TEMP_TABLES)
+    ).fetchall():
         con.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        con.execute(f"DROP VIEW IF EXISTS temp.{table}")
 
 
 def load_file(
@@ -87,15 +90,17 @@ def load_file(
     land: Lander,
     state: core.FileState | None = None,
 ) -> FileReport:
-    """Load one file through the steps of the module docstring; returns its report."""
+    """Load one file through the steps of the module docstring; returns its report.
+
+    Inside `batch(con)` the file's writes join the batch's transaction instead of their own.
+    """
     path = Path(path)
     state = state or core.begin_file(con, path, replace=options.replace)
     if state.already_loaded_as:
         return core.skipped_report(state, path, kind, fmt)
     report = FileReport(path=str(path), kind=kind, format=fmt, replaced=bool(state.replaces))
-    drop_temps(con)
     identity.register(con)  # voc_keyed_hash: references are stored as keyed hashes
-    try:
+    try:  # the temp tables are dropped after every load, whatever happened
         landed = land(con)
         con.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _voc_bad (record_no BIGINT, reason VARCHAR, excerpt VARCHAR, payload JSON)"
@@ -112,7 +117,7 @@ def load_file(
         con.execute("SET preserve_insertion_order = false")
         for sql, params in spec.prepare:
             con.execute(sql, params)
-        with transaction(con):
+        with _unit(con):
             core.delete_files(con, state.replaces)
             if spec.existing:
                 reject_loaded_ids(con, spec.existing)
@@ -129,6 +134,32 @@ def load_file(
         con.execute("RESET preserve_insertion_order")
         drop_temps(con)
     return report
+
+
+_in_batch: set[int] = set()  # id() of connections inside `batch`
+
+
+@contextmanager
+def batch(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Several small files in one transaction (one commit, not one per file); all or none of them.
+
+    The caller retries the files one by one when the batch fails, so the bad file is still named.
+    """
+    with transaction(con):
+        _in_batch.add(id(con))
+        try:
+            yield
+        finally:
+            _in_batch.discard(id(con))
+
+
+@contextmanager
+def _unit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    if id(con) in _in_batch:
+        yield
+    else:
+        with transaction(con):
+            yield
 
 
 def reject_loaded_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:

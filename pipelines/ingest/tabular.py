@@ -16,11 +16,12 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines import redact
 from pipelines.ingest import core, file_dates, presets, tabular_notes, tabular_sql
@@ -307,15 +308,38 @@ def _explicit(options: IngestOptions) -> dict[str, str]:
     return explicit
 
 
-def _register_redaction(con: duckdb.DuckDBPyConnection, options: IngestOptions) -> bool:
+def register_redaction(con: duckdb.DuckDBPyConnection, options: IngestOptions) -> bool:
+    """Register `voc_redact` on `con` unless originals are kept; call it outside any transaction.
+
+    (A function registered inside a transaction that rolls back can be neither called nor registered again.)
+    """
     if options.keep_originals:
         return False
     exists = con.execute(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'voc_redact'"
     ).fetchall()[0][0]
     if not exists:
-        redact.register_udf(con)
+        _register_udf(con, redact.redact_many)
     return True
+
+
+def _register_udf(con: duckdb.DuckDBPyConnection, redact_many: Callable[[list], list]) -> None:
+    """`voc_redact(VARCHAR)` over `redact_many`, each distinct value of a vector redacted once.
+
+    Identifier columns repeat within a file (an utterance CSV carries the caller's number on
+    every row of the call), so deduplicating a vector saves most Python calls there.
+    """
+
+    def udf(values: pa.Array) -> pa.Array:
+        items = values.to_pylist()
+        unique = list(dict.fromkeys(v for v in items if v is not None))
+        done = dict(zip(unique, redact_many(unique), strict=True))
+        return pa.array([None if v is None else done[v] for v in items], type=pa.string())
+
+    con.create_function(
+        "voc_redact", udf, [duckdb.sqltypes.VARCHAR], duckdb.sqltypes.VARCHAR,
+        type="arrow", null_handling="special", side_effects=False,
+    )
 
 
 def load(
@@ -336,7 +360,7 @@ def load(
         encoding = detect_encoding(path, options.encoding) if size else "utf-8"
         if not options.encoding and FORMATS[kind][fmt] == "csv" and needs_transcoding(encoding) and mostly_utf8(path):
             encoding = "utf-8"  # UTF-8 with a few rows in another encoding: those rows are rejected alone
-        redact = _register_redaction(con, options)
+        redact = register_redaction(con, options)
         if size == 0 or not _header_sample(path).strip():
             con.execute("CREATE TEMP TABLE _voc_src (record_no BIGINT)")
             return Landed(spec=fmt, header=[], encoding=encoding)
