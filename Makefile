@@ -50,8 +50,8 @@ eval-redaction: install  ## PII redaction: recall/precision per type, decoys kep
 eval-forecast: install  ## volume forecast (ETS) vs seasonal-naive, last 4 weeks held out: demo, TWCS, CFPB
 	$(PY) -m benchmarks.eval_forecast
 
-bench-ingest: install
-	$(PY) -m benchmarks.bench_ingest
+bench-ingest: install  ## ingest rows/s vs DuckDB read_csv; size with ROWS=300000 (default 1M)
+	$(PY) -m benchmarks.bench_ingest --rows $(or $(ROWS),1000000)
 
 bench-enrich: install
 	$(PY) -m benchmarks.bench_enrich
