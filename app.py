@@ -30,6 +30,10 @@ PAGES = {
         st.Page("dashboard/pages/customers.py", title="Customers and value", icon=":material/payments:"),
         st.Page("dashboard/pages/explore.py", title="Explore and export", icon=":material/search:"),
     ],
+    "Operations": [
+        st.Page("dashboard/pages/agents.py", title="Agents and quality", icon=":material/groups:"),
+        st.Page("dashboard/pages/operations.py", title="Operations", icon=":material/schedule:"),
+    ],
 }
 
 navigation = st.navigation(PAGES)

@@ -33,6 +33,8 @@ PAGES = [
     ("root_causes", "root_causes", "Root causes"),
     ("customers", "customers_and_value", "Customers and value"),
     ("explore", "explore_and_export", "Explore and export"),
+    ("agents", "agents_and_quality", "Agents and quality"),
+    ("operations", "operations", "Operations"),
 ]
 # The real demo warehouse (`python -m pipelines demo`) when it builds; the fixture otherwise.
 DEMO_ARGS = ["--customers", "300", "--days", "60"]  # plus --out <tmp>/demo: never write into data/

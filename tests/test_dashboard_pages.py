@@ -22,6 +22,8 @@ PAGES = [
     "dashboard/pages/root_causes.py",
     "dashboard/pages/customers.py",
     "dashboard/pages/explore.py",
+    "dashboard/pages/agents.py",
+    "dashboard/pages/operations.py",
 ]
 
 
@@ -149,7 +151,7 @@ def test_empty_warehouse_is_a_friendly_page(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_search_and_transcript_render_customer_text_as_text(app: AppTest) -> None:
-    at = _open(app, PAGES[-1])
+    at = _open(app, "dashboard/pages/explore.py")
     at.text_input(key="ex_search").set_value("<b>bold</b>")
     at.run()
     try:

@@ -1,0 +1,52 @@
+"""Agents and quality: scorecards per agent and team, the QA items most failed, and the contacts to
+coach from with their transcript and the evidence marked (docs/metrics.md "QA scorecards")."""
+
+import streamlit as st
+
+from dashboard import charts, ops_charts, ops_queries, ui
+from dashboard.filters import current
+
+f = current()
+st.title("Agents and quality")
+cards = ops_queries.scorecards()
+if cards.empty:
+    st.info("No agent scorecards yet: marts.agent_scorecard is built by `python -m pipelines build`.")
+    st.stop()
+
+st.subheader("Scorecard per agent")
+st.caption("QA score = passed weight / applicable weight of the rules file's items (docs/qa.example.yaml); "
+           "FCR proxy and repeat rate of the judged contacts each agent handled.")
+scored = cards[cards["qa_scored"] > 0]
+ui.chart(charts.bar(scored.head(30), "agent_id", "qa_score", "QA score per agent (lowest first)"), "ag_scores")
+st.dataframe(cards, hide_index=True, width="stretch", key="ag_cards")
+
+teams = cards.assign(team=cards["team"].fillna("(no queue)")).groupby("team", as_index=False).agg(
+    agents=("agent_id", "count"), contacts=("contacts", "sum"), qa_scored=("qa_scored", "sum"),
+    qa_fails=("qa_fails", "sum"), fcr_proxy=("fcr_proxy", "mean"), repeat_rate=("repeat_rate", "mean"))
+st.subheader("Scorecard per team (queue)")
+st.dataframe(teams, hide_index=True, width="stretch", key="ag_teams")
+
+agent = st.selectbox("Agent over time", cards["agent_id"].tolist(), key="ag_agent")
+if agent:
+    weeks = ops_queries.scorecard_weeks(agent)
+    ui.chart(charts.trend(weeks, "week", "qa_score", f"QA score per week: {agent}"), "ag_weeks")
+
+st.subheader("Items most failed")
+failed = ops_queries.failed_items(f)
+ui.chart(charts.bar(failed, "label", "fail_rate", "Share of applicable contacts failing each item",
+                    horizontal=True), "ag_failed")
+
+st.subheader("Contacts to coach from")
+st.caption("Lowest QA scores first, then the worst sentiment turnarounds (end minus start).")
+coach = ops_queries.coaching(f)
+if coach.empty:
+    st.info("No QA-scored contacts under these filters.")
+else:
+    st.dataframe(coach, hide_index=True, width="stretch", key="ag_coach")
+    picked = st.selectbox("Contact", coach["interaction_id"].tolist(), key="ag_contact")
+    if picked:
+        evidence = ops_queries.evidence(picked)
+        st.dataframe(evidence, hide_index=True, width="stretch", key="ag_evidence")
+        st.caption("Transcript, the evidence words marked [[like this]]:")
+        turns = ops_charts.transcript_with_evidence(ops_queries.transcript(picked), evidence)
+        st.dataframe(turns, hide_index=True, width="stretch", key="ag_transcript")
