@@ -9,7 +9,7 @@ ADDRESS ?=
 DEMO_ARGS ?= --customers 1000 --days 90
 
 .PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics eval-redaction eval-forecast \
-        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-scale bench-ray clean
+        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-readers bench-scale bench-ray clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ bench-build: install
 
 bench-dashboard: install
 	$(PY) -m benchmarks.bench_dashboard
+
+bench-readers: install  ## dashboard reads/s and latency while the pipeline publishes (tests/test_faults_readers.py asserts only the property)
+	$(PY) -m benchmarks.bench_readers
 
 bench-scale: install
 	$(PY) -m benchmarks.bench_scale

@@ -5,6 +5,8 @@ build, keyed by the file's inode), and query it continuously while subprocesses 
 and rebuild + publish several times. Zero errors, the pipeline never blocks on a reader's lock,
 and every read sees one complete build: within one connection, marts.build_info's
 n_interactions equals the rows of staging.interactions and n_contacts those of marts.interactions.
+After each publish the test waits until a reader has seen that build, so every build is read
+whatever the machine's speed; how fast reads are is measured by `make bench-readers`, not asserted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipelines.warehouse import serving_path
 ROOT = Path(__file__).resolve().parents[1]
 READERS = 3
 ROUNDS = 3
+SEEN_WAIT_S = 120  # a loaded machine; the wait ends as soon as a reader has read the build
 
 
 def _pipelines(db: Path, *args: str) -> None:
@@ -68,13 +71,15 @@ def test_readers_see_whole_builds_while_the_pipeline_publishes(tmp_path: Path) -
     stop = threading.Event()
     errors: list[str] = []
     seen: set[int] = set()
-    reads = [0]
+    read = threading.Condition()
 
     def reader() -> None:
         while not stop.is_set():
             try:
-                seen.add(_read_once(serving)[1])
-                reads[0] += 1
+                count = _read_once(serving)[1]
+                with read:
+                    seen.add(count)
+                    read.notify_all()
             except Exception as exc:  # noqa: BLE001 - every failure is the finding
                 errors.append(f"{type(exc).__name__}: {exc}")
             time.sleep(0.01)
@@ -86,6 +91,9 @@ def test_readers_see_whole_builds_while_the_pipeline_publishes(tmp_path: Path) -
         for n in range(1, ROUNDS + 1):
             _pipelines(db, "ingest", "social", str(_posts(tmp_path / f"posts{n}.csv", n)))
             _pipelines(db, "build")
+            # readers are still reading: wait (a condition, not a sleep) until one has seen this build
+            with read:
+                read.wait_for(lambda n=n: first + 20 * n in seen or bool(errors), timeout=SEEN_WAIT_S)
     finally:
         stop.set()
         for t in threads:
@@ -93,6 +101,6 @@ def test_readers_see_whole_builds_while_the_pipeline_publishes(tmp_path: Path) -
     assert not errors, f"{len(errors)} reader errors, e.g. {errors[:3]}"
     last = _read_once(serving)[1]
     assert last == first + 20 * ROUNDS
-    assert reads[0] > 20, f"only {reads[0]} reads happened"
-    assert seen <= {first + 20 * n for n in range(ROUNDS + 1)}, f"readers saw partial builds: {sorted(seen)}"
-    assert len(seen) >= 2, f"readers never saw a new build: {sorted(seen)}"
+    builds = {first + 20 * n for n in range(ROUNDS + 1)}
+    assert seen <= builds, f"readers saw partial builds: {sorted(seen)}"
+    assert seen >= builds - {first}, f"readers missed published builds: saw {sorted(seen)} of {sorted(builds)}"
