@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from analytics.settings import AnalyticsSettings
+from pipelines.errors import UserError
 
 log = logging.getLogger(__name__)
 DEFAULT_RULES = Path(__file__).resolve().parents[1] / "docs" / "qa.example.yaml"
@@ -28,7 +29,7 @@ KINDS = ("required", "forbidden", "marker")
 _META = set("\\.^$*+?()[]{}|")
 
 
-class QARulesError(ValueError):
+class QARulesError(UserError, ValueError):
     """A rules file that cannot be used; the message names the file, the item and the fix."""
 
 

@@ -12,15 +12,11 @@ import importlib
 import logging
 import sys
 
-from pipelines.settings import SettingsError, default_db
-from pipelines.warehouse import WarehouseError
+from pipelines.errors import UserError
+from pipelines.settings import default_db
 
 # Order is the order of `--help`; `run` executes the stages in pipelines.stages.
 COMMANDS = ("ingest", "unload", "enrich", "topics", "build", "run", "teach", "publish", "demo", "export", "forget")
-
-
-class UserError(Exception):
-    """An error the user can fix; the CLI prints its message, without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except (UserError, SettingsError, WarehouseError, FileNotFoundError, ValueError) as exc:
+    except UserError as exc:  # the project's own errors only (pipelines.errors): a bug keeps its traceback
         if args.verbose:
             raise
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import UserError
+
 # The column a table is partitioned by, where it has one; first match wins.
 PARTITION_COLUMNS = ("occurred_at", "week", "day")
 
@@ -35,7 +37,7 @@ def _is_temporal(data_type: str | None) -> bool:
 MANIFEST = ".voc-export"  # the files an export wrote, one relative path a line
 
 
-class ExportError(ValueError):
+class ExportError(UserError, ValueError):
     """OUT cannot take the export; the message names the path and the fix."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import UserError
 from pipelines.ingest import identity
 from pipelines.warehouse import table_exists, transaction
 
@@ -29,7 +30,7 @@ LAYERS = ("raw", "staging", "enriched")
 _DIGITS = re.compile(r"\D+")
 
 
-class ForgetError(ValueError):
+class ForgetError(UserError, ValueError):
     """Nothing to forget under that identifier; the message says what was tried."""
 
 

@@ -18,13 +18,15 @@ import typing
 from pathlib import Path
 from typing import TypeVar
 
+from pipelines.errors import UserError
+
 T = TypeVar("T")
 
 DEFAULT_DB = Path("data/voc.duckdb")
 CONFIG_ENV = "VOC_CONFIG"
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """A settings file or variable that cannot be used; the message says which and how to fix it."""
 
 

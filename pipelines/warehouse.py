@@ -13,13 +13,14 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import UserError
 from pipelines.settings import load_section
 
 DDL_DIR = Path(__file__).parent / "sql" / "ddl"
 SCHEMAS = ("raw", "staging", "enriched", "marts")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(UserError, RuntimeError):
     """The warehouse cannot be opened or written; the message says why and what to do."""
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.errors import MissingPathError
 from pipelines.export import export_parquet
 
 
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     db = Path(args.db)
     if not db.exists():
-        raise FileNotFoundError(f"no warehouse at {db}; build one with: python -m pipelines demo")
+        raise MissingPathError(f"no warehouse at {db}; build one with: python -m pipelines demo")
     con = warehouse.connect(db, read_only=True)
     try:
         for schema, table, rows, path in export_parquet(con, args.out, tuple(args.layer or ("marts",))):

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.errors import MissingPathError
 from pipelines.forget import forget
 from pipelines.ingest.records import IngestOptions
 from pipelines.settings import load_section
@@ -39,7 +40,7 @@ def handle(args: argparse.Namespace) -> int:
 
     db = Path(args.db)
     if not db.exists():
-        raise FileNotFoundError(f"no warehouse at {db}; nothing to forget")
+        raise MissingPathError(f"no warehouse at {db}; nothing to forget")
     con = warehouse.connect(db)
     try:
         region = load_section("ingest", IngestOptions).phone_region

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.errors import UserError
 from pipelines.ingest import KINDS, ingest_paths
 from pipelines.ingest.mapping import parse_column_args
 from pipelines.ingest.records import IngestOptions
@@ -122,7 +123,7 @@ def handle(args: argparse.Namespace) -> int:
         print(describe(args.kind))
         return 0
     if not args.kind or not args.paths:
-        raise ValueError(
+        raise UserError(
             "ingest needs a KIND and at least one PATH, "
             "e.g. `python -m pipelines ingest emails tickets.csv`; "
             "`python -m pipelines ingest --list-formats` lists the formats"

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.errors import MissingPathError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +18,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     db = Path(args.db)
     if not db.exists():
-        raise FileNotFoundError(f"no warehouse at {db}; build one with: python -m pipelines demo")
+        raise MissingPathError(f"no warehouse at {db}; build one with: python -m pipelines demo")
     print(f"published: {warehouse.publish(db)}")
     return 0

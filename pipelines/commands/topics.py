@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.commands.enrich import add_fast_argument, apply_fast
+from pipelines.errors import MissingPathError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +34,7 @@ def handle(args: argparse.Namespace) -> int:
     settings = load_topic_settings(taxonomy=args.taxonomy, seed=args.seed)
     db = Path(args.db)
     if args.action == "show" and not db.exists():
-        raise FileNotFoundError(f"no warehouse at {db}; build one with: python -m pipelines demo")
+        raise MissingPathError(f"no warehouse at {db}; build one with: python -m pipelines demo")
     con = warehouse.connect(db)
     try:
         if args.action == "fit":

@@ -20,6 +20,7 @@ from types import ModuleType
 
 import duckdb
 
+from pipelines.errors import MissingPathError, UserError
 from pipelines.ingest.records import FileReport, IngestOptions, Parsed
 from pipelines.redact import redact
 
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class IngestError(ValueError):
+class IngestError(UserError, ValueError):
     """A file or option that cannot be ingested; the message names the file and the fix."""
 
 
@@ -97,7 +98,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         elif path.exists():
             out.append(path)
         else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+            raise MissingPathError(f"{path}: no such file or directory")
     return out
 
 

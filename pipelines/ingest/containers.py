@@ -21,13 +21,15 @@ from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 
+from pipelines.errors import UserError
+
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
-class ContainerError(ValueError):
+class ContainerError(UserError, ValueError):
     """An archive or workbook that cannot be opened; the message names the file and the fix."""
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.errors import UserError
+
 CHUNK = 1 << 20
 SAMPLE = 256 * 1024
 # Code pages tried when a file is not Unicode; order breaks ties (charset-normalizer scores them).
@@ -29,7 +31,7 @@ BOMS = (
 )
 
 
-class EncodingError(ValueError):
+class EncodingError(UserError, ValueError):
     """A file cannot be decoded; the message names the file, the position and the `--encoding` fix."""
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.errors import UserError
 from pipelines.ingest.timeparse import parse_timestamp
 
 # <contact-id>_analysis_2022-10-27T03:31:50Z.json (Contact Lens output object names)
@@ -55,7 +56,7 @@ NO_DATE_WARNING = (
 )
 
 
-class DateFallbackError(ValueError):
+class DateFallbackError(UserError, ValueError):
     """An `--occurred-at` value that cannot be used; the message gives the accepted forms."""
 
 

@@ -21,12 +21,18 @@ import os
 import secrets
 from pathlib import Path
 
+from pipelines.errors import UserError
+
 log = logging.getLogger(__name__)
 
 SECRET_BYTES = 32
 KEY_CHARS = 32  # 128 bits
 _LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 _secret: bytes | None = None
+
+
+class KeyFileError(UserError, ValueError):
+    """The warehouse's secret is unreadable; the message names the file and how to restore it."""
 
 
 def secret_path(db: Path | str) -> Path:
@@ -49,7 +55,7 @@ def load_secret(db: Path | str) -> bytes:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
     if len(data) < 16:
-        raise ValueError(f"{path}: the warehouse's key file is damaged (under 16 bytes); restore it from a backup")
+        raise KeyFileError(f"{path}: the warehouse's key file is damaged (under 16 bytes); restore it from a backup")
     return data
 
 

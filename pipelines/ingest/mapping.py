@@ -21,6 +21,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from pipelines.errors import UserError
+
 INTERACTION_FIELDS = (
     "source_id",
     "channel",
@@ -173,7 +175,7 @@ FIELDS = {
 }
 
 
-class MappingError(ValueError):
+class MappingError(UserError, ValueError):
     """A mapping that cannot be used; the message names the field or file and the fix."""
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.errors import UserError
 from pipelines.models.labels import GOEMOTIONS_LABELS, SENTIMENT_LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ TRAINABLE = ("goemotions", "uci_sentiment_labelled_sentences", "banking77", "emo
 EVAL_ONLY = ("twitter_us_airline_sentiment", "twcs_first5000", "tweeteval_sentiment")
 
 
-class DatasetMissing(FileNotFoundError):
+class DatasetMissing(UserError, FileNotFoundError):
     """A shared dataset that is not where it should be."""
 
 

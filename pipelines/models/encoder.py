@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.errors import UserError
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -21,7 +23,7 @@ EMBEDDING_DIM = 384
 CACHE_DIR = Path(os.environ.get("VOC_EMBEDDING_CACHE", Path.home() / ".cache" / "voc" / "embeddings"))
 
 
-class ModelPathError(FileNotFoundError):
+class ModelPathError(UserError, FileNotFoundError):
     """A model path or id that cannot be loaded; the message names it and says how to fix it."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.errors import UserError
 from pipelines.models.labels import GOEMOTIONS_LABELS
 
 MAPPING_PATH = Path(__file__).with_name("nev_mapping.csv")
@@ -30,7 +31,7 @@ SHAW_CLUSTERS = {
 }
 
 
-class MappingError(ValueError):
+class MappingError(UserError, ValueError):
     """The NEV mapping file is incomplete or inconsistent; the message names the row and the fix."""
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.errors import UserError
 from pipelines.models.labels import EKMAN_LABELS, SENTIMENT_LABELS
 
 TASKS = ("sentiment", "emotion", "reason")
@@ -48,7 +49,7 @@ _DDL = (
 )
 
 
-class LabelsError(ValueError):
+class LabelsError(UserError, ValueError):
     """A labels file or labels store that cannot be used; the message says how to fix it."""
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.errors import UserError
 from pipelines.topics import labels as tl
 from pipelines.topics.labels import OTHER_ID
 from pipelines.topics.settings import TopicSettings
@@ -39,7 +40,7 @@ SMOOTHING_NEIGHBOURS = 10
 MAX_REPRESENTATIVE_CHARS = 280
 
 
-class TopicsError(ValueError):
+class TopicsError(UserError, ValueError):
     """Topic fitting or assignment cannot proceed; the message says why and what to do."""
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.errors import UserError
 from pipelines.topics.hierarchy import PARENT_OFFSET
 
 RULE_ID_MIN = 10_000  # rule topics live above every fitted id
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(UserError, ValueError):
     """The taxonomy file cannot be used; the message names the file, the entry and the fix."""
 
 
