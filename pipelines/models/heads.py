@@ -51,12 +51,17 @@ class Head:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Forward pass (ReLU between layers)."""
-        h = np.asarray(x, dtype=np.float32)
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w.T + b
-            if i < len(self.layers) - 1:
-                h = np.maximum(h, 0.0)
-        return h
+        return mlp_logits(self.layers, x)
+
+
+def mlp_logits(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndarray:
+    """The forward pass of a head's layers (ReLU between them): inference and training share it."""
+    h = np.asarray(x, dtype=np.float32)
+    for i, (w, b) in enumerate(layers):
+        h = h @ w.T + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    return h
 
 
 def save_head(directory: Path, layers: list[tuple[np.ndarray, np.ndarray]], config: dict) -> None:

@@ -21,6 +21,7 @@ import dataclasses
 
 import numpy as np
 
+from pipelines.models.heads import mlp_logits
 from pipelines.models.labels import EKMAN_LABELS, SENTIMENT_LABELS, ekman_matrix
 
 # L2 penalty on W (per label, embeddings are unit vectors) and on (a - 1); chosen on the shared
@@ -117,8 +118,6 @@ def cross_validate(
 
 def class_offsets(task: str, layers, config: dict, x: np.ndarray) -> np.ndarray:
     """The shipped head's logits per taught class: sentiment logits + prior bias, or Ekman group maxima."""
-    from pipelines.models.train import mlp_logits
-
     z = mlp_logits(layers, x)
     if task == "sentiment":
         return z + np.asarray(config.get("logit_bias", [0.0] * z.shape[1]), dtype=np.float32)

@@ -23,7 +23,7 @@ import numpy as np
 
 from pipelines.models import DEFAULT_MODELS_DIR, datasets
 from pipelines.models.encoder import cached_encode, shared_encoder
-from pipelines.models.heads import save_head
+from pipelines.models.heads import mlp_logits, save_head
 from pipelines.models.labels import GOEMOTIONS_LABELS, SENTIMENT_GROUPS, SENTIMENT_LABELS
 
 NEG, NEU, POS = (SENTIMENT_LABELS.index(x) for x in ("negative", "neutral", "positive"))
@@ -104,16 +104,6 @@ def fit_mlp(
             sched.step()
     linears = [m for m in net if isinstance(m, nn.Linear)]
     return [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in linears]
-
-
-def mlp_logits(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndarray:
-    """The same forward pass `heads.Head.logits` runs at inference."""
-    h = np.asarray(x, dtype=np.float32)
-    for i, (w, b) in enumerate(layers):
-        h = h @ w.T + b
-        if i < len(layers) - 1:
-            h = np.maximum(h, 0.0)
-    return h
 
 
 def best_thresholds(y: np.ndarray, probs: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
