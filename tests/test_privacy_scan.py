@@ -42,14 +42,10 @@ PLANTED = {
     "CRM-88231": "CRM id (pseudonymised unless keep_crm_ids)",
     "Jane Roe": "the customer's display name in an email From header",
 }
-# Planted values still found, only in raw.records.payload / raw.rejects.excerpt (and so in the serving
-# copy and `export --layer raw`): names in unmapped columns and a From display name match no
-# redaction pattern, and the mapped identifier columns (handle, CRM id) are kept as read. Raw
-# payloads are branch ingest-core's part of issue 14. value -> the branch that fixes it (strict: an
-# unexpected pass fails, so whoever lands the fix moves the value out of this list).
-PENDING: dict[str, str] = {
-    v: "ingest-core" for v in ("Wiśniewska", "Bartholomew Quenby", "jane_roe_77", "CRM-88231", "Jane Roe")
-}
+# Planted values still found (strict xfail: an unexpected pass fails, so whoever lands the fix
+# moves the value out of this list): value -> the branch that fixes it.
+# The From display name is in the payload the email parser builds (its own Python payload).
+PENDING: dict[str, str] = {"Jane Roe": "email"}
 
 
 def _files(root: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -115,14 +116,31 @@ def _gate(con: duckdb.DuckDBPyConnection) -> str | None:
     return pattern
 
 
+# Mapped customer identifiers: their payload copy is the keyed hash staging stores (a key, not a value).
+HASHED_FIELDS = {"customer_id": "crm", "customer_email": "email", "customer_phone": "phone",
+                 "customer_handle": "handle", "email": "email", "phone": "phone", "handle": "handle"}
+# Unmapped columns whose name says they hold a person's name, address or contact: no pattern
+# finds a name in free text, so their values are withheld from the raw payload altogether.
+PERSONAL_COLUMN_RE = re.compile(
+    r"^(?:name|surname|.*(?:full|first|last|given|family|middle|display|customer|contact|user|author|"
+    r"requester|sender|caller|client|person)_?name|.*address|street.*|post_?code|zip(?:_?code)?|"
+    r"date_of_birth|birth_?date|dob|passport.*|.*e_?mail.*|.*phone.*|mobile.*|.*person|contact)$"
+)
+PERSONAL_PLACEHOLDER = "[PERSONAL]"
+
+
 def _columns(
     header: list[str], found: dict[str, str], gate: str | None, redact: bool, bare_cr: bool
 ) -> tuple[str, dict[str, str]]:
     """The select list of `_voc_src` over the source columns, and `found` re-pointed at what staging reads.
 
     Every column is redacted except those mapped onto UNREDACTED_FIELDS; a mapped identifier
-    (customer, agent) also gets a raw copy `__raw_<field>` that staging reads (and pseudonymises).
+    (customer, agent) also gets a raw copy `__raw_<field>` that staging reads (and pseudonymises),
+    while its payload copy holds the keyed hash (customers) or the redacted value (agents); an
+    unmapped column named like personal data (PERSONAL_COLUMN_RE) keeps only PERSONAL_PLACEHOLDER.
     """
+    from pipelines.ingest.identity import sql_hash
+
     by_column: dict[str, list[str]] = {}
     for fld, col in found.items():
         by_column.setdefault(col, []).append(fld)
@@ -138,8 +156,14 @@ def _columns(
                 if fld not in tabular_sql.TEXT_FIELDS and fld not in UNREDACTED_FIELDS:
                     staged[fld] = f"__raw_{fld}"
                     parts.append(f"{expr} AS {quote(staged[fld])}")
-            test = f"regexp_matches({expr}, '{gate}')" if gate else "true"
-            expr = f"CASE WHEN {test} THEN voc_redact({expr}) ELSE {expr} END"
+            hashed = [HASHED_FIELDS[f] for f in fields if f in HASHED_FIELDS]
+            if hashed:
+                expr = sql_hash(f"'{hashed[0]}'", expr)
+            elif not fields and PERSONAL_COLUMN_RE.match(norm(col)):
+                expr = f"CASE WHEN NULLIF(trim({expr}), '') IS NOT NULL THEN '{PERSONAL_PLACEHOLDER}' END"
+            else:
+                test = f"regexp_matches({expr}, '{gate}')" if gate else "true"
+                expr = f"CASE WHEN {test} THEN voc_redact({expr}) ELSE {expr} END"
         parts.append(f"{expr} AS {quote(col)}")
     return ", ".join(parts), staged
 
@@ -190,12 +214,13 @@ def _read_csv_file(
     if fallback:
         found[tabular_notes.FALLBACK_FIELD] = fallback
     select, staged = _columns(header, found, _gate(con) if redact else None, redact, bare_cr)
-    con.execute(
+    sql = (
         f"CREATE TEMP TABLE _voc_src AS SELECT row_number() OVER () AS record_no, {select} "
         f"FROM read_csv($path, {CSV_OPTIONS}, max_line_size = {MAX_LINE_BYTES}, delim = $delim, "
-        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')",
-        {"path": str(path), "delim": delim},
+        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')"
     )
+    params = {"path": str(path), "delim": delim, "phone_region": options.phone_region or None}
+    con.execute(sql, tabular_sql.used_params(sql, params))
     # Malformed lines: DuckDB's `line` counts the header, so line - 1 is the record number.
     excerpt = "voc_redact(left(min(csv_line), 200))" if redact else "left(min(csv_line), 200)"
     payload = "voc_redact(min(csv_line))" if redact else "min(csv_line)"
@@ -287,11 +312,12 @@ def _read_jsonl(
         params[f"k{i}"] = "$" + "".join('."' + part.replace('"', '\\"') + '"' for part in parts)
         cols.append(f"json_extract_string(line, $k{i}) AS {quote(key)}")
     inner = ", ".join(cols) or "NULL AS _empty"
-    con.execute(
+    sql = (
         f"CREATE TEMP TABLE _voc_src AS SELECT record_no{', ' + select if select else ''} "
-        f"FROM (SELECT record_no, {inner} FROM _voc_lines WHERE ok)",
-        params,
+        f"FROM (SELECT record_no, {inner} FROM _voc_lines WHERE ok)"
     )
+    params["phone_region"] = options.phone_region or None
+    con.execute(sql, tabular_sql.used_params(sql, params))
     line = "voc_redact(line)" if redact else "line"
     con.execute(
         "CREATE TEMP TABLE _voc_bad AS SELECT record_no, 'malformed JSON: line ' || record_no || "
