@@ -125,6 +125,8 @@ def test_assigning_in_chunks_equals_one_pass(db_path, settings, monkeypatch):
     assert "assigned 200 new" in stage.assign(con, settings, enc)
     pd.testing.assert_frame_equal(con.execute(sql).fetch_df(), whole)
 
+
+@pytest.mark.slow  # three fits (~15 s): stability runs in `make test`, not the inner loop
 def test_same_seed_same_topics_and_refit_keeps_ids(db_path, settings):
     enc = FakeEncoder()
     texts = corpus()
@@ -209,6 +211,7 @@ def planted(n_clusters: int = 12, seed: int = 0) -> tuple[list[str], np.ndarray,
     return texts, (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), truth
 
 
+@pytest.mark.slow  # three fits of 12 planted topics (~25 s): stability runs in `make test`
 def test_ward_finds_planted_topic_count_and_is_stable(tmp_path):
     from sklearn.metrics import normalized_mutual_info_score as nmi
 
