@@ -53,7 +53,8 @@ agent_joined AS (
                  AND e.item->>'ContentType' LIKE '%participant.joined'))
            - epoch(min(CAST(e.item->>'AbsoluteTime' AS TIMESTAMPTZ))) AS agent_joined_s
     FROM contacts AS c
-    JOIN raw.records AS r USING (file_id, record_no)
+    JOIN raw.files AS rf ON rf.file_id = c.file_id AND rf.format = 'transcribe_json'  -- Amazon's JSON only
+    JOIN raw.records AS r ON r.file_id = c.file_id AND r.record_no = c.record_no
     CROSS JOIN LATERAL (SELECT unnest(CAST(r.payload->'Transcript' AS JSON[])) AS item) AS e
     WHERE c.channel = 'chat' AND contains(CAST(r.payload AS VARCHAR), 'participant.joined')
     GROUP BY c.interaction_id
@@ -76,7 +77,8 @@ vendor AS (
            CAST(cc->'$.ResponseTime.DetailsByParticipantRole.AGENT.Maximum.ValueMillis' AS DOUBLE) / 1000
                AS vendor_agent_response_max_s
     FROM contacts AS c
-    JOIN raw.records AS r USING (file_id, record_no)
+    JOIN raw.files AS rf ON rf.file_id = c.file_id AND rf.format = 'transcribe_json'
+    JOIN raw.records AS r ON r.file_id = c.file_id AND r.record_no = c.record_no
     CROSS JOIN LATERAL (SELECT r.payload->'ConversationCharacteristics' AS cc) AS x
     WHERE contains(CAST(r.payload AS VARCHAR), '"ConversationCharacteristics"')
 ),
