@@ -158,6 +158,23 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: object) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Register Arrow tables / DataFrames under the names the SQL reads, unregistered on exit.
+
+    Explicit, so renaming a Python variable never breaks a query (DuckDB's replacement scan would
+    otherwise find the table by the variable's name). Example:
+    `with registered(con, batch_ids=ids): con.execute("SELECT ... JOIN batch_ids USING (id)")`.
+    """
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield con
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when `schema.table` exists (table or view)."""
     row = con.execute(

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.enrich.chunking import Units, make_units, pool
+from pipelines.warehouse import registered
 
 TABLE = "enriched.embeddings"
 DIM = 384
@@ -57,11 +58,11 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, encoder: object, hashes: Seque
     """The subset of `hashes` already in the store for this encoder."""
     if not hashes:
         return set()
-    wanted = _hash_table(hashes)  # noqa: F841 - read by DuckDB through replacement scan
-    rows = con.execute(
-        f"SELECT DISTINCT e.text_hash FROM {TABLE} e JOIN wanted w USING (text_hash) WHERE e.encoder = ?",
-        [_name(encoder)],
-    ).fetchall()
+    with registered(con, wanted=_hash_table(hashes)):
+        rows = con.execute(
+            f"SELECT DISTINCT e.text_hash FROM {TABLE} e JOIN wanted w USING (text_hash) WHERE e.encoder = ?",
+            [_name(encoder)],
+        ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -69,11 +70,11 @@ def load_embeddings(con: duckdb.DuckDBPyConnection, encoder: object, hashes: Seq
     """Stored vectors (n, 384) float32 in the order of `hashes` (repeats allowed)."""
     if not len(hashes):
         return np.zeros((0, DIM), dtype=np.float32)
-    wanted = _hash_table(sorted(set(hashes)))  # noqa: F841
-    table = con.sql(
-        f"SELECT e.text_hash, e.embedding FROM {TABLE} e JOIN wanted w USING (text_hash) WHERE e.encoder = ?",
-        params=[_name(encoder)],
-    ).to_arrow_table()
+    with registered(con, wanted=_hash_table(sorted(set(hashes)))):
+        table = con.sql(
+            f"SELECT e.text_hash, e.embedding FROM {TABLE} e JOIN wanted w USING (text_hash) WHERE e.encoder = ?",
+            params=[_name(encoder)],
+        ).to_arrow_table()
     found = table.column("text_hash").to_pylist()
     index = {h: i for i, h in enumerate(found)}
     missing = [h for h in hashes if h not in index]

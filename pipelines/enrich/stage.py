@@ -34,7 +34,7 @@ from pipelines.enrich.store_index import StoreIndex
 from pipelines.models.nev import load_mapping
 from pipelines.models.taught import load_taught, warehouse_file
 from pipelines.models.teacher import teach_pending
-from pipelines.warehouse import transaction
+from pipelines.warehouse import registered, transaction
 
 log = logging.getLogger(__name__)
 
@@ -165,11 +165,12 @@ def pending_batches(con: duckdb.DuckDBPyConnection, size: int) -> Iterator[pd.Da
     has_agent_turns."""
     ids = con.sql("SELECT interaction_id FROM temp.pending_interactions ORDER BY interaction_id").to_arrow_table()
     for start in range(0, ids.num_rows, size):
-        batch_ids = ids.slice(start, size)  # noqa: F841 - read by DuckDB
-        yield con.execute(
-            "SELECT p.interaction_id, p.text, p.agent_text, p.has_agent_turns FROM temp.pending_interactions p "
-            "JOIN batch_ids USING (interaction_id) ORDER BY p.interaction_id"
-        ).fetch_df()
+        with registered(con, batch_ids=ids.slice(start, size)):
+            batch = con.execute(
+                "SELECT p.interaction_id, p.text, p.agent_text, p.has_agent_turns FROM temp.pending_interactions p "
+                "JOIN batch_ids USING (interaction_id) ORDER BY p.interaction_id"
+            ).fetch_df()
+        yield batch
 
 
 def device_of(models: Models) -> str:
@@ -190,8 +191,8 @@ def describe(models: Models, version: str) -> str:
 
 def load_nev_mapping(con: duckdb.DuckDBPyConnection) -> int:
     """Replace `enriched.nev_mapping` with the mapping file's rows (it is data, shown on the dashboard)."""
-    mapping = load_mapping()  # noqa: F841 - read by DuckDB
-    with transaction(con):
+    mapping = load_mapping()
+    with transaction(con), registered(con, mapping=mapping):
         con.execute("DELETE FROM enriched.nev_mapping")
         con.execute("INSERT INTO enriched.nev_mapping SELECT goemotions_label, shaw_emotion, shaw_cluster, valence FROM mapping")
     return len(mapping)
@@ -295,8 +296,8 @@ def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame,
     distinct text to score once."""
     timer = timer or Stats()
     texts, agent_texts = _texts(batch["text"]), _texts(batch["agent_text"])
-    batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})  # noqa: F841
-    with timer.phase("turns"):
+    batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})
+    with timer.phase("turns"), registered(con, batch_ids=batch_ids):
         turns = con.execute(_BATCH_TURNS).fetch_df()
     with timer.phase("language"):
         turn_texts = _texts(turns["text"])
@@ -337,9 +338,9 @@ def write_batch(
     """
     timer = timer or Stats()
     with timer.phase("rows"):
-        turn_rows, interaction_rows = _score_rows(plan, results)  # noqa: F841 - read by DuckDB
+        turn_rows, interaction_rows = _score_rows(plan, results)
     k = settings.trajectory_turns
-    with transaction(con):
+    with transaction(con), registered(con, turn_rows=turn_rows, interaction_rows=interaction_rows):
         with timer.phase("write"):
             con.execute(_INSERT_TURNS, [version])
             con.execute(_INSERT_INTERACTIONS, [k, k, version])
@@ -355,7 +356,7 @@ def _score_rows(plan: Plan, results: pa.Table) -> tuple[pa.Table, pa.Table]:
     index = {h: i for i, h in enumerate(results.column("text_hash").to_pylist())}
     batch, turns = plan.batch, plan.turns
     t = _take(results, index, plan.turn_keys)
-    turn_rows = pa.table({  # noqa: F841 - read by DuckDB
+    turn_rows = pa.table({
         "interaction_id": pa.array(turns["interaction_id"].tolist(), pa.string()),
         "turn_no": pa.array(turns["turn_no"].astype("int64").tolist(), pa.int64()),
         "speaker": pa.array(turns["speaker"].tolist(), pa.string()),
@@ -367,7 +368,7 @@ def _score_rows(plan: Plan, results: pa.Table) -> tuple[pa.Table, pa.Table]:
         "top_emotion": pc.list_element(t.column("top_emotions"), 0) if len(t) else pa.array([], pa.string()),
     })
     r = _take(results, index, plan.inter_keys)
-    interaction_rows = pa.table({  # noqa: F841
+    interaction_rows = pa.table({
         "interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string()),
         "language": pa.array([code for code, _ in plan.inter_lang], pa.string()),
         "is_scored": pa.array([h is not None for h in plan.inter_keys], pa.bool_()),

@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.enrich.embeddings import DIM, TABLE, _name, encode_units, load_embeddings, vectors_to_arrow
+from pipelines.warehouse import registered
 
 log = logging.getLogger(__name__)
 
@@ -111,16 +112,17 @@ class StoreIndex:
         if not keep:
             return 0
         rows = list(keep.values())
-        batch = pa.table({  # noqa: F841 - read by DuckDB
+        batch = pa.table({
             "text_hash": pa.array(list(keep), pa.string()),
             "embedding": vectors_to_arrow(np.asarray(vectors)[rows]),
         })
         start = self.con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {TABLE}").fetchall()[0][0]
-        self.con.execute(
-            f"INSERT INTO {TABLE} (text_hash, encoder, embedding) "
-            f"SELECT text_hash, ?, embedding::FLOAT[{DIM}] FROM batch",
-            [self.encoder],
-        )
+        with registered(self.con, batch=batch):
+            self.con.execute(
+                f"INSERT INTO {TABLE} (text_hash, encoder, embedding) "
+                f"SELECT text_hash, ?, embedding::FLOAT[{DIM}] FROM batch",
+                [self.encoder],
+            )
         new = self.con.execute(
             f"SELECT text_hash, rowid FROM {TABLE} WHERE rowid >= ? AND encoder = ?", [start, self.encoder]
         ).fetchall()
