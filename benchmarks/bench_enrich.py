@@ -16,7 +16,11 @@ narratives (long). Rows printed per set:
 - int8: the encoder with dynamic int8 quantisation of its Linear layers (torch), speed and the
   airline sentiment accuracy / macro-F1 against fp32 on the same tweets (adopt only under 1 point).
 
-Usage: python -m benchmarks.bench_enrich [--short 10000] [--long 1000] [--threads 2]
+- multilingual route: the same tweets plus Polish and Chinese texts (PolEmo's evaluation part and the
+  Chinese reviews: evaluation use), enriched with the route off (those texts marked not_english, as
+  before) and on (scored by USE v3 and its heads) in one run: the extra pass's cost.
+
+Usage: python -m benchmarks.bench_enrich [--short 10000] [--long 1000] [--threads 2] [--foreign 1000]
 """
 
 from __future__ import annotations
@@ -129,12 +133,34 @@ def int8_check(models: Models, texts: list[str], labels: np.ndarray) -> None:
     print(f"  int8: {rows[1][1] / rows[0][1]:.2f}x speed, macro-F1 drop {drop:.2f} points -> {verdict}")
 
 
+def foreign_texts(n: int) -> list[str]:
+    """`n` Polish and Chinese texts, half each (evaluation sets, used here only to time the route)."""
+    from pipelines.models.datasets import chinese_sentiment, polemo
+
+    pl, _ = polemo("eval")
+    zh = chinese_sentiment(per_file=max(1, n // 6 + 1))["text"].tolist()
+    return pl[: n - n // 2] + zh[: n // 2]
+
+
+def multilingual_cost(models: Models, tweets: list[str], foreign: list[str], settings: EnrichSettings) -> None:
+    """Enrich tweets + foreign texts with the route off, then on; print both and the ratio."""
+    texts = tweets + foreign
+    print(f"\nmultilingual route: {len(tweets)} tweets + {len(foreign)} Polish/Chinese texts")
+    off = enrichment(dataclasses.replace(models, multilingual=None), texts, settings)
+    print(f"  route off (marked)  {len(texts) / off:8.1f} texts/s  ({off:.1f} s)")
+    on = enrichment(models, texts, settings)
+    print(f"  route on (scored)   {len(texts) / on:8.1f} texts/s  ({on:.1f} s)  = {on / off:.2f}x route off; "
+          f"{(on - off) / max(len(foreign), 1) * 1000:.1f} s more per 1,000 Polish/Chinese texts")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--short", type=int, default=10_000, help="tweets (default 10000)")
     parser.add_argument("--long", type=int, default=1_000, help="complaint narratives (default 1000)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--foreign", type=int, default=1_000, help="Polish/Chinese texts for the route (0 = skip)")
+    parser.add_argument("--only-multilingual", action="store_true", help="time the multilingual route only")
     args = parser.parse_args(argv)
 
     import torch
@@ -144,6 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     models = Models.load(settings)
     print(f"bench-enrich: {stage.describe(models, models.version)}; batch size {models.encoder.batch_size}")
     tweets, labels = short_texts(args.short)
+    if args.foreign and models.multilingual is not None:
+        multilingual_cost(models, tweets, foreign_texts(args.foreign), settings)
+    if args.only_multilingual:
+        return
     sets = (("short: airline tweets", tweets), ("long: CFPB narratives", long_texts(args.long)))
     for title, texts in sets:
         units = make_units(texts, models.encoder.tokenizer, models.encoder.max_tokens)

@@ -42,6 +42,7 @@ VERBATIM_COLUMNS = (
     "interaction_id",
     "occurred_at",
     "channel",
+    "language",
     "customer_id",
     "segment",
     "parent_reason",

@@ -58,7 +58,7 @@ import pandas as pd
 
 from pipelines.demo import contacts as ct
 from pipelines.demo import customers as cu
-from pipelines.demo import texts, writers
+from pipelines.demo import languages, texts, writers
 from pipelines.demo.phrases import Pools, build_pools
 from pipelines.demo.reasons import CATALOGUE, CHANNELS
 
@@ -115,8 +115,9 @@ def _conversations(c: dict[str, np.ndarray], idx: np.ndarray, cust_ids: np.ndarr
 
 
 def _emails(c: dict[str, np.ndarray], idx: np.ndarray, customers: pd.DataFrame, pools: Pools, rng: np.random.Generator,
-            end_ts: int) -> tuple[np.ndarray, np.ndarray]:
-    """Email threads (customer message, company reply, optional follow-up) as (ts, mbox entry) arrays."""
+            end_ts: int, lang_rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Email threads (customer message, company reply, optional follow-up) as (ts, mbox entry) arrays;
+    with `lang_rng`, a share of the customers write in Polish or Chinese (`languages`)."""
     n = len(idx)
     parts = texts.email_parts(c, idx, pools, rng)
     cust = c["customer"][idx]
@@ -136,6 +137,13 @@ def _emails(c: dict[str, np.ndarray], idx: np.ndarray, customers: pd.DataFrame, 
     sig = (np.where(rng.random(n) < 0.3, "-- \n", "") + first
            + np.where(rng.random(n) < 0.2, "\n\nSent from my iPhone", ""))
     body = "Hello,\n\n" + parts["open"] + " " + parts["detail"] + "\n\n" + parts["close"] + "\n\n" + sig
+    if lang_rng is not None:
+        lang = languages.pick_languages(n, lang_rng)
+        own = languages.phrases(lang, languages.moods(c["negative"][idx], c["reason"][idx] == ct.R["praise"]), lang_rng)
+        foreign = lang != "en"
+        greeting = np.array([languages.GREETING.get(x, "") for x in lang], dtype=object)
+        body = np.where(foreign, greeting + "\n\n" + own + "\n\n" + first, body)
+        parts["has_follow"] = parts["has_follow"] & ~foreign
     mid = "<m" + serial + ".c@" + domain + ">"
     ts = c["ts"][idx]
     all_ts, entries = [ts], [writers.mbox_entries(sender=sender, to=support, subject=parts["subject"], ts=ts,
@@ -164,10 +172,16 @@ def _emails(c: dict[str, np.ndarray], idx: np.ndarray, customers: pd.DataFrame, 
 
 
 def _social(c: dict[str, np.ndarray], idx: np.ndarray, customers: pd.DataFrame, pools: Pools, rng: np.random.Generator,
-            end_ts: int) -> dict[str, np.ndarray]:
-    """Social threads (customer post, brand reply, optional follow-up) as TWCS-like columns."""
+            end_ts: int, lang_rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+    """Social threads (customer post, brand reply, optional follow-up) as TWCS-like columns; with
+    `lang_rng`, a share of the customers post in Polish or Chinese (`languages`)."""
     n = len(idx)
     parts = texts.social_parts(c, idx, pools, rng)
+    if lang_rng is not None:
+        lang = languages.pick_languages(n, lang_rng)
+        own = languages.phrases(lang, languages.moods(c["negative"][idx], c["reason"][idx] == ct.R["praise"]), lang_rng)
+        parts["post"] = np.where(lang != "en", own, parts["post"])
+        parts["has_follow"] = parts["has_follow"] & (lang == "en")
     cust = c["customer"][idx]
     unknown = c["unknown_ref"][idx] | (cust < 0)
     stranger = np.char.add("user", rng.integers(100_000, 999_999, n).astype(str)).astype(object)
@@ -250,9 +264,10 @@ def generate(out_dir: Path, *, seed: int = 7, customers: int = 3000, days: int =
         files["transcripts"].append(writers.write_chats_jsonl(folder / "chats.jsonl", chats,
                                                               {k: v[~turn_is_call] for k, v in turns.items()}, pools.texts))
 
-    email_ts, entries = _emails(c, np.flatnonzero(c["channel"] == ct.EMAIL), people, pools, rng, end_ts)
+    lang_rng = np.random.default_rng([seed, 2])  # its own stream: the English texts stay as they were
+    email_ts, entries = _emails(c, np.flatnonzero(c["channel"] == ct.EMAIL), people, pools, rng, end_ts, lang_rng)
     files["emails"].append(writers.write_mbox(out_dir / "emails" / "inbox.mbox", email_ts, entries))
-    posts = _social(c, np.flatnonzero(c["channel"] == ct.SOCIAL), people, pools, rng, end_ts)
+    posts = _social(c, np.flatnonzero(c["channel"] == ct.SOCIAL), people, pools, rng, end_ts, lang_rng)
     files["social"].append(writers.write_social_csv(out_dir / "social" / "posts.csv", posts))
     truth = planted_truth(end_date=end_date, days=days, plan=plan)
     (out_dir / "planted_truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")

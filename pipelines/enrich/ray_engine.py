@@ -203,15 +203,17 @@ def score_pending(
             for frame in stage.pending_batches(con, settings.ray_round_rows):
                 timer = stage.Stats()
                 step = settings.commit_rows
-                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + step], timer)
+                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + step], timer,
+                                          multilingual=models.multilingual is not None)
                          for i in range(0, len(frame), step)]
                 distinct = {h: t for plan in plans for h, t in plan.distinct.items()}
+                routed = {h for plan in plans for h in plan.multilingual}
 
                 def encode(hashes, texts):
                     return encode_on_ray(ray, settings, models, version, work, hashes, texts)
 
                 results, n_fresh, n_reused = stage.compute_results(
-                    store, models, settings, distinct, encode, timer)
+                    store, models, settings, distinct, encode, timer, routed)
                 timer.encoded, timer.reused = n_fresh, n_reused
                 stats.add(timer)
                 for plan in plans:

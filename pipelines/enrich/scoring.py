@@ -33,6 +33,9 @@ class Models:
     emotion: object
     settings: ModelSettings
     db: str | None = None  # the warehouse whose taught heads were loaded (Ray workers load the same)
+    # The route for Chinese, Polish and the other USE languages (`pipelines.models.multilingual`);
+    # None: such texts are marked not_english, as before.
+    multilingual: object | None = None
 
     @classmethod
     def load(
@@ -40,7 +43,8 @@ class Models:
     ) -> "Models":
         """Build from `[models]` (its `mode` picks the full or fast encoder and heads), with `[enrich]`
         batch_size/threads taking precedence when set. With the warehouse path `db`, a head taught on
-        its labels (`python -m pipelines teach`) replaces the shipped one of the same encoder."""
+        its labels (`python -m pipelines teach`) replaces the shipped one of the same encoder.
+        `[enrich] multilingual` (on by default) adds the multilingual route's encoder and heads."""
         from pipelines.models import load_encoder
         from pipelines.models.fast import check_heads
         from pipelines.models.taught import load_taught
@@ -53,12 +57,21 @@ class Models:
         encoder, sentiment, emotion = load_encoder(s), load_sentiment(s), load_emotion(s)
         sentiment, emotion = load_taught(db, encoder.name, sentiment, emotion)
         check_heads(encoder, sentiment, emotion)
-        return cls(encoder, sentiment, emotion, s, str(db) if db else None)
+        multilingual = None
+        if enrich is None or enrich.multilingual:
+            from pipelines.models.multilingual import MultilingualModels
+
+            multilingual = MultilingualModels.load(threads=s.threads or 1)
+        return cls(encoder, sentiment, emotion, s, str(db) if db else None, multilingual)
 
     @property
     def version(self) -> str:
-        """The tag every result carries: encoder + sentiment head + emotion head + pipeline logic."""
-        return "|".join((self.encoder.name, self.sentiment.version, self.emotion.version, PIPELINE_VERSION))
+        """The tag every result carries: encoder + sentiment head + emotion head + pipeline logic, and the
+        multilingual route's models when it is on (its texts are scored, not marked, so rows differ)."""
+        parts = (self.encoder.name, self.sentiment.version, self.emotion.version, PIPELINE_VERSION)
+        if self.multilingual is not None:
+            parts += (f"ml:{self.multilingual.version}",)
+        return "|".join(parts)
 
 
 @dataclass(frozen=True)
@@ -137,14 +150,17 @@ RESULT_SCHEMA = pa.schema([
 ])
 
 
-def results_table(hashes: list[str], encoded: Encoded, models: Models, top_k: int = 3) -> pa.Table:
-    """Score `encoded` (see `score`) and return one `RESULT_SCHEMA` row per text, keyed by hash."""
+def results_table(
+    hashes: list[str], encoded: Encoded, models: Models, top_k: int = 3, with_vectors: bool = True
+) -> pa.Table:
+    """Score `encoded` (see `score`) and return one `RESULT_SCHEMA` row per text, keyed by hash;
+    `with_vectors=False` leaves `embedding` NULL (vectors that are not the store's encoder's)."""
     if not len(hashes):
         return RESULT_SCHEMA.empty_table()
     s = score(encoded, models, top_k)
     return pa.table({
         "text_hash": pa.array(list(hashes), pa.string()),
-        "embedding": vectors_to_arrow(encoded.vectors),
+        "embedding": vectors_to_arrow(encoded.vectors) if with_vectors else pa.nulls(len(hashes), RESULT_SCHEMA.field("embedding").type),
         "n_chunks": pa.array(encoded.units.counts().astype(np.int32), pa.int32()),
         "sentiment_label": pa.array(s.sentiment_label, pa.string()),
         "sentiment_score": pa.array(s.sentiment_score, pa.float64()),
@@ -170,6 +186,21 @@ def score_stored(models: Models, hashes: list[str], texts: list[str], vectors: n
     n = len(hashes)
     units = Units(list(texts), np.arange(n, dtype=np.int64), np.ones(n), n)
     return results_table(hashes, Encoded(vectors, units, vectors), models, top_k)
+
+
+def score_multilingual(models: Models, hashes: list[str], texts: list[str], top_k: int = 3) -> pa.Table:
+    """`RESULT_SCHEMA` rows for texts of the multilingual route: USE vectors (one per text, not chunked:
+    the encoder averages over the whole text) scored by its own heads; `embedding` is NULL, as USE
+    vectors are not stored (`pipelines.models.multilingual`)."""
+    ml = models.multilingual
+    n = len(hashes)
+    if ml is None or not n:
+        return RESULT_SCHEMA.empty_table()
+    vectors = ml.encoder.encode(list(texts))
+    units = Units(list(texts), np.arange(n, dtype=np.int64), np.ones(n), n)
+    routed = dataclasses.replace(models, encoder=ml.encoder, sentiment=ml.sentiment, emotion=ml.emotion,
+                                 multilingual=None)
+    return results_table(hashes, Encoded(vectors, units, vectors), routed, top_k, with_vectors=False)
 
 
 _MAPPING: list = []

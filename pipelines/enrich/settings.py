@@ -36,6 +36,9 @@ class EnrichSettings:
     max_chars: int = 100_000
     # Below this many letters the language cannot be told; such texts are treated as English.
     min_letters_for_language: int = 12
+    # Score texts in Chinese, Polish and the other languages of multilingual USE v3 on its own encoder
+    # and heads (pipelines.models.multilingual); false: they are marked not_english and not scored.
+    multilingual: bool = True
     top_emotions: int = 3
     # Customer turns averaged for the start and the end of a call's sentiment trajectory.
     trajectory_turns: int = 2

@@ -28,9 +28,10 @@ import pyarrow.compute as pc
 
 from pipelines.enrich import language as lang
 from pipelines.enrich.embeddings import text_hash
-from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_stored, score_texts
+from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_multilingual, score_stored, score_texts
 from pipelines.enrich.settings import EnrichSettings, load
 from pipelines.enrich.store_index import StoreIndex
+from pipelines.models.multilingual import scorable as multilingual_scorable
 from pipelines.models.nev import load_mapping
 from pipelines.models.taught import load_taught, warehouse_file
 from pipelines.models.teacher import teach_pending
@@ -200,15 +201,21 @@ def load_nev_mapping(con: duckdb.DuckDBPyConnection) -> int:
 
 def compute_results(
     store: StoreIndex, models: Models, settings: EnrichSettings, texts: dict[str, str], encode,
-    timer: Stats | None = None,
+    timer: Stats | None = None, multilingual: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[pa.Table, int, int]:
     """`RESULT_SCHEMA` rows for every distinct text: stored vectors reused, the rest encoded and stored.
 
     `encode(hashes, texts) -> pa.Table` runs `scoring.score_texts`, here (local engine) or on Ray
-    actors (`ray_engine`); either way the new vectors are stored here, by the single writer.
+    actors (`ray_engine`); either way the new vectors are stored here, by the single writer. The
+    hashes in `multilingual` are scored here by the multilingual route (`scoring.score_multilingual`).
     Returns (results, texts encoded, texts reused); `timer` collects the time of each phase.
     """
     timer = timer or Stats()
+    with timer.phase("multilingual"):
+        routed = [h for h in texts if h in multilingual]
+        other = score_multilingual(models, routed, [texts[h] for h in routed], settings.top_emotions)
+    if routed:
+        texts = {h: t for h, t in texts.items() if h not in multilingual}
     budget = models.encoder.max_tokens - 2
     with timer.phase("lookup"):
         stored = store.stored(list(texts))
@@ -227,7 +234,7 @@ def compute_results(
     with timer.phase("reuse"):
         vectors = store.vectors(reuse)
         old = score_stored(models, reuse, [texts[h] for h in reuse], vectors, settings.top_emotions)
-    return pa.concat_tables([new, old]), len(fresh), len(reuse)
+    return pa.concat_tables([new, old, other.cast(RESULT_SCHEMA)]), len(fresh) + len(routed), len(reuse)
 
 
 def _matrix(column: pa.ChunkedArray) -> np.ndarray:
@@ -238,8 +245,11 @@ def _matrix(column: pa.ChunkedArray) -> np.ndarray:
     return flat.flatten().to_numpy(zero_copy_only=False).reshape(len(flat), -1).astype(np.float32, copy=False)
 
 
-def _languages(texts: list[str | None], inherited: list[str | None], settings: EnrichSettings) -> list[tuple[str, str | None]]:
-    """(language, skip_reason) per text; a turn inherits its interaction's language when known."""
+def _languages(
+    texts: list[str | None], inherited: list[str | None], settings: EnrichSettings, multilingual: bool = False
+) -> list[tuple[str, str | None]]:
+    """(language, skip_reason) per text; a turn inherits its interaction's language when known.
+    With `multilingual`, a language of the multilingual route is scored, not skipped."""
     out = []
     detected = lang.detect_many(
         [t for t, parent in zip(texts, inherited) if parent is None], settings.min_letters_for_language
@@ -254,11 +264,11 @@ def _languages(texts: list[str | None], inherited: list[str | None], settings: E
             code, english = own.code, own.is_english
         else:
             code, english = parent, parent in (lang.ENGLISH, lang.UNDETERMINED)
-            if english:  # the call is English; this turn may still be empty of words
+            if english or multilingual:  # the call's language is known; this turn may still be empty of words
                 empty = lang.wordless(text)
                 if empty is not None:
                     code, english = empty, False
-        if not english:
+        if not english and not (multilingual and multilingual_scorable(code)):
             out.append((code, _SKIP.get(code, "not_english")))
         elif len(text) > settings.max_chars:
             out.append((code, "too_long"))
@@ -284,6 +294,7 @@ class Plan:
     agent_keys: list[str | None]
     turn_keys: list[str | None]
     distinct: dict[str, str]      # text_hash -> text, each distinct text once
+    multilingual: set[str] = dataclasses.field(default_factory=set)  # hashes for the multilingual route
 
     @property
     def n_items(self) -> int:
@@ -291,9 +302,13 @@ class Plan:
         return len(self.batch) + len(self.turns)
 
 
-def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame, timer: Stats | None = None) -> Plan:
+def plan_batch(
+    con, settings: EnrichSettings, version: str, batch: pd.DataFrame, timer: Stats | None = None,
+    multilingual: bool = False,
+) -> Plan:
     """Read the batch's turns (staged by `staged_pending`), detect languages and collect each
-    distinct text to score once."""
+    distinct text to score once; with `multilingual` (the models have that route), texts in its
+    languages are scored too and their hashes listed in `Plan.multilingual`."""
     timer = timer or Stats()
     texts, agent_texts = _texts(batch["text"]), _texts(batch["agent_text"])
     batch_ids = pa.table({"interaction_id": pa.array(batch["interaction_id"].tolist(), pa.string())})
@@ -301,27 +316,30 @@ def plan_batch(con, settings: EnrichSettings, version: str, batch: pd.DataFrame,
         turns = con.execute(_BATCH_TURNS).fetch_df()
     with timer.phase("language"):
         turn_texts = _texts(turns["text"])
-        inter_lang = _languages(texts, [None] * len(batch), settings)
+        inter_lang = _languages(texts, [None] * len(batch), settings, multilingual)
         parent = {iid: code for iid, (code, _) in zip(batch["interaction_id"], inter_lang) if code not in _SKIP}
         agent_text = [t if not has_turns else None for t, has_turns in zip(agent_texts, batch["has_agent_turns"])]
-        agent_lang = _languages(agent_text, [parent.get(i) for i in batch["interaction_id"]], settings)
-        turn_lang = _languages(turn_texts, [parent.get(i) for i in turns["interaction_id"]], settings)
+        agent_lang = _languages(agent_text, [parent.get(i) for i in batch["interaction_id"]], settings, multilingual)
+        turn_lang = _languages(turn_texts, [parent.get(i) for i in turns["interaction_id"]], settings, multilingual)
 
     # One vector and one score per distinct text, however many rows share it.
     distinct: dict[str, str] = {}
+    routed: set[str] = set()
 
     def keys(texts, langs):
         out = []
-        for text, (_, skip) in zip(texts, langs):
+        for text, (code, skip) in zip(texts, langs):
             h = text_hash(text) if skip is None else None
             if h is not None:
                 distinct.setdefault(h, text)
+                if multilingual_scorable(code):
+                    routed.add(h)
             out.append(h)
         return out
 
     with timer.phase("hash"):
         return Plan(batch, turns, inter_lang, turn_lang, keys(texts, inter_lang), keys(agent_text, agent_lang),
-                    keys(turn_texts, turn_lang), distinct)
+                    keys(turn_texts, turn_lang), distinct, routed)
 
 
 def _take(results: pa.Table, index: dict[str, int], hashes: list[str | None]) -> pa.Table:
@@ -385,13 +403,14 @@ def _score_batch(
 ) -> Stats:
     """The local engine's unit of work: plan, score here, write."""
     timer = Stats()
-    plan = plan_batch(con, settings, version, batch, timer)
+    plan = plan_batch(con, settings, version, batch, timer, multilingual=models.multilingual is not None)
     progress = _Progress(bar, plan.n_items)
 
     def encode(hashes, texts):
         return score_texts(models, hashes, texts, settings.top_emotions, progress.units_done)
 
-    results, n_fresh, n_reused = compute_results(store, models, settings, plan.distinct, encode, timer)
+    results, n_fresh, n_reused = compute_results(store, models, settings, plan.distinct, encode, timer,
+                                                 plan.multilingual)
     progress.finish()
     done = write_batch(con, settings, version, plan, results, timer)
     done.encoded, done.reused = n_fresh, n_reused
@@ -457,7 +476,7 @@ def run(
     rate = (stats.interactions + stats.turns) / max(stats.seconds, 1e-9)
     return "; ".join(taught_lines) + ("; " if taught_lines else "") + (
         f"scored {stats.interactions} interactions ({stats.not_scored} not scored: empty, no words, "
-        f"not English or too long) and {stats.turns} turns; encoded {stats.encoded} distinct texts, "
+        f"in no language the models score, or too long) and {stats.turns} turns; encoded {stats.encoded} distinct texts, "
         f"reused {stats.reused} stored embeddings; {rate:.1f} texts/s; model version {version}"
         + (f"; engine ray ({settings.ray_workers} workers)" if settings.engine == "ray" else "")
     )

@@ -91,3 +91,34 @@ def airline() -> tuple[list[str], np.ndarray]:
     """Airline tweets (CC BY-NC-SA: evaluation only): texts and label ids."""
     df = pd.read_csv(_path("twitter_us_airline_sentiment", "Tweets_shared.csv"))
     return df["text"].fillna("").tolist(), df["airline_sentiment"].map(SENTIMENT_LABELS.index).to_numpy()
+
+
+def polemo(part: str) -> tuple[list[str], np.ndarray]:
+    """PolEmo 2.0 medicine sentences (CC BY-SA 4.0), `train` or `eval`, ambiguous rows dropped:
+    texts and label ids in `SENTIMENT_LABELS` order.
+
+    The evaluation part is fixed by content, not by position: the rows whose text's MD5 hex digest
+    starts with 0, 1 or 2 (3,362 of 18,125 before dropping ambiguous ones). Never train or calibrate on it.
+    """
+    import hashlib
+
+    if part not in ("train", "eval"):
+        raise ValueError(f"polemo part must be 'train' or 'eval', not {part!r}")
+    df = pd.read_csv(_path("polemo2_medicine_sentences", "medicine_sentence_train.csv"), dtype=str)
+    df["text"] = df["text"].fillna("")
+    held = df["text"].map(lambda t: hashlib.md5(t.encode("utf-8")).hexdigest()[0] in "012")
+    df = df[(held if part == "eval" else ~held) & df["label"].isin(SENTIMENT_LABELS)]
+    return df["text"].tolist(), df["label"].map(SENTIMENT_LABELS.index).to_numpy()
+
+
+def chinese_sentiment(per_file: int = 2000, seed: int = 13) -> pd.DataFrame:
+    """Chinese reviews (no stated license: evaluation only): a seeded sample of `per_file` rows of
+    each of the three files; columns source, text, label (0 negative / 1 positive)."""
+    parts = []
+    for name in ("ChnSentiCorp_htl_all", "waimai_10k", "online_shopping_10_cats"):
+        df = pd.read_csv(_path("chinese_sentiment", f"{name}.csv"))
+        df = df[df["review"].fillna("").str.strip() != ""]
+        df = df.sample(n=min(per_file, len(df)), random_state=seed)
+        parts.append(pd.DataFrame({"source": name, "text": df["review"].str.strip().tolist(),
+                                   "label": df["label"].astype(int).tolist()}))
+    return pd.concat(parts, ignore_index=True)

@@ -6,7 +6,8 @@ Prints GoEmotions dev macro-F1 (28 labels, Ekman), TweetEval sentiment test macr
 tweets macro-F1 and accuracy (CC BY-NC-SA: evaluation only), the held-out UCI split's accuracy,
 EmoBank test valence correlation, and a check on hand-written customer-service cases. By default
 it does so for the full and the fast mode (`[models] mode`) and ends with the two side by side,
-with each encoder's embedding throughput.
+with each encoder's embedding throughput, then the multilingual route's figures per language
+(Chinese, Polish) and its encoder next to the English one on the English sets (`evaluate_languages`).
 """
 
 from __future__ import annotations
@@ -235,6 +236,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="the full encoder's heads, the fast static one's (models/fast), or both")
     parser.add_argument("--throughput-texts", type=int, default=1000,
                         help="GoEmotions dev texts timed per encoder for texts/s (default: %(default)s)")
+    parser.add_argument("--no-languages", action="store_true",
+                        help="skip the multilingual route's per-language figures and encoder comparison")
     args = parser.parse_args(argv)
     results: dict[str, dict] = {}
     for mode in ("full", "fast") if args.mode == "both" else (args.mode,):
@@ -265,6 +268,8 @@ def main(argv: list[str] | None = None) -> dict:
     result = results.get("full", results[next(iter(results))])
     if "fast" in results and "full" in results:
         result = {**results["full"], "fast": results["fast"]}
+    if not args.no_languages:
+        result["languages"] = evaluate_languages()
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
     return result
@@ -313,3 +318,78 @@ def evaluate_mode(settings: ModelSettings, sample: int = 0) -> dict:
 
 if __name__ == "__main__":
     main()
+
+
+def evaluate_languages(throughput_texts: int = 500) -> dict:
+    """The multilingual route (`pipelines.models.multilingual`) per language, and the encoder comparison.
+
+    Chinese: 6,000 reviews (three sources, no stated license: evaluation only, never trained on),
+    binary macro-F1 of the sentiment score's sign. Polish: PolEmo's evaluation part (text MD5 0-2,
+    never trained or calibrated on), 3-class macro-F1. English: the same rows scored by the English
+    path (all-MiniLM-L6-v2 heads, what English texts get, unchanged by the route) and by the
+    multilingual heads, and both encoders' texts/s on the same texts in one run.
+    """
+    from pipelines.models import load_encoder
+    from pipelines.models.encoder import set_shared_encoder
+    from pipelines.models.multilingual import MultilingualModels
+
+    ml = MultilingualModels.load()
+    settings = dataclasses.replace(load_settings(), mode="full")
+    minilm = load_encoder(settings)
+    set_shared_encoder(minilm)  # the English Runner's cached_encode then uses the full encoder
+    english = Runner(settings)
+
+    def ml_sent(texts: list[str], name: str) -> tuple[np.ndarray, np.ndarray]:
+        probs = ml.sentiment.predict_proba(texts, cached_encode(texts, name, ml.encoder))
+        return probs, sentiment_score(probs)
+
+    out: dict = {"encoder": ml.encoder.name, "sentiment_model": ml.sentiment.version,
+                 "emotion_model": ml.emotion.version}
+    print(f"\n===== multilingual route: encoder {ml.encoder.name} =====")
+    print(f"sentiment model: {ml.sentiment.version}\nemotion model:   {ml.emotion.version}\n")
+    zh = datasets.chinese_sentiment()
+    _, score = ml_sent(zh["text"].tolist(), "chinese-sentiment-sample")
+    pred = (score > 0).astype(int)
+    out["zh"] = {"rows": len(zh), "macro_f1": float(f1_score(zh["label"], pred, average="macro")),
+                 "by_source": {src: float(f1_score(g["label"], pred[g.index], average="macro"))
+                               for src, g in zh.groupby("source")}}
+    print(f"Chinese reviews ({len(zh):,}; eval only, never trained on)   binary macro-F1 {out['zh']['macro_f1']:.3f}"
+          "   [goal 0.85]")
+    for src, f1 in out["zh"]["by_source"].items():
+        print(f"  {src:38s} {f1:.3f}")
+    pl_texts, pl_y = datasets.polemo("eval")
+    probs, _ = ml_sent(pl_texts, "polemo-eval")
+    out["pl"] = {"rows": len(pl_texts), **three_class(pl_y, probs.argmax(1))}
+    print(f"Polish PolEmo eval part ({len(pl_texts):,}; MD5 0-2)           3-class macro-F1 {out['pl']['macro_f1']:.3f}"
+          f"   macro-recall {out['pl']['macro_recall']:.3f}   acc {out['pl']['accuracy']:.3f}   [goal 0.75]")
+
+    texts, y = subsample(*datasets.tweeteval("test"), 2000)
+    _, held = datasets.uci_split()
+    ge_texts, ge_y = datasets.goemotions("dev")
+    en_probs, _ = english.sent(texts, f"tweeteval_test-{len(texts)}")
+    ml_probs, _ = ml_sent(texts, "tweeteval-test-2000")
+    _, en_uci = english.sent(held["text"].tolist(), "uci-heldout")
+    _, ml_uci = ml_sent(held["text"].tolist(), "uci-heldout")
+
+    def emotion_f1(model, emb) -> float:
+        return float(f1_score(ge_y, (model.predict_proba(ge_texts, emb) >= model.thresholds).astype(int),
+                              average="macro", zero_division=0))
+
+    rows = {
+        "TweetEval test macro-recall (2,000)": (three_class(y, en_probs.argmax(1))["macro_recall"],
+                                                three_class(y, ml_probs.argmax(1))["macro_recall"]),
+        "UCI held-out accuracy (900)": (float(((en_uci > 0).astype(int) == held["label"]).mean()),
+                                        float(((ml_uci > 0).astype(int) == held["label"]).mean())),
+        "GoEmotions dev emotion macro-F1 (28)": (
+            emotion_f1(english.emotion, cached_encode(ge_texts, "goemotions-dev", minilm)),
+            emotion_f1(ml.emotion, cached_encode(ge_texts, "goemotions-dev", ml.encoder))),
+        "embedding throughput (texts/s)": (throughput(minilm, ge_texts[:throughput_texts], 3.0),
+                                           throughput(ml.encoder, ge_texts[:throughput_texts], 3.0)),
+    }
+    out["english"] = {k: {"minilm": a, "use": b} for k, (a, b) in rows.items()}
+    print(f"\n{'English: the English path versus the multilingual heads':58s}{'MiniLM':>10s}{'USE v3':>10s}")
+    for label, (a, b) in rows.items():
+        print(f"  {label:56s}{a:>10.3f}{b:>10.3f}" if a < 50 else f"  {label:56s}{a:>10,.0f}{b:>10,.0f}")
+    print(f"  (English texts keep the MiniLM heads: English figures before and after this route are the MiniLM "
+          f"column; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    return out

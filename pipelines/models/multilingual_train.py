@@ -1,0 +1,136 @@
+"""Train the multilingual route's sentiment and emotion heads on USE multilingual v3 embeddings.
+
+    python -m pipelines.models.multilingual_train [--out models/multilingual] [--only sentiment|emotion]
+
+The same license-clean English sets as the shipped heads (`train.sentiment_sources`, GoEmotions train)
+plus, for sentiment, the training part of PolEmo 2.0 medicine sentences (CC BY-SA 4.0: the derived
+sentiment head carries its share-alike terms, see MODEL_CARD.md). PolEmo's evaluation part (text MD5
+starting 0-2, `datasets.polemo("eval")`) is never trained or calibrated on; the Chinese reviews have no
+stated license and are never trained on: Chinese is scored by cross-lingual transfer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.models import datasets, train
+from pipelines.models.encoder import cached_encode
+from pipelines.models.heads import save_head
+from pipelines.models.labels import GOEMOTIONS_LABELS, SENTIMENT_LABELS
+from pipelines.models.multilingual import HEADS_DIR, MultilingualEncoder
+
+# PolEmo counts twice GoEmotions' weight: it is the only in-language (Polish) and service-domain set.
+SOURCES = {**train.SENTIMENT_SOURCES, "polemo": 2.0}
+# Cheaper than the English head's 5 folds x 25 epochs (30 min on the shared machine): 2 x 10.
+EMOTION = dataclasses.replace(train.EMOTION, epochs=10)
+EMOTION_FOLDS = 2
+# Share of PolEmo's training part held back to calibrate the class-prior correction (never fitted).
+CALIBRATION_SHARE = 0.1
+
+
+def goemotions_train(enc: MultilingualEncoder) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """GoEmotions train texts, 0/1 targets and USE embeddings."""
+    texts, y = datasets.goemotions("train")
+    return texts, y, cached_encode(texts, "goemotions-train", enc)
+
+
+def sentiment_data(enc: MultilingualEncoder, seed: int = 13):
+    """(x, y, weights, source names) of the fitted mix, and (x, y) of the calibration rows."""
+    ge_texts, _, ge_x = goemotions_train(enc)
+    ge_index = {t: i for i, t in enumerate(ge_texts)}
+    xs, ys, ws, src = [], [], [], []
+    for name, texts, labels, _ in train.sentiment_sources(train.SENTIMENT_SOURCES, seed):
+        x = ge_x[[ge_index[t] for t in texts]] if name == "goemotions" else cached_encode(texts, f"{name}-train-ml", enc)
+        xs.append(x), ys.append(labels), src.append(np.full(len(labels), name))
+        ws.append(train._weights(name, len(labels), SOURCES))
+    pl_texts, pl_y = datasets.polemo("train")
+    pl_x = cached_encode(pl_texts, "polemo-train", enc)
+    fit, cal = train.split_calibration(len(pl_texts), CALIBRATION_SHARE, seed)
+    xs.append(pl_x[fit]), ys.append(pl_y[fit]), src.append(np.full(len(fit), "polemo"))
+    ws.append(train._weights("polemo", len(fit), SOURCES))
+    return (np.concatenate(xs), np.concatenate(ys), np.concatenate(ws), np.concatenate(src)), (pl_x[cal], pl_y[cal])
+
+
+def train_sentiment(out: Path, enc: MultilingualEncoder, cfg: train.HeadConfig = train.SENTIMENT) -> dict:
+    """The 3-class head on the mix; class-prior correction on TweetEval val + held-back PolEmo train rows."""
+    (x, y, w, src), (cal_x, cal_y) = sentiment_data(enc, cfg.seed)
+    t0 = time.time()
+    layers = train.fit_mlp(x, y, cfg, multilabel=False, sample_weight=w)
+    val_texts, val_y = datasets.tweeteval("val")
+    cx = np.concatenate([cached_encode(val_texts, "tweeteval-val", enc), cal_x])
+    logits = train.mlp_logits(layers, cx)
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    bias = train.prior_bias(probs, np.concatenate([val_y, cal_y]))
+    config = {
+        "kind": "sentiment", "name": "sentiment-multilingual-mlp-v1", "labels": list(SENTIMENT_LABELS),
+        "encoder": enc.name, "activation": "relu", "output": "softmax",
+        "logit_bias": [round(float(b), 3) for b in bias], "score": "p_positive - p_negative",
+        "license": "CC BY-SA 4.0 (share-alike: trained on PolEmo 2.0 medicine sentences, CLARIN-PL, "
+                   "Kocon et al. 2019)",
+        "train": {"data": {n: int((src == n).sum()) for n in sorted(set(src))}, "source_weights": SOURCES,
+                  "config": dataclasses.asdict(cfg),
+                  "calibration": f"logit_bias for macro-recall on TweetEval val + {len(cal_y)} held-back PolEmo "
+                                 "train rows (PolEmo eval rows, text MD5 0-2, never used)",
+                  "seconds": round(time.time() - t0, 1)},
+    }
+    save_head(out / "sentiment", layers, config)
+    return config
+
+
+def train_emotion(out: Path, enc: MultilingualEncoder, cfg: train.HeadConfig = EMOTION,
+                  folds: int = EMOTION_FOLDS) -> dict:
+    """GoEmotions (English) cross-fitted MLPs averaged, thresholds out-of-fold (as `train.train_emotion`)."""
+    _, y, x = goemotions_train(enc)
+    fold = np.random.default_rng(cfg.seed).permutation(len(x)) % folds
+    t0 = time.time()
+    oof = np.zeros(y.shape, dtype=np.float32)
+    members = []
+    for k in range(folds):
+        fit = fold != k
+        freq = y[fit].mean(0)
+        pos_weight = np.clip(np.sqrt((1 - freq) / np.maximum(freq, 1e-4)), 1.0, 10.0)
+        member = train.fit_mlp(x[fit], y[fit], dataclasses.replace(cfg, seed=cfg.seed + k), multilabel=True,
+                               pos_weight=pos_weight)
+        oof[~fit] = train.mlp_logits(member, x[~fit])
+        members.append(member)
+    thresholds = train.best_thresholds(y, 1 / (1 + np.exp(-oof)))
+    config = {
+        "kind": "emotion", "name": "goemotions-multilingual-mlp-v1", "labels": list(GOEMOTIONS_LABELS),
+        "encoder": enc.name, "activation": "relu", "output": "sigmoid",
+        "thresholds": [round(float(t), 3) for t in thresholds],
+        "train": {"data": f"GoEmotions train (Apache-2.0, English), {len(x)} rows: {folds}-fold cross-fit, "
+                          "mean of the fold models' logits, thresholds on out-of-fold predictions; other "
+                          "languages by cross-lingual transfer",
+                  "config": dataclasses.asdict(cfg), "folds": folds, "rows": int(len(x)),
+                  "seconds": round(time.time() - t0, 1)},
+    }
+    save_head(out / "emotion", train.average_mlps(members), config)
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train both multilingual heads into `--out`."""
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HEADS_DIR)
+    parser.add_argument("--only", choices=("emotion", "sentiment"), default=None)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # see train._train: small MLPs on a shared machine
+    enc = MultilingualEncoder()
+    if args.only in (None, "sentiment"):
+        cfg = train_sentiment(args.out, enc)
+        print(f"multilingual sentiment head -> {args.out / 'sentiment'} ({cfg['train']['seconds']} s) {cfg['train']['data']}")
+    if args.only in (None, "emotion"):
+        cfg = train_emotion(args.out, enc)
+        print(f"multilingual emotion head -> {args.out / 'emotion'} ({cfg['train']['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()
