@@ -120,19 +120,24 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
     """`marts.staffing_forecast`: per channel and hour of the next `forecast_weeks`, the forecast
     contacts, the method, the mean handle time and the agents needed."""
     ops = operations.load()
+    # hourly counts per channel in DuckDB (hundreds of rows per channel, never one per contact)
     frame = con.execute("""
-        SELECT channel, CAST(timezone(?, occurred_at AT TIME ZONE 'UTC') AS TIMESTAMP) AS local_at, handle_time_s
-        FROM marts.interactions""", [ops.timezone]).df()
+        SELECT channel,
+               date_trunc('hour', CAST(timezone(?, occurred_at AT TIME ZONE 'UTC') AS TIMESTAMP)) AS hour_at,
+               count(*) AS n, sum(handle_time_s) AS handle_s
+        FROM marts.interactions GROUP BY ALL ORDER BY channel, hour_at""", [ops.timezone]).df()
     rows = []
     horizon = ops.forecast_weeks * HOURLY_SEASON
     targets = {"call": ops.sla_target_s_call, "chat": ops.sla_target_s_chat}
-    for channel, part in frame.groupby("channel"):  # four channels, not rows
-        y = counts(part["local_at"], "h")
+    for channel, part in frame.groupby("channel"):  # four channels
+        hours = pd.DatetimeIndex(part["hour_at"])
+        full = pd.date_range(hours.min(), hours.max(), freq="h")
+        y = pd.Series(part["n"].to_numpy(dtype=float), index=hours).reindex(full, fill_value=0.0)
         result = forecast(y, horizon, HOURLY_SEASON)
         if result is None:
             continue
         predicted, method = result
-        aht = float(part["handle_time_s"].mean())
+        aht = float(part["handle_s"].sum() / part["n"].sum())
         start = y.index.max() + pd.Timedelta(hours=1)
         for k, value in enumerate(predicted):
             if channel in targets:
