@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import numpy as np
@@ -31,6 +32,23 @@ DIM = 384
 _SLICE_BATCHES = 8
 
 
+@runtime_checkable
+class Encoder(Protocol):
+    """What the store needs of an encoder (`models.encoder.Encoder`, `models.fast.FastEncoder`, test doubles).
+
+    `name` keys the stored vectors (name + weights hash, so two encoders never mix); texts longer
+    than `max_tokens` tokens of `tokenizer` are chunked first; `encode` returns unit vectors (n, 384).
+    """
+
+    name: str
+    max_tokens: int
+    tokenizer: Any
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
 class MissingEmbeddings(KeyError):
     """`load_embeddings` was asked for texts never embedded; run `store_index.ensure_embeddings` first."""
 
@@ -40,8 +58,8 @@ def text_hash(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
-def _name(encoder: object) -> str:
-    return encoder if isinstance(encoder, str) else encoder.name  # type: ignore[attr-defined]
+def _name(encoder: Encoder | str) -> str:
+    return encoder if isinstance(encoder, str) else encoder.name
 
 
 def _hash_table(hashes: Sequence[str]) -> pa.Table:
@@ -54,7 +72,7 @@ def vectors_to_arrow(vectors: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1])
 
 
-def stored_hashes(con: duckdb.DuckDBPyConnection, encoder: object, hashes: Sequence[str]) -> set[str]:
+def stored_hashes(con: duckdb.DuckDBPyConnection, encoder: Encoder | str, hashes: Sequence[str]) -> set[str]:
     """The subset of `hashes` already in the store for this encoder."""
     if not hashes:
         return set()
@@ -66,7 +84,7 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, encoder: object, hashes: Seque
     return {r[0] for r in rows}
 
 
-def load_embeddings(con: duckdb.DuckDBPyConnection, encoder: object, hashes: Sequence[str]) -> np.ndarray:
+def load_embeddings(con: duckdb.DuckDBPyConnection, encoder: Encoder | str, hashes: Sequence[str]) -> np.ndarray:
     """Stored vectors (n, 384) float32 in the order of `hashes` (repeats allowed)."""
     if not len(hashes):
         return np.zeros((0, DIM), dtype=np.float32)
@@ -98,20 +116,20 @@ class Encoded:
 
 
 def encode_units(
-    encoder: object, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
+    encoder: Encoder, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
 ) -> Encoded:
     """Chunk `texts` (see `chunking`) and run the encoder once over all the chunks.
 
     Chunks are sorted by length before slicing so every encoder batch holds similar lengths;
     `on_progress(units_done_now, units_total)` is called after each slice.
     """
-    units = make_units(list(texts), encoder.tokenizer, encoder.max_tokens)  # type: ignore[attr-defined]
+    units = make_units(list(texts), encoder.tokenizer, encoder.max_tokens)
     unit_vectors = np.zeros((len(units.texts), DIM), dtype=np.float32)
     order = np.argsort([len(t) for t in units.texts], kind="stable")
     step = max(1, int(getattr(encoder, "batch_size", 64)) * _SLICE_BATCHES)
     for start in range(0, len(order), step):
         idx = order[start : start + step]
-        unit_vectors[idx] = encoder.encode([units.texts[i] for i in idx])  # type: ignore[attr-defined]
+        unit_vectors[idx] = encoder.encode([units.texts[i] for i in idx])
         if on_progress:
             on_progress(len(idx), len(order))
     vectors = pool(unit_vectors, units, normalise=True) if len(texts) else unit_vectors[:0]

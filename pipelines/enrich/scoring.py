@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.enrich.chunking import Units, pool
-from pipelines.enrich.embeddings import DIM, Encoded, encode_units, vectors_to_arrow
+from pipelines.enrich.embeddings import DIM, Encoded, Encoder, encode_units, vectors_to_arrow
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.models import EKMAN_LABELS, ModelSettings, ekman, load_emotion, load_sentiment, load_settings
 from pipelines.models import sentiment_score as _sentiment_score
@@ -28,7 +28,7 @@ PIPELINE_VERSION = "enrich1"
 class Models:
     """Everything enrichment loads once: the shared encoder and the two heads."""
 
-    encoder: object
+    encoder: Encoder
     sentiment: object
     emotion: object
     settings: ModelSettings

@@ -34,7 +34,15 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.enrich.embeddings import DIM, TABLE, _name, encode_units, load_embeddings, vectors_to_arrow
+from pipelines.enrich.embeddings import (
+    DIM,
+    TABLE,
+    Encoder,
+    _name,
+    encode_units,
+    load_embeddings,
+    vectors_to_arrow,
+)
 from pipelines.warehouse import registered
 
 log = logging.getLogger(__name__)
@@ -54,7 +62,7 @@ class StoreIndex:
     """Which texts one encoder has stored, and where (rowid): see the module doc."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, encoder: object, keys: np.ndarray, rowids: np.ndarray
+        self, con: duckdb.DuckDBPyConnection, encoder: Encoder | str, keys: np.ndarray, rowids: np.ndarray
     ) -> None:
         self.con, self.encoder = con, _name(encoder)
         order = np.argsort(keys, kind="stable")
@@ -62,7 +70,7 @@ class StoreIndex:
         self._added: dict[str, int] = {}
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, encoder: object) -> StoreIndex:
+    def load(cls, con: duckdb.DuckDBPyConnection, encoder: Encoder | str) -> StoreIndex:
         """Read the encoder's stored hashes and rowids (one scan of the hash column)."""
         table = con.sql(
             f"SELECT unhex(text_hash) AS digest, rowid FROM {TABLE} WHERE encoder = ?",
@@ -175,7 +183,7 @@ class StoreIndex:
 
 def ensure_embeddings(
     con: duckdb.DuckDBPyConnection,
-    encoder: object,
+    encoder: Encoder,
     texts_by_hash: Mapping[str, str],
     batch_rows: int = 5000,
     progress: bool = False,

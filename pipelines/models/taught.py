@@ -110,7 +110,7 @@ def add_labels(db: Path | str, task: str, frame: pd.DataFrame, origin: str) -> i
     if task not in TASKS:
         raise LabelsError(f"unknown task {task!r}: one of {', '.join(TASKS)}")
     with open_labels(db) as con:
-        batch = int(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM labels").fetchone()[0])
+        batch = int(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM labels").fetchall()[0][0])
         rows = frame[["interaction_id", "label"]].astype(str)  # noqa: F841 - read by DuckDB
         con.execute(
             "INSERT INTO labels SELECT ?, interaction_id, label, ?, ?, now()::TIMESTAMP FROM rows",
