@@ -75,7 +75,7 @@ def scorecards() -> pd.DataFrame:
                            sum(qa_scored) AS qa_scored,
                            sum(qa_score * qa_scored) / nullif(sum(qa_scored), 0) AS qa_score,
                            sum(qa_fails) AS qa_fails,
-                           avg(agent_sentiment) AS agent_sentiment,
+                           avg(agent_sentiment) AS agent_sentiment, avg(empathy_share) AS empathy_share,
                            avg(sentiment_turnaround) AS sentiment_turnaround,
                            sum(fcr_proxy * judged) / nullif(sum(judged), 0) AS fcr_proxy,
                            sum(repeat_rate * judged) / nullif(sum(judged), 0) AS repeat_rate

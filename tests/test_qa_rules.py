@@ -71,6 +71,12 @@ def con(tmp_path_factory):
                            dict(id="h1", customer="B", hours=1, channel="chat", agent="bob", reason="login"),
                            dict(id="c2", customer="C", hours=2, channel="call", agent="ann", reason="billing")])
     _turns(con)
+    # c1's agent turns scored: one caring, one remorseful (empathy), three neutral
+    con.execute("""INSERT INTO enriched.turn_scores (interaction_id, turn_no, model_version, speaker, is_scored,
+                       top_emotion)
+                   SELECT 'c1', n, 'm1', CASE WHEN n = 2 THEN 'customer' ELSE 'agent' END, true,
+                          CASE n WHEN 1 THEN 'caring' WHEN 5 THEN 'remorse' ELSE 'neutral' END
+                   FROM range(1, 7) t(n)""")
     build.run(con)
     encoder = Words()
     texts = [t[3] for turns in TURNS.values() for t in turns]
@@ -139,6 +145,9 @@ def test_agent_scorecard_from_the_build(con):
     ann = con.execute("SELECT sum(contacts), avg(qa_score) FROM marts.agent_scorecard WHERE agent_id = 'ann'"
                       ).fetchall()[0]
     assert ann[0] == 2 and ann[1] is not None
+    empathy = con.execute("SELECT sum(empathy_share) FROM marts.agent_scorecard WHERE agent_id = 'ann'"
+                          ).fetchall()[0][0]
+    assert empathy == pytest.approx(2 / 5)  # c2's turns are unscored: not counted
 
 
 @pytest.mark.parametrize("text, message", [
