@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest.email_text import html_to_text, split_reply
-from pipelines.ingest.emails import PARSERS, company_match, detect_format, thread_roots
+from pipelines.ingest.emails import PARSERS, agent_pseudonym, company_match, detect_format, thread_roots
 from pipelines.ingest.keys import keyed_hash
 from pipelines.ingest.records import IngestOptions
 
@@ -75,7 +75,7 @@ def test_mbox_thread_direction_and_stripping(tmp_path: Path) -> None:
     assert m1["text"] == "My bill is wrong, I was charged twice."     # signature (with phone) cut
     assert m1["occurred_at"] == datetime(2024, 3, 5, 9, 1)
     assert m2["direction"] == "outbound" and m2["text"] is None and m2["agent_text"] == "Sorry Jo, refund issued."
-    assert m2["customer_ref"] == "jo@example.org" and m2["agent_id"] == "dana@help.acme.com"
+    assert m2["customer_ref"] == "jo@example.org" and m2["agent_id"] == agent_pseudonym("Dana@help.acme.com")
     assert m3["text"] == "Still not refunded!" and m3["occurred_at"] == datetime(2024, 3, 6, 14, 0)
     assert m3["turns"] == [{"speaker": "customer", "text": "Still not refunded!", "begin_s": None, "end_s": None}]
     assert "Original Message" in recs[2].payload["body"]              # payload keeps the body as read

@@ -4,6 +4,7 @@ groups, undated mails, `From ` lines in bodies, thread keys, same-named files wi
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from datetime import datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import IngestOptions, ingest_paths
+from pipelines.ingest import IngestOptions, identity, ingest_paths
 from pipelines.ingest.email_text import richtext_to_text, split_reply
 from pipelines.ingest.emails import PARSERS, mbox_messages
 from pipelines.ingest.keys import keyed_hash, secret_path
@@ -102,7 +103,10 @@ def test_raw_8bit_headers_are_decoded_per_header(tmp_path: Path) -> None:
     path = tmp_path / "raw8.eml"
     path.write_bytes(head + "Bitte um Rückerstattung".encode())
     rec = one(path)
-    assert rec.payload["from"] == "José Müller <jose@x.org>" and rec.value["subject"] == "关于退款的问题"
+    assert rec.value["subject"] == "关于退款的问题" and "\ufffd" not in json.dumps(rec.payload, ensure_ascii=False)
+    assert rec.payload["from"] == [identity.ref_hash("email", "jose@x.org")]     # no display name kept
+    kept = one(path, IngestOptions(keep_originals=True))
+    assert kept.payload["from"] == "José Müller <jose@x.org>"                     # decoded, not U+FFFD
     assert rec.value["text"] == "Bitte um Rückerstattung"
 
 

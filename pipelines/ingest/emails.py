@@ -43,7 +43,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from pipelines.ingest import file_dates
+from pipelines.ingest import file_dates, identity
 from pipelines.ingest.email_text import html_to_text, richtext_to_text, split_reply
 from pipelines.ingest.encoding import decode_legacy, mail_codec
 from pipelines.ingest.keys import keyed_hash
@@ -55,6 +55,7 @@ MESSAGE_ERRORS = (ValueError, LookupError, TypeError, IndexError, AttributeError
 HEADER_START = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:", b"return-path:",
                 b"mime-version:", b"delivered-to:", b"x-", b"reply-to:", b"cc:")
 ID_KIND = "message-id"
+AGENT_PREFIX, AGENT_CHARS = "agent-", 16
 BODY_TYPES = ("plain", "html", "enriched", "richtext")
 HEADER_LINE_RE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
 FROM_LINE_RE = re.compile(rb"^From (\S+)(?: +(.*?))?\s*$")
@@ -355,13 +356,26 @@ def _key(mid: str | None) -> str | None:
     return keyed_hash(mid, ID_KIND) if mid else None
 
 
-def _payload(msg: Headers, body: str) -> dict[str, Any]:
+def _hashed(msg: Headers, header: str) -> list[str] | None:
+    """The addresses of `header` as keyed email hashes (`identity.ref_hash`), None when it has none."""
+    return [identity.ref_hash("email", a) for a in _addresses(msg, header)] or None
+
+
+def agent_pseudonym(address: str) -> str:
+    """`agent-khdpaejf...`: how an agent who wrote from `address` is shown (an address is personal data)."""
+    return AGENT_PREFIX + keyed_hash(address.lower(), "agent-email")[:AGENT_CHARS]
+
+
+def _payload(msg: Headers, body: str, keep_originals: bool = False) -> dict[str, Any]:
     mid, parent = _ids(msg.raw("Message-ID")), _ids(msg.raw("In-Reply-To"))
     return {
         "message_id": _key(mid[0]) if mid else None,
         "in_reply_to": _key(parent[0]) if parent else None,
         "references": [_key(r) for r in _ids(msg.raw("References"))] or None,
-        "from": msg.text("From"), "to": msg.text("To"), "cc": msg.text("Cc"),
+        # Who wrote to whom, as the keyed hashes staging stitches on: display names and addresses
+        # are personal data, and raw keeps them only as keys (with --keep-originals as read).
+        **({"from": msg.text("From"), "to": msg.text("To"), "cc": msg.text("Cc")} if keep_originals else
+           {"from": _hashed(msg, "From"), "to": _hashed(msg, "To"), "cc": _hashed(msg, "Cc")}),
         "date": msg.text("Date"), "subject": msg.text("Subject"),
         "body": body,
         "attachments": _attachments(msg),
@@ -477,7 +491,7 @@ def _message_value(msg: Headers, body: str, path: Path, raw: RawMessage, thread_
         "text": None if outbound else new,
         "agent_text": new if outbound else None,
         "subject": msg.text("Subject") or None,
-        "agent_id": sender if outbound else None,
+        "agent_id": agent_pseudonym(sender) if outbound else None,
         "thread_id": thread_id,
         "brand": brand,
         "turns": [{"speaker": "agent" if outbound else "customer", "text": new, "begin_s": None, "end_s": None}],
@@ -545,7 +559,7 @@ def parse_messages(path: Path, read: Callable[[], Iterable[RawMessage]], options
             continue
         try:
             body = body_text(msg.msg, options.encoding)
-            payload = _payload(msg, body)
+            payload = _payload(msg, body, options.keep_originals)
         except MESSAGE_ERRORS as exc:
             yield Parsed(raw.record_no, {"excerpt": msg.text("Subject")}, error=f"malformed message: {exc}")
             continue
