@@ -105,9 +105,12 @@ class Scorer:
     def __init__(self, settings: EnrichSettings, model_settings: object, version: str, db: str | None = None) -> None:
         # Torch threads = the CPUs Ray reserved for this actor, unless [enrich] threads says otherwise.
         threads = settings.threads or max(1, int(settings.ray_cpus_per_worker))
-        self.models = Models.load(dataclasses.replace(settings, threads=threads), model_settings, db=db)
+        # Workers score English texts only: the multilingual route runs on the driver (stage.compute_results),
+        # so they neither load it nor compare its part of the version.
+        self.models = Models.load(dataclasses.replace(settings, threads=threads, multilingual=False), model_settings,
+                                  db=db)
         self.top_k = settings.top_emotions
-        if not settings.model_version and self.models.version != version:
+        if not settings.model_version and self.models.version != version.split("|ml:")[0]:
             raise RuntimeError(
                 f"a Ray worker loaded model version {self.models.version}, the driver {version}: "
                 "install the same models on every node ([models] encoder_path, models_dir)"
