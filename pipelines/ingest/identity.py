@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.ingest import keys
+from pipelines.warehouse import has_function, mark_function
 
 REF_TYPES = ("crm", "email", "phone", "handle")
 PSEUDONYM_PREFIX = "cust-"
@@ -99,14 +100,12 @@ def _hash_arrow(kinds: pa.Array, values: pa.Array, regions: pa.Array) -> pa.Arra
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Make `voc_keyed_hash(kind, raw_value, phone_region)` (normalise, then `ref_hash`) callable in SQL."""
-    registered = con.execute(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [SQL_FUNCTION]
-    ).fetchall()[0][0]
-    if not registered:
+    if not has_function(con, SQL_FUNCTION):
         con.create_function(
             SQL_FUNCTION, _hash_arrow, ["VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR",
             type="arrow", null_handling="special", side_effects=False,
         )
+        mark_function(con, SQL_FUNCTION)
 
 
 def sql_hash(kind_sql: str, value_sql: str) -> str:

@@ -39,6 +39,7 @@ from pipelines.ingest.encoding import (
 from pipelines.ingest.mapping import MappingError, load_mapping_file, norm, resolve
 from pipelines.ingest.records import FileReport, IngestOptions
 from pipelines.ingest.tabular_sql import quote
+from pipelines.warehouse import has_function, mark_function
 
 log = logging.getLogger(__name__)
 
@@ -341,11 +342,9 @@ def register_redaction(con: duckdb.DuckDBPyConnection, options: IngestOptions) -
     """
     if options.keep_originals:
         return False
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'voc_redact'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not has_function(con, "voc_redact"):
         _register_udf(con, redact.redact_many)
+        mark_function(con, "voc_redact")
     return True
 
 
