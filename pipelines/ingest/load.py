@@ -173,11 +173,11 @@ def reject_loaded_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
         # A few ids (a small file): probe the primary-key index. A join scans all of
         # staging.interactions for every file, which made small-file ingest quadratic.
         marks = ", ".join("?" * len(ids))
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _voc_seen AS SELECT interaction_id, file_id, record_no "
-            f"FROM staging.interactions WHERE interaction_id IN ({marks})",
-            [r[0] for r in ids],
-        )
+        values = [r[0] for r in ids]
+        probe = f"FROM staging.interactions WHERE interaction_id IN ({marks})"
+        if not con.execute(f"SELECT 1 {probe} LIMIT 1", values).fetchall():
+            return  # none loaded before (the usual case): one probe, not three statements
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _voc_seen AS SELECT interaction_id, file_id, record_no {probe}", values)
         try:
             con.execute(tabular_sql.existing_interactions(table, "_voc_seen"))
         finally:
