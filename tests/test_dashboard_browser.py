@@ -103,6 +103,8 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 WAIT_MS = 90_000
 COUNT_IS_JS = "([selector, n]) => document.querySelectorAll(selector).length === n"
+EMERGING_SHOWN_JS = """() => document.querySelectorAll('[data-testid="stDataFrame"]').length > 0
+    || [...document.querySelectorAll('[data-testid="stAlert"]')].some(a => a.innerText.includes("normal range"))"""
 TEXT_CHANGED_JS = """([selector, old]) => {
     const el = document.querySelector(selector);
     return el !== null && el.innerText !== old;
@@ -157,6 +159,8 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
             # A click on a Pareto bar lists the verbatims behind it.
             page.goto(f"{url}/reasons")
             wait_idle(page, min_charts=1, heading="Contact reasons")
+            # The page's own table (emerging issues) draws after its charts: count once it is there.
+            wait_until(page, EMERGING_SHOWN_JS, None)
             tables = page.locator('[data-testid="stDataFrame"]').count()
             bar = page.locator('[data-testid="stPlotlyChart"]').first.locator("g.point path").first
             box = bar.bounding_box()
