@@ -87,19 +87,8 @@ def train_emotion(out: Path, enc: MultilingualEncoder, cfg: train.HeadConfig = E
                   folds: int = EMOTION_FOLDS) -> dict:
     """GoEmotions (English) cross-fitted MLPs averaged, thresholds out-of-fold (as `train.train_emotion`)."""
     _, y, x = goemotions_train(enc)
-    fold = np.random.default_rng(cfg.seed).permutation(len(x)) % folds
     t0 = time.time()
-    oof = np.zeros(y.shape, dtype=np.float32)
-    members = []
-    for k in range(folds):
-        fit = fold != k
-        freq = y[fit].mean(0)
-        pos_weight = np.clip(np.sqrt((1 - freq) / np.maximum(freq, 1e-4)), 1.0, 10.0)
-        member = train.fit_mlp(x[fit], y[fit], dataclasses.replace(cfg, seed=cfg.seed + k), multilabel=True,
-                               pos_weight=pos_weight)
-        oof[~fit] = train.mlp_logits(member, x[~fit])
-        members.append(member)
-    thresholds = train.best_thresholds(y, 1 / (1 + np.exp(-oof)))
+    layers, thresholds = train.cross_fit_emotion(x, y, cfg, folds)
     config = {
         "kind": "emotion", "name": "goemotions-multilingual-mlp-v1", "labels": list(GOEMOTIONS_LABELS),
         "encoder": enc.name, "activation": "relu", "output": "sigmoid",
@@ -110,7 +99,7 @@ def train_emotion(out: Path, enc: MultilingualEncoder, cfg: train.HeadConfig = E
                   "config": dataclasses.asdict(cfg), "folds": folds, "rows": int(len(x)),
                   "seconds": round(time.time() - t0, 1)},
     }
-    save_head(out / "emotion", train.average_mlps(members), config)
+    save_head(out / "emotion", layers, config)
     return config
 
 

@@ -237,18 +237,11 @@ def average_mlps(members: list[list[tuple[np.ndarray, np.ndarray]]]) -> list[tup
     return [(w1, b1), (w2, b2.astype(np.float32))]
 
 
-def train_emotion(
-    out: Path, cfg: HeadConfig = EMOTION, rows: int | None = GOEMOTIONS_ROWS, folds: int = EMOTION_FOLDS
-) -> dict:
-    """Cross-fit `folds` MLPs on GoEmotions train and ship their average; thresholds from out-of-fold.
-
-    Every row is predicted once by the member that did not see it, so the 28 thresholds are calibrated
-    on all ~43k rows instead of a 10% split (whose rare labels have a few dozen positives and gave
-    noisy thresholds), and no row is held back from fitting.
-    """
-    x, y = emotion_data(rows)
+def cross_fit_emotion(
+    x: np.ndarray, y: np.ndarray, cfg: HeadConfig, folds: int
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """`folds` multi-label MLPs cross-fitted on (x, y): their averaged layers and out-of-fold thresholds."""
     fold = np.random.default_rng(cfg.seed).permutation(len(x)) % folds
-    t0 = time.time()
     oof = np.zeros(y.shape, dtype=np.float32)
     members = []
     for k in range(folds):
@@ -260,8 +253,21 @@ def train_emotion(
         member = fit_mlp(x[fit], y[fit], member_cfg, multilabel=True, pos_weight=pos_weight)
         oof[~fit] = mlp_logits(member, x[~fit])
         members.append(member)
-    thresholds = best_thresholds(y, 1 / (1 + np.exp(-oof)))
-    layers = average_mlps(members)
+    return average_mlps(members), best_thresholds(y, 1 / (1 + np.exp(-oof)))
+
+
+def train_emotion(
+    out: Path, cfg: HeadConfig = EMOTION, rows: int | None = GOEMOTIONS_ROWS, folds: int = EMOTION_FOLDS
+) -> dict:
+    """Cross-fit `folds` MLPs on GoEmotions train and ship their average; thresholds from out-of-fold.
+
+    Every row is predicted once by the member that did not see it, so the 28 thresholds are calibrated
+    on all ~43k rows instead of a 10% split (whose rare labels have a few dozen positives and gave
+    noisy thresholds), and no row is held back from fitting.
+    """
+    x, y = emotion_data(rows)
+    t0 = time.time()
+    layers, thresholds = cross_fit_emotion(x, y, cfg, folds)
     config = {
         "kind": "emotion", "name": "goemotions-mlp-v2", "labels": list(GOEMOTIONS_LABELS),
         "encoder": shared_encoder().name, "activation": "relu", "output": "sigmoid",
