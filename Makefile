@@ -9,7 +9,7 @@ ADDRESS ?=
 DEMO_ARGS ?= --customers 1000 --days 90
 
 .PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics eval-redaction eval-forecast \
-        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-readers bench-scale bench-ray clean
+        bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-readers bench-scale bench-small-files bench-ray clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,9 @@ bench-readers: install  ## dashboard reads/s and latency while the pipeline publ
 
 bench-scale: install
 	$(PY) -m benchmarks.bench_scale
+
+bench-small-files: install  ## small-file ingest (one JSON per call): files/s and CPU ms per file
+	$(PY) -m benchmarks.bench_small_files
 
 bench-ray: install  ## enrichment texts/s: local engine vs Ray Data with 1 and 2 local workers
 	$(PY) -m benchmarks.bench_ray

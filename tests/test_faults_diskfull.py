@@ -168,7 +168,7 @@ def test_disk_full_mid_ingest_rolls_the_file_back(db_path: Path, tmp_path: Path,
     def full(*args, **kwargs):   # fails after the staging rows of the file were inserted
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(core, "record_file", full)
+    monkeypatch.setattr(core, "record_files", full)
     con = warehouse.connect(db_path)
     (report,) = ingest_paths(con, "customers", [src], IngestOptions())
     assert report.error and "No space left on device" in report.error
@@ -184,7 +184,7 @@ def test_disk_full_mid_ingest_rolls_the_file_back(db_path: Path, tmp_path: Path,
 def test_disk_full_mid_ingest_message_names_the_file(db_path: Path, tmp_path: Path, monkeypatch) -> None:
     src = tmp_path / "crm.csv"
     src.write_text(CUSTOMERS, encoding="utf-8")
-    monkeypatch.setattr(core, "record_file", lambda *a, **k: (_ for _ in ()).throw(
+    monkeypatch.setattr(core, "record_files", lambda *a, **k: (_ for _ in ()).throw(
         OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
     con = warehouse.connect(db_path)
     (report,) = ingest_paths(con, "customers", [src], IngestOptions())

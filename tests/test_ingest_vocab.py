@@ -72,6 +72,26 @@ def test_a_label_means_the_same_from_csv_and_from_json(tmp_path: Path, speaker: 
     assert expected[1] == "agent" and expected[0] in vocab.CHANNELS
 
 
+def _text_transcript(path: Path, speaker: str, channel: str) -> Path:
+    path.write_text(f"Call ID: t1\nDate: 2024-03-01 10:00\nChannel: {channel}\n\n"
+                    f"Customer: my card does not work\n{speaker}: let me check that for you\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("channel", ["SMS", "voice", "Phone call (inbound)", "Web chat", "E-Mail"])
+def test_a_channel_label_means_the_same_from_csv_json_and_text(tmp_path: Path, channel: str) -> None:
+    """Labels the vocabulary reads by keyword too (`Phone call (inbound)`), not only by exact name."""
+    con = connect(tmp_path / "w.duckdb")
+    paths = ((_utterances_csv(tmp_path / "calls.csv", "agent", channel), "utterances_csv"),
+             (_conversations_json(tmp_path / "calls.json", "agent", channel), "conversations_json"),
+             (_text_transcript(tmp_path / "call.txt", "Agent", channel), "text_transcript"))
+    for path, fmt in paths:
+        [report] = ingest_paths(con, "transcripts", [path], IngestOptions(), fmt=fmt)
+        assert (report.rejected, report.error) == (0, None) and report.loaded, report.line()
+    got = con.execute("SELECT channel FROM staging.interactions ORDER BY source_id").fetchall()
+    assert got == [(vocab.channel(channel),)] * 3
+
+
 def test_an_unknown_label_is_rejected_with_its_value_from_every_format(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
     csv_path = _utterances_csv(tmp_path / "calls.csv", "robot", "chat")

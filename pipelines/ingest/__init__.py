@@ -21,6 +21,7 @@ from types import ModuleType
 import duckdb
 
 from pipelines.errors import MissingPathError, UserError
+from pipelines.ingest import load
 from pipelines.ingest.records import FileReport, IngestOptions, Parsed
 from pipelines.redact import redact
 
@@ -103,15 +104,24 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def _load_one(
-    con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str | None, options: IngestOptions
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: Path,
+    fmt: str | None,
+    options: IngestOptions,
+    batch: load.ParsedFiles | None = None,
 ) -> FileReport:
+    """Load `path`; with `batch`, a parsed file joins it (written at its `flush`), a tabular one flushes it first."""
     from pipelines.ingest import containers, core
 
     state = core.begin_file(con, path, replace=options.replace)
+    if batch is not None and batch.holds(state):  # the same content or path twice: as if loaded one by one
+        batch.flush()
+        state = core.begin_file(con, path, replace=options.replace)
     if state.already_loaded_as:  # do not open or parse what is already loaded
         return core.skipped_report(state, path, kind, fmt or "?")
     with containers.opened(path) as inner:
-        return _load_inner(con, kind, path, inner, fmt, options, state)
+        return _load_inner(con, kind, path, inner, fmt, options, state, batch)
 
 
 def _load_inner(
@@ -122,6 +132,7 @@ def _load_inner(
     fmt: str | None,
     options: IngestOptions,
     state: object,
+    batch: load.ParsedFiles | None = None,
 ) -> FileReport:
     from pipelines.ingest import core, tabular
     from pipelines.ingest.encoding import detect_encoding
@@ -139,12 +150,18 @@ def _load_inner(
             f"choose one of: {', '.join(sorted(available))}"
         )
     if available[fmt] == "tabular":
+        if batch is not None:
+            batch.flush()  # the batch's files were added first: they load first
         report = tabular.load(con, inner, kind, fmt, options, state=state, report_path=path)
     else:
         module = _parser_module(kind)
         parse: Callable[[Path, IngestOptions], Iterator[Parsed]] = module.PARSERS[fmt]  # type: ignore[union-attr]
         encoding = None if kind == "emails" else detect_encoding(inner, options.encoding)
-        report = core.land(con, inner, kind, fmt, parse(inner, options), options, encoding, state=state)
+        records = parse(inner, options)
+        if batch is None:
+            report = core.land(con, inner, kind, fmt, records, options, encoding, state=state)
+        else:
+            report = batch.add(inner, kind, fmt, records, encoding, state=state)
     report.path = str(path)
     return report
 
@@ -234,15 +251,18 @@ def _batches(files: list[Path]) -> Iterator[list[Path]]:
 def _load_batch(
     con: duckdb.DuckDBPyConnection, kind: str, group: list[Path], fmt: str | None, options: IngestOptions
 ) -> list[FileReport] | None:
-    """Load `group` in one transaction; None (all rolled back) when any file fails, to retry them alone."""
-    from pipelines.ingest import load
-
+    """Load `group` in one transaction, its parsed files landed and written together
+    (`load.ParsedFiles`); None (all rolled back) when any file fails, to retry them alone."""
     try:
         with load.batch(con):
-            reports = [_load_one(con, kind, path, fmt, options) for path in group]
+            files = load.ParsedFiles(con, options)
+            reports = [_load_one(con, kind, path, fmt, options, files) for path in group]
+            files.flush()
     except (ValueError, OSError, duckdb.Error, RecursionError):
         log.debug("a batch of %d files failed: loading them one by one", len(group), exc_info=True)
         return None
+    finally:
+        load.drop_temps(con)
     return reports
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,40 +146,29 @@ def skipped_report(state: FileState, path: Path, kind: str, fmt: str) -> FileRep
     return report
 
 
-def record_file(
+def record_files(
     con: duckdb.DuckDBPyConnection,
-    state: FileState,
-    kind: str,
-    fmt: str,
-    encoding: str | None,
-    report: FileReport,
+    files: Iterable[tuple[FileState, str, str, str | None, FileReport]],
 ) -> None:
-    """The raw.files row, written last inside the transaction: its presence means 'fully loaded'."""
-    con.execute(
-        "INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)",
-        [
-            state.file_id,
-            state.path,
-            kind,
-            fmt,
-            state.file_id,
-            state.size,
-            encoding,
-            report.read,
-            report.loaded,
-            report.rejected,
-        ],
-    )
+    """The raw.files rows (state, kind, format, encoding, report), written last inside the
+    transaction: a file's row means 'fully loaded'."""
+    rows = [
+        [state.file_id, state.path, kind, fmt, state.file_id, state.size, encoding, report.read, report.loaded,
+         report.rejected]
+        for state, kind, fmt, encoding, report in files
+    ]
+    if rows:
+        con.executemany("INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)", rows)
 
 
-def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_id: str) -> None:
+def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_ids: list[str]) -> None:
     """Identity upkeep: customers change the identity table (re-resolve all); interactions resolve
-    their own."""
+    their own (those of the files just loaded)."""
     if kind == "customers":
         identity.rebuild_identities(con)
         identity.resolve_interactions(con)
     elif kind in ("transcripts", "emails", "social"):
-        identity.resolve_interactions(con, file_id)
+        identity.resolve_interactions(con, file_ids)
 
 
 # --- redaction -------------------------------------------------------------------------------
@@ -218,13 +208,17 @@ VALUE_FIELDS = (
     "source_id", "channel", "direction", "customer_id", "customer_ref_type", "customer_ref", "text",
     "agent_text", "subject", "agent_id", "thread_id", "brand", "queue", "source_category",
 )
+# every row carries its file (`file_no`: its place in the batch, `file_id`): a batch of small files
+# is landed, validated and written together (`pipelines.ingest.load.ParsedFiles`)
+FILE_FIELDS = [("file_no", pa.int32()), ("file_id", pa.string())]
 SRC_SCHEMA = pa.schema(
-    [("record_no", pa.int64()), ("payload", pa.string()), ("parse_error", pa.string())]
+    FILE_FIELDS + [("record_no", pa.int64()), ("payload", pa.string()), ("parse_error", pa.string())]
     + [(name, pa.string()) for name in VALUE_FIELDS]
     + [("occurred_at", pa.string()), ("occurred_ts", pa.timestamp("us")), ("duration_s", pa.float64())]
 )
 TURN_SCHEMA = pa.schema(
     [
+        ("file_no", pa.int32()),
         ("record_no", pa.int64()),
         ("turn_no", pa.int32()),
         ("speaker", pa.string()),
@@ -233,7 +227,7 @@ TURN_SCHEMA = pa.schema(
         ("end_s", pa.float64()),
     ]
 )
-SKIPPED_SCHEMA = pa.schema([("record_no", pa.int64()), ("payload", pa.string())])
+SKIPPED_SCHEMA = pa.schema(FILE_FIELDS + [("record_no", pa.int64()), ("payload", pa.string())])
 _DDL_TYPES = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.float64(): "DOUBLE",
               pa.timestamp("us"): "TIMESTAMP"}
 
@@ -292,9 +286,11 @@ def _timestamp(value: Any, timezone: str) -> Any:
 
 
 def _rows(
-    path: Path, key: str, chunk: list[Parsed], options: IngestOptions, redact: Callable
+    path: Path, key: str, chunk: list[Parsed], options: IngestOptions, redact: Callable, tag: dict[str, Any]
 ) -> tuple[list, list, list]:
-    """One chunk of parser records -> (_voc_src, _voc_turns, _voc_skipped rows), every text redacted."""
+    """One chunk of parser records -> (_voc_src, _voc_turns, _voc_skipped rows), every text redacted.
+
+    `tag`: the file's columns (`FILE_FIELDS`) every row carries."""
     # One redaction call for every string in the chunk: payloads, texts, subjects, turns.
     strings: list[str | None] = []
     for rec in chunk:
@@ -309,10 +305,10 @@ def _rows(
     for rec in chunk:
         payload = json.dumps(_replace_strings(rec.payload, redacted), ensure_ascii=False, default=str)
         if rec.skip:  # not a contact (a retweet): raw.records only
-            skipped.append({"record_no": rec.record_no, "payload": payload})
+            skipped.append({**tag, "record_no": rec.record_no, "payload": payload})
             continue
         if rec.error is not None or rec.value is None:
-            src.append({"record_no": rec.record_no, "payload": payload,
+            src.append({**tag, "record_no": rec.record_no, "payload": payload,
                         "parse_error": rec.error or "unreadable record: parser gave no value"})
             continue
         value = rec.value
@@ -322,6 +318,7 @@ def _rows(
             row["source_id"] = distinct_source_id(row["source_id"].strip(), path, key)
         when = value.get("occurred_at")
         row.update(
+            tag,
             record_no=rec.record_no,
             payload=payload,
             occurred_at=_text(when),
@@ -332,6 +329,7 @@ def _rows(
         for no, turn in enumerate(value.get("turns") or [], start=1):
             turns.append(
                 {
+                    "file_no": tag["file_no"],
                     "record_no": rec.record_no,
                     "turn_no": int(turn.get("turn_no") or no),
                     "speaker": _text(turn.get("speaker")),
@@ -362,28 +360,46 @@ def land(
     """
     from pipelines.ingest import load
 
-    path = Path(path)
+    files = load.ParsedFiles(con, options)
+    try:
+        report = files.add(path, kind, fmt, records, encoding, state=state, chunk_size=chunk_size)
+        files.flush()
+    finally:
+        load.drop_temps(con)
+    return report
+
+
+def create_landing(con: duckdb.DuckDBPyConnection) -> None:
+    """The empty temp tables a batch of parsed files is landed into."""
+    _create(con, "_voc_src", SRC_SCHEMA)
+    _create(con, "_voc_turns", TURN_SCHEMA)
+    _create(con, "_voc_skipped", SKIPPED_SCHEMA)
+
+
+def land_records(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    key: str,
+    records: Iterable[Parsed],
+    options: IngestOptions,
+    tag: dict[str, Any],
+    chunk_size: int = LAND_CHUNK,
+) -> tuple[Counter[str], Counter[str]]:
+    """Redact and land one file's records (rows tagged with `tag`); returns its (warnings, skipped) counts."""
     redact = redactor(options)
-    key = state.path if state else path_key(path)
-
-    def lander(con: duckdb.DuckDBPyConnection) -> load.Landed:
-        _create(con, "_voc_src", SRC_SCHEMA)
-        _create(con, "_voc_turns", TURN_SCHEMA)
-        _create(con, "_voc_skipped", SKIPPED_SCHEMA)
-        landed = load.Landed(spec="parsed", header=[], payload_column="payload", encoding=encoding)
-        for chunk in _chunks(records, chunk_size):
-            for rec in chunk:
-                if rec.warning:
-                    landed.warnings[rec.warning] += 1
-                if rec.skip:
-                    landed.skipped[rec.skip] += 1
-            src, turns, skipped = _rows(path, key, chunk, options, redact)
-            _append(con, "_voc_src", pa.Table.from_pylist(src, schema=SRC_SCHEMA))
-            _append(con, "_voc_turns", pa.Table.from_pylist(turns, schema=TURN_SCHEMA))
-            _append(con, "_voc_skipped", pa.Table.from_pylist(skipped, schema=SKIPPED_SCHEMA))
-        return landed
-
-    return load.load_file(con, path, kind, fmt, options, lander, state=state)
+    warnings: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    for chunk in _chunks(records, chunk_size):
+        for rec in chunk:
+            if rec.warning:
+                warnings[rec.warning] += 1
+            if rec.skip:
+                skipped[rec.skip] += 1
+        src, turns, skip_rows = _rows(path, key, chunk, options, redact, tag)
+        _append(con, "_voc_src", pa.Table.from_pylist(src, schema=SRC_SCHEMA))
+        _append(con, "_voc_turns", pa.Table.from_pylist(turns, schema=TURN_SCHEMA))
+        _append(con, "_voc_skipped", pa.Table.from_pylist(skip_rows, schema=SKIPPED_SCHEMA))
+    return warnings, skipped
 
 
 def _chunks(records: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:

@@ -134,13 +134,13 @@ def rebuild_identities(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM staging.identities").fetchall()[0][0]
 
 
-def resolve_interactions(con: duckdb.DuckDBPyConnection, file_id: str | None = None) -> int:
-    """Set `customer_id` from each interaction's reference (all rows, or one file's); returns rows changed.
+def resolve_interactions(con: duckdb.DuckDBPyConnection, file_ids: list[str] | None = None) -> int:
+    """Set `customer_id` from each interaction's reference (all rows, or those of `file_ids`); returns rows changed.
 
     An identifier shared by several CRM customers resolves to the smallest id, deterministically.
     """
-    where = "AND i.file_id = ?" if file_id else ""
-    params = [file_id] if file_id else []
+    where = "AND i.file_id IN (SELECT unnest(?::VARCHAR[]))" if file_ids else ""
+    params = [list(file_ids)] if file_ids else []
     con.execute(
         f"""
         UPDATE staging.interactions AS i

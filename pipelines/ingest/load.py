@@ -18,6 +18,11 @@
    payload), raw.rejects (reason + redacted excerpt), staging, raw.files (last: its row means
    "fully loaded"), then the after-load steps (identity resolution).
 
+Python parsers' files are loaded in batches (`ParsedFiles`): a run of small files is landed into
+the same temp tables, each row tagged with its file (`file_no`, `file_id`), then validated,
+written and counted once for the whole batch, with the outcome of loading them one by one (the
+earlier file wins a duplicate id; counts, warnings and rejects per file).
+
 A new format is a parser `fn(path, options) -> Iterator[Parsed]` registered in its kind's
 `PARSERS`; `Parsed.value` holds staging field names (`source_id`, `channel`, `occurred_at`, `text`,
 `turns` = [{speaker, text, begin_s, end_s}], ...). It never validates, redacts or writes.
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +40,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest import core, identity, tabular_sql
-from pipelines.ingest.records import FileReport, IngestOptions
+from pipelines.ingest.records import FileReport, IngestOptions, Parsed
 from pipelines.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,7 @@ TEMP_TABLES = (
     "_voc_turns_typed",
     "_voc_turn_sums",
     "_voc_skipped",
+    "_voc_files",
 )
 
 
@@ -128,8 +134,8 @@ def load_file(
                 con.execute(sql, tabular_sql.used_params(sql, {"file_id": state.file_id}))
             report.read, report.rejected, report.reasons = _counts(con)
             report.loaded = report.read - report.rejected
-            core.record_file(con, state, kind, fmt, landed.encoding, report)
-            core.after_load(con, kind, state.file_id)
+            core.record_files(con, [(state, kind, fmt, landed.encoding, report)])
+            core.after_load(con, kind, [state.file_id])
     finally:
         con.execute("RESET preserve_insertion_order")
         drop_temps(con)
@@ -227,3 +233,141 @@ def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, dict[str, int]]:
     ).fetchall()
     reasons = dict(Counter({r: int(n) for r, n in rows}))
     return int(read), sum(reasons.values()), reasons
+
+
+@dataclass
+class _Pending:
+    state: core.FileState
+    kind: str
+    fmt: str
+    encoding: str | None
+    report: FileReport
+
+
+class ParsedFiles:
+    """A batch of files read by Python parsers, landed one by one (`add`) and written together (`flush`).
+
+    `flush` gives each file the outcome it would have loaded alone, in the order added: a file that
+    replaces an earlier version, or whose validation differs (its own `--occurred-at` date), starts
+    a new batch. Inside `batch(con)` its writes join the batch's transaction.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions):
+        self.con, self.options = con, options
+        self.pending: list[_Pending] = []
+        self.spec: tabular_sql.Spec | None = None
+
+    def holds(self, state: core.FileState) -> bool:
+        """Whether a pending file has this content or this path (`begin_file` must look again after `flush`)."""
+        return any(p.state.file_id == state.file_id or p.state.path == state.path for p in self.pending)
+
+    def add(
+        self,
+        path: Path,
+        kind: str,
+        fmt: str,
+        records: Iterable[Parsed],
+        encoding: str | None,
+        state: core.FileState | None = None,
+        chunk_size: int = core.LAND_CHUNK,
+    ) -> FileReport:
+        """Land one file's records; returns its report, filled in by `flush` (or now, when skipped)."""
+        path = Path(path)
+        con = self.con
+        state = state or core.begin_file(con, path, replace=self.options.replace)
+        if state.already_loaded_as:
+            return core.skipped_report(state, path, kind, fmt)
+        spec = tabular_sql.build("parsed", {}, [], self.options, path, con)
+        if self.pending and (state.replaces or _validation(spec) != _validation(self.spec) or self.holds(state)):
+            self.flush()  # deletes run before every check of the batch: a replacing file comes first
+        if not self.pending:
+            drop_temps(con)
+            core.create_landing(con)
+            con.execute("CREATE TEMP TABLE _voc_files (file_no INTEGER, file_id VARCHAR, path VARCHAR)")
+            identity.register(con)  # voc_keyed_hash: references are stored as keyed hashes
+            self.spec = spec
+        file_no = len(self.pending)
+        report = FileReport(path=str(path), kind=kind, format=fmt, replaced=bool(state.replaces), encoding=encoding)
+        tag = {"file_no": file_no, "file_id": state.file_id}
+        warnings, skipped = core.land_records(con, path, state.path, records, self.options, tag, chunk_size)
+        for reason, n in skipped.items():
+            report.skip(reason, n)
+        for message, n in warnings.items():
+            report.warn(message, n)
+        con.execute("INSERT INTO _voc_files VALUES (?, ?, ?)", [file_no, state.file_id, state.path])
+        self.pending.append(_Pending(state, kind, fmt, encoding, report))
+        return report
+
+    def flush(self) -> None:
+        """Validate and write the pending files (one transaction unless inside `batch`); fills their reports."""
+        if not self.pending:
+            return
+        con, spec, pending = self.con, self.spec, self.pending
+        self.pending, self.spec = [], None
+        assert spec is not None
+        try:
+            con.execute("SET preserve_insertion_order = false")
+            for sql, params in spec.prepare:
+                con.execute(sql, params)
+            with _unit(con):
+                for p in pending:
+                    core.delete_files(con, p.state.replaces)
+                if spec.existing:
+                    reject_loaded_ids(con, spec.existing)
+                for sql in spec.duplicates:
+                    con.execute(sql)
+                kinds = {p.kind for p in pending}
+                assert len(kinds) == 1, kinds
+                kind = kinds.pop()
+                _write_parsed_raw(con, kind)
+                for sql in spec.inserts:
+                    con.execute(sql, tabular_sql.used_params(sql, {}))
+                counts = _counts_by_file(con)
+                for no, p in enumerate(pending):
+                    p.report.read, p.report.rejected, p.report.reasons = counts.get(no, (0, 0, {}))
+                    p.report.loaded = p.report.read - p.report.rejected
+                core.record_files(con, [(p.state, p.kind, p.fmt, p.encoding, p.report) for p in pending])
+                core.after_load(con, kind, [p.state.file_id for p in pending])
+        finally:
+            con.execute("RESET preserve_insertion_order")
+            drop_temps(con)
+
+
+def _validation(spec: tabular_sql.Spec | None) -> list | None:
+    """What a file's validation depends on: its statements and their values, except the clock
+    (`ts_max`: now + latest_days_ahead, a moment later for every file)."""
+    if spec is None:
+        return None
+    return [(sql, {k: v for k, v in params.items() if k != "ts_max"}) for sql, params in spec.prepare]
+
+
+def _write_parsed_raw(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """raw.records and raw.rejects of a batch of parsed files (`_write_raw` for rows tagged with their file)."""
+    con.execute(
+        "INSERT INTO raw.records SELECT f.file_id, $kind, r.record_no, md5(r.payload::VARCHAR), r.payload FROM ("
+        "SELECT file_no, record_no, payload::JSON AS payload FROM _voc_src UNION ALL "
+        "SELECT file_no, record_no, payload::JSON FROM _voc_skipped) r JOIN _voc_files f USING (file_no)",
+        {"kind": kind},
+    )
+    con.execute(
+        "INSERT INTO raw.rejects SELECT f.file_id, f.path, $kind, t.record_no, t.reason, "
+        f"left(s.payload::JSON::VARCHAR, {core.EXCERPT_CHARS}) FROM _voc_typed t JOIN _voc_src s "
+        "USING (file_no, record_no) JOIN _voc_files f USING (file_no) WHERE t.reason IS NOT NULL "
+        "ORDER BY t.file_no, t.record_no",
+        {"kind": kind},
+    )
+
+
+def _counts_by_file(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[int, int, dict[str, int]]]:
+    """file_no -> (read, rejected, reasons) of a batch of parsed files (`_counts`, grouped by file)."""
+    read = dict(con.execute("SELECT file_no, count(*) FROM _voc_src GROUP BY file_no").fetchall())
+    reasons: dict[int, dict[str, int]] = {}
+    for no, reason, n in con.execute(
+        "SELECT file_no, split_part(reason, ':', 1) AS r, count(*) FROM _voc_typed WHERE reason IS NOT NULL "
+        "GROUP BY file_no, r"
+    ).fetchall():
+        reasons.setdefault(no, {})[reason] = int(n)
+    return {
+        no: (int(read.get(no, 0)), sum(reasons.get(no, {}).values()), reasons.get(no, {}))
+        for no in set(read) | set(reasons)
+    }

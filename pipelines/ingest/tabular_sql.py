@@ -35,7 +35,7 @@ INSERT_INTERACTIONS = (
     + sql_pseudonym("customer_ref")
     + ", "
     "CASE WHEN customer_ref IS NOT NULL THEN customer_ref_type END, customer_ref, occurred_at, text, agent_text, "
-    "subject, agent_id, duration_s, thread_id, brand, queue, source_category, $file_id, record_no "
+    "subject, agent_id, duration_s, thread_id, brand, queue, source_category, {file_id}, record_no "
     "FROM {src} WHERE reason IS NULL"
 )
 
@@ -47,6 +47,18 @@ def existing_interactions(table: str, source: str = "staging.interactions") -> s
         "|| x.path || ' (record ' || x.record_no || ')' FROM (SELECT i.interaction_id, i.record_no, "
         f"COALESCE(f.path, i.file_id) AS path FROM {source} i LEFT JOIN raw.files f "
         f"USING (file_id)) x WHERE {table}.reason IS NULL AND x.interaction_id = {table}.interaction_id"
+    )
+
+
+def batch_duplicates(table: str) -> str:
+    """Reject rows of `table` whose id an earlier file of the same batch loads (`_voc_files`: the
+    batch's files), worded as `existing_interactions` words it: as if the files loaded one by one."""
+    return (
+        f"UPDATE {table} SET reason = 'duplicate id: ' || {table}.source_id || ' already loaded from ' "
+        "|| w.path || ' (record ' || w.record_no || ')' FROM (SELECT d.*, f.path FROM (SELECT interaction_id, "
+        f"min(file_no) AS file_no, arg_min(record_no, file_no) AS record_no FROM {table} WHERE reason IS NULL "
+        "GROUP BY interaction_id HAVING count(*) > 1) d JOIN _voc_files f USING (file_no)) w "
+        f"WHERE {table}.reason IS NULL AND {table}.interaction_id = w.interaction_id AND {table}.file_no > w.file_no"
     )
 
 
@@ -161,7 +173,11 @@ class _Builder:
 
 
 def _finish_interactions(b: _Builder, base: str) -> str:
-    """Wrap a format's SELECT (one row per record) into `_voc_typed` with keys and reasons."""
+    """Wrap a format's SELECT (one row per record) into `_voc_typed` with keys and reasons.
+
+    Parsed records come from a batch of files (`file_no`): "of this file" means of its own file.
+    """
+    key = "file_no, interaction_id" if b.fmt == "parsed" else "interaction_id"
     return f"""CREATE TEMP TABLE _voc_typed AS
     WITH base AS ({base}),
     keyed AS (
@@ -183,12 +199,12 @@ def _finish_interactions(b: _Builder, base: str) -> str:
         FROM base),
     firsts AS (
         -- a GROUP BY + join: several times cheaper than a window partitioned by a unique key
-        SELECT interaction_id, min(record_no) AS first_no FROM keyed WHERE reason0 IS NULL GROUP BY interaction_id)
+        SELECT {key}, min(record_no) AS first_no FROM keyed WHERE reason0 IS NULL GROUP BY {key})
     SELECT k.* EXCLUDE (reason0, ref_raw, any_text, occurred_raw, parse_error),
            CASE WHEN k.reason0 IS NOT NULL THEN k.reason0
                 WHEN k.record_no <> f.first_no THEN 'duplicate id: ' || k.source_id || ' is also record ' || f.first_no
                      || ' of this file' END AS reason
-    FROM keyed k LEFT JOIN firsts f USING (interaction_id)"""
+    FROM keyed k LEFT JOIN firsts f USING ({key})"""
 
 
 def _social(b: _Builder) -> Spec:
@@ -248,7 +264,7 @@ def _social(b: _Builder) -> Spec:
         [b.stmt(_finish_interactions(b, base))],
         "_voc_typed",
         [],
-        [INSERT_INTERACTIONS.format(src="_voc_typed")],
+        [INSERT_INTERACTIONS.format(src="_voc_typed", file_id="$file_id")],
     )
 
 
@@ -290,7 +306,7 @@ def _tickets(b: _Builder) -> Spec:
         [b.stmt(_finish_interactions(b, base))],
         "_voc_typed",
         [],
-        [INSERT_INTERACTIONS.format(src="_voc_typed")],
+        [INSERT_INTERACTIONS.format(src="_voc_typed", file_id="$file_id")],
     )
 
 
@@ -360,7 +376,7 @@ def _utterances(b: _Builder) -> Spec:
         [b.stmt(rows), b.stmt(conv), (propagate, {})],
         "_voc_conv",
         [propagate],
-        [INSERT_INTERACTIONS.format(src="_voc_conv"), turns],
+        [INSERT_INTERACTIONS.format(src="_voc_conv", file_id="$file_id"), turns],
     )
 
 
@@ -447,24 +463,25 @@ BUILDERS = {
 def _parsed(b: _Builder) -> Spec:
     """What a Python parser yielded (`pipelines.ingest.core.land`): staging field names already.
 
-    `_voc_src` holds one row per record (`parse_error` set when the parser rejected it, `occurred_ts`
+    `_voc_src` holds one row per record of a batch of files (`file_no` in batch order, `file_id`;
+    `record_no` within its file; `parse_error` set when the parser rejected it, `occurred_ts`
     when it read a typed time) and `_voc_turns` the turns; speakers are mapped here, with the
     vocabulary every other format uses.
     """
     speaker = SPEAKER_SQL.replace("{x}", "t.speaker")
     turns = f"""CREATE TEMP TABLE _voc_turns_typed AS
-    SELECT t.record_no, t.turn_no, {speaker} AS speaker, t.speaker AS speaker_raw, t.text, t.begin_s, t.end_s
+    SELECT t.file_no, t.record_no, t.turn_no, {speaker} AS speaker, t.speaker AS speaker_raw, t.text, t.begin_s, t.end_s
     FROM _voc_turns t"""
     per_record = """CREATE TEMP TABLE _voc_turn_sums AS
-    SELECT record_no,
+    SELECT file_no, record_no,
            string_agg(text, chr(10) ORDER BY turn_no) FILTER (WHERE speaker = 'customer' AND NULLIF(trim(text), '') IS NOT NULL) AS customer_text,
            string_agg(text, chr(10) ORDER BY turn_no) FILTER (WHERE speaker = 'agent' AND NULLIF(trim(text), '') IS NOT NULL) AS agent_text,
            max(end_s) AS last_end,
            arg_min('unknown speaker: ' || COALESCE(left(speaker_raw, 40), 'none') || ' in turn ' || turn_no, turn_no)
                FILTER (WHERE speaker IS NULL) AS bad_speaker
-    FROM _voc_turns_typed GROUP BY record_no"""
+    FROM _voc_turns_typed GROUP BY file_no, record_no"""
     channel = CHANNEL_SQL.replace("{x}", "s.channel")
-    base = f"""SELECT s.record_no, NULLIF(trim(s.source_id), '') AS source_id,
+    base = f"""SELECT s.file_no, s.file_id, s.record_no, NULLIF(trim(s.source_id), '') AS source_id,
                COALESCE($channel, {channel}) AS channel,
                {DIRECTION_SQL.replace('{x}', 's.direction')} AS direction,
                COALESCE(NULLIF(trim(s.customer_ref), ''), NULLIF(trim(s.customer_id), '')) AS ref_raw,
@@ -479,16 +496,16 @@ def _parsed(b: _Builder) -> Spec:
                s.subject, s.agent_id, COALESCE(s.duration_s, u.last_end) AS duration_s, s.thread_id, s.brand,
                s.queue, s.source_category, COALESCE(NULLIF(trim(s.text), ''), u.customer_text) AS any_text,
                COALESCE(s.parse_error, u.bad_speaker) AS parse_error
-        FROM _voc_src s LEFT JOIN _voc_turn_sums u USING (record_no)"""
+        FROM _voc_src s LEFT JOIN _voc_turn_sums u USING (file_no, record_no)"""
     insert_turns = (
-        "INSERT INTO staging.turns SELECT t.interaction_id, u.turn_no, u.speaker, u.text, u.begin_s, u.end_s, $file_id "
-        "FROM _voc_turns_typed u JOIN _voc_typed t USING (record_no) WHERE t.reason IS NULL"
+        "INSERT INTO staging.turns SELECT t.interaction_id, u.turn_no, u.speaker, u.text, u.begin_s, u.end_s, t.file_id "
+        "FROM _voc_turns_typed u JOIN _voc_typed t USING (file_no, record_no) WHERE t.reason IS NULL"
     )
     return Spec(
         [(turns, {}), (per_record, {}), b.stmt(_finish_interactions(b, base))],
         "_voc_typed",
-        [],
-        [INSERT_INTERACTIONS.format(src="_voc_typed"), insert_turns],
+        [batch_duplicates("_voc_typed")],
+        [INSERT_INTERACTIONS.format(src="_voc_typed", file_id="file_id"), insert_turns],
     )
 
 

@@ -18,11 +18,6 @@ from pipelines.ingest.file_dates import file_date, parse_fallback
 from pipelines.ingest.records import IngestOptions
 from pipelines.ingest.timeparse import parse_timestamp
 
-# One vocabulary for every format (pipelines.ingest.vocab); the names stay for the parsers.
-SPEAKERS = vocab.SPEAKERS
-CHANNEL_ALIASES = vocab.CHANNEL_ALIASES
-
-
 def speaker_role(name: object) -> str | None:
     """`customer`, `agent` or `system` for a speaker label as exports write it; None when unknown.
 

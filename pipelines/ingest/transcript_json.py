@@ -27,12 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest import vocab
 from pipelines.ingest.encoding import read_text
 from pipelines.ingest.file_dates import time_in_name
 from pipelines.ingest.records import IngestOptions, Parsed
 from pipelines.ingest.timeparse import parse_timestamp
 from pipelines.ingest.transcript_common import (
-    CHANNEL_ALIASES,
     conversation_value,
     number,
     occurred_at,
@@ -153,8 +153,8 @@ def conversation(doc: Any, path: Path, record_no: int, options: IngestOptions) -
         ref_type, ref = ("email", email) if email else ("phone", phone) if phone else (None, None)
     source_id = _pick(doc, "source_id", ID_KEYS, options)
     label = _pick(doc, "channel", ("channel", "Channel", "mediaType"), options)
-    channel = CHANNEL_ALIASES.get(str(label or "").lower())
-    if channel is None:
+    channel = vocab.channel(label)
+    if channel is None:  # no label, or one the vocabulary does not know: the turns' timing decides
         channel = "call" if any(t["end_s"] is not None for t in turns) else "chat"
     return conversation_value(
         turns,
@@ -395,7 +395,7 @@ def transcribe_value(doc: dict[str, Any], path: Path, options: IngestOptions) ->
     value = conversation_value(
         turns,
         source_id=str(field("ContactId", "JobName") or path.stem),
-        channel=options.channel or ("chat" if str(doc.get("Channel", "")).upper() == "CHAT" else "call"),
+        channel=options.channel or vocab.channel(doc.get("Channel")) or "call",
         customer_id=_str(customer_id),
         customer_ref_type="crm" if customer_id is not None else None,
         customer_ref=_str(customer_id),

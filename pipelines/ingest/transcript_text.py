@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest import vocab
 from pipelines.ingest.core import file_source_id
 from pipelines.ingest.encoding import read_text
 from pipelines.ingest.records import IngestOptions, Parsed
-from pipelines.ingest.transcript_common import CHANNEL_ALIASES, conversation_value, number, occurred_at, speaker_role
+from pipelines.ingest.transcript_common import conversation_value, number, occurred_at, speaker_role
 
 _STAMP = r"\[?(?P<{name}>(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}(?:[.,]\d+)?)\]?"
 _SPEAKER_WORDS = (r"agent|rep|representative|operator|advisor|adviser|consultant|support|customer|caller|client|"
@@ -103,7 +104,7 @@ def parse_text_transcript(path: Path, options: IngestOptions) -> Iterator[Parsed
         ref_type, ref = ("crm", customer_id) if customer_id else \
             ("email", header["email"]) if header.get("email") else \
             ("phone", header["phone"]) if header.get("phone") else (None, None)
-        channel = CHANNEL_ALIASES.get(header.get("channel", "").lower(), "call")
+        channel = vocab.channel(header.get("channel")) or "call"
         value = conversation_value(
             turns,
             source_id=header.get("source_id") or file_source_id(path),
