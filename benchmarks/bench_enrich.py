@@ -72,12 +72,13 @@ def bare_forward(models: Models, texts: list[str]) -> float:
 def staged_warehouse(directory: str, texts: list[str], channel: str):
     """A scratch warehouse in `directory` whose staging holds one inbound interaction per text."""
     con = warehouse.connect(Path(directory) / "bench.duckdb")
-    df = pd.DataFrame({"interaction_id": [f"b{i:07d}" for i in range(len(texts))], "text": texts,  # noqa: F841
+    df = pd.DataFrame({"interaction_id": [f"b{i:07d}" for i in range(len(texts))], "text": texts,
                        "channel": channel})
-    con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
-                   occurred_at, text, file_id)
-                   SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
-                   FROM df""")
+    with warehouse.registered(con, df=df):
+        con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
+                       occurred_at, text, file_id)
+                       SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
+                       FROM df""")
     return con
 
 

@@ -82,20 +82,22 @@ SETTINGS = EnrichSettings(commit_rows=3)
 
 
 def insert_interactions(con, rows: list[dict]) -> None:
-    df = pd.DataFrame([{  # noqa: F841 - read by DuckDB
+    df = pd.DataFrame([{
         "interaction_id": r["id"], "channel": r.get("channel", "email"), "text": r.get("text"),
         "agent_text": r.get("agent_text")} for r in rows])
-    con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
-                   occurred_at, text, agent_text, file_id)
-                   SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text,
-                          agent_text, 'test' FROM df""")
+    with warehouse.registered(con, df=df):
+        con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
+                       occurred_at, text, agent_text, file_id)
+                       SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text,
+                              agent_text, 'test' FROM df""")
 
 
 def insert_turns(con, interaction_id: str, turns: list[tuple[str, str]]) -> None:
-    t = pa.table({"interaction_id": [interaction_id] * len(turns), "turn_no": list(range(1, len(turns) + 1)),  # noqa: F841
+    t = pa.table({"interaction_id": [interaction_id] * len(turns), "turn_no": list(range(1, len(turns) + 1)),
                   "speaker": [s for s, _ in turns], "text": [x for _, x in turns]})
-    con.execute("INSERT INTO staging.turns (interaction_id, turn_no, speaker, text, file_id) "
-                "SELECT interaction_id, turn_no, speaker, text, 'test' FROM t")
+    with warehouse.registered(con, t=t):
+        con.execute("INSERT INTO staging.turns (interaction_id, turn_no, speaker, text, file_id) "
+                    "SELECT interaction_id, turn_no, speaker, text, 'test' FROM t")
 
 
 def scores(con) -> pd.DataFrame:

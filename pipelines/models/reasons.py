@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.models import taught
+from pipelines.warehouse import registered
 
 LABEL_ID_MIN = 20_000  # above the topics stage's rule ids (10,000+) and every fitted id
 
@@ -33,22 +34,22 @@ def apply(con: duckdb.DuckDBPyConnection, version: str) -> int:
     labels = labels[["interaction_id", "label"]].copy()
     labels["label"] = labels["label"].str.strip()
     labels["new_id"] = [label_topic_id(x) for x in labels["label"]]
-    reason_labels = labels  # noqa: F841 - read by DuckDB
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE reason_pins AS
-        WITH known AS (
-            SELECT lower(topic_label) AS key, min(topic_id) AS topic_id
-            FROM enriched.topics WHERE topic_model_version = ? AND topic_id < ? GROUP BY ALL
-        ), final AS (
-            SELECT r.interaction_id, coalesce(k.topic_id, r.new_id) AS topic_id,
-                   coalesce(t.topic_label, r.label) AS topic_label,
-                   coalesce(t.parent_topic_id, r.new_id) AS parent_topic_id,
-                   coalesce(t.parent_topic_label, r.label) AS parent_topic_label
-            FROM reason_labels r
-            LEFT JOIN known k ON k.key = lower(r.label)
-            LEFT JOIN enriched.topics t ON t.topic_model_version = ? AND t.topic_id = k.topic_id
-        )
-        SELECT * FROM final""", [version, LABEL_ID_MIN, version])
+    with registered(con, reason_labels=labels):
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE reason_pins AS
+            WITH known AS (
+                SELECT lower(topic_label) AS key, min(topic_id) AS topic_id
+                FROM enriched.topics WHERE topic_model_version = ? AND topic_id < ? GROUP BY ALL
+            ), final AS (
+                SELECT r.interaction_id, coalesce(k.topic_id, r.new_id) AS topic_id,
+                       coalesce(t.topic_label, r.label) AS topic_label,
+                       coalesce(t.parent_topic_id, r.new_id) AS parent_topic_id,
+                       coalesce(t.parent_topic_label, r.label) AS parent_topic_label
+                FROM reason_labels r
+                LEFT JOIN known k ON k.key = lower(r.label)
+                LEFT JOIN enriched.topics t ON t.topic_model_version = ? AND t.topic_id = k.topic_id
+            )
+            SELECT * FROM final""", [version, LABEL_ID_MIN, version])
     n = con.execute("""
         UPDATE enriched.topic_assignments a
         SET topic_id = p.topic_id, topic_label = p.topic_label, parent_topic_id = p.parent_topic_id,

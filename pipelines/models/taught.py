@@ -27,6 +27,7 @@ import pandas as pd
 
 from pipelines.errors import UserError
 from pipelines.models.labels import EKMAN_LABELS, SENTIMENT_LABELS
+from pipelines.warehouse import registered
 
 TASKS = ("sentiment", "emotion", "reason")
 # Accepted labels per task; None = free text (contact reasons name the taxonomy's topics).
@@ -67,10 +68,11 @@ def heads_root(db: Path | str) -> Path:
 
 def warehouse_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The file behind a warehouse connection (None for in-memory)."""
-    row = con.execute(
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses `con.register` after it.
+    rows = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()
-    return Path(row[0]) if row and row[0] else None
+    ).fetchall()
+    return Path(rows[0][0]) if rows and rows[0][0] else None
 
 
 @contextlib.contextmanager
@@ -111,11 +113,11 @@ def add_labels(db: Path | str, task: str, frame: pd.DataFrame, origin: str) -> i
         raise LabelsError(f"unknown task {task!r}: one of {', '.join(TASKS)}")
     with open_labels(db) as con:
         batch = int(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM labels").fetchall()[0][0])
-        rows = frame[["interaction_id", "label"]].astype(str)  # noqa: F841 - read by DuckDB
-        con.execute(
-            "INSERT INTO labels SELECT ?, interaction_id, label, ?, ?, now()::TIMESTAMP FROM rows",
-            [task, origin, batch],
-        )
+        with registered(con, rows=frame[["interaction_id", "label"]].astype(str)):
+            con.execute(
+                "INSERT INTO labels SELECT ?, interaction_id, label, ?, ?, now()::TIMESTAMP FROM rows",
+                [task, origin, batch],
+            )
     return batch
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipelines.models import taught
 from pipelines.models.taught import LabelsError
+from pipelines.warehouse import registered
 
 SHOWN = 5  # unmatched ids / bad rows quoted in a report
 
@@ -95,13 +96,13 @@ def read_labels(path: Path, task: str) -> tuple[pd.DataFrame, str, list[tuple[in
 
 def match(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, key: str) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Labels joined to staging.interactions by `key`; the keys matching none, and several."""
-    label_rows = rows[["row_no", "key", "label"]]  # noqa: F841 - read by DuckDB
     column = "interaction_id" if key == "interaction_id" else "source_id"
-    hits = con.execute(f"""
-        SELECT l.row_no, l.key, l.label, i.interaction_id,
-               count(i.interaction_id) OVER (PARTITION BY l.row_no) AS n
-        FROM label_rows l LEFT JOIN staging.interactions i ON i.{column} = l.key
-        ORDER BY l.row_no""").fetch_df()
+    with registered(con, label_rows=rows[["row_no", "key", "label"]]):
+        hits = con.execute(f"""
+            SELECT l.row_no, l.key, l.label, i.interaction_id,
+                   count(i.interaction_id) OVER (PARTITION BY l.row_no) AS n
+            FROM label_rows l LEFT JOIN staging.interactions i ON i.{column} = l.key
+            ORDER BY l.row_no""").fetch_df()
     unmatched = hits.loc[hits["interaction_id"].isna(), "key"].drop_duplicates().tolist()
     ambiguous = hits.loc[hits["n"] > 1, "key"].drop_duplicates().tolist()
     ok = hits[hits["n"] == 1].drop_duplicates("interaction_id", keep="last")  # a later row corrects an earlier one
@@ -203,12 +204,13 @@ def _train(con, db: Path, task: str, report: Report, models) -> None:
 
 def training_set(con, labels: pd.DataFrame, encoder: str, classes: tuple[str, ...]):
     """(x, y, groups, n without a vector) of the labelled interactions' stored embeddings."""
-    wanted = labels[labels["label"].isin(classes)][["interaction_id", "label"]]  # noqa: F841
-    df = con.execute("""
-        SELECT w.label, coalesce(i.customer_id, i.interaction_id) AS grp, e.embedding
-        FROM wanted w JOIN staging.interactions i USING (interaction_id)
-        LEFT JOIN enriched.embeddings e ON e.text_hash = md5(i.text) AND e.encoder = ?
-        ORDER BY w.interaction_id""", [encoder]).fetch_df()
+    wanted = labels[labels["label"].isin(classes)][["interaction_id", "label"]]
+    with registered(con, wanted=wanted):
+        df = con.execute("""
+            SELECT w.label, coalesce(i.customer_id, i.interaction_id) AS grp, e.embedding
+            FROM wanted w JOIN staging.interactions i USING (interaction_id)
+            LEFT JOIN enriched.embeddings e ON e.text_hash = md5(i.text) AND e.encoder = ?
+            ORDER BY w.interaction_id""", [encoder]).fetch_df()
     has = df["embedding"].notna().to_numpy()
     df = df[has]
     x = np.stack(df["embedding"].to_numpy()).astype(np.float32) if len(df) else np.zeros((0, 384), np.float32)
