@@ -91,10 +91,31 @@ def _patterns() -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...
     return tuple(wrote), tuple(blocks), closing, footer
 
 
+# A header-block pattern opens with a line `[> ][* ]KEYWORD:` (`(?:From|Sent|To|...):`), repeated.
+_BLOCK_KEYWORDS_RE = re.compile(r"\[\* \]\*\(\?:([^()]+?)\):")
+
+
+@lru_cache(maxsize=1)
+def _block_guard() -> tuple[re.Pattern[str], frozenset[re.Pattern[str]]]:
+    """(a line any of the guarded header-block patterns needs, those patterns).
+
+    Most mails have no `From:`/`Sent:` block; one scan for its first line spares the dozen block
+    patterns (each a scan of the whole text). A pattern whose keywords cannot be read is not guarded.
+    """
+    _, blocks, _, _ = _patterns()
+    keywords = {p: _BLOCK_KEYWORDS_RE.search(p.pattern) for p in blocks}
+    guarded = frozenset(p for p, m in keywords.items() if m)
+    alternatives = "|".join(f"(?:{keywords[p].group(1)})" for p in blocks if p in guarded)  # type: ignore[union-attr]
+    return re.compile(rf"^(?:> ?)*[* ]*(?:{alternatives}):", re.MULTILINE | re.IGNORECASE), guarded
+
+
 def _header_spans(lines: list[str], starts: list[int]) -> list[tuple[int, int]]:
     """(first line, last line) of every reply header among `lines` (stripped; `starts` = offsets)."""
     wrote, blocks, _, _ = _patterns()
+    guard, guarded = _block_guard()
     text = "\n".join(lines)
+    if not guard.search(text):
+        blocks = tuple(p for p in blocks if p not in guarded)
     spans = []
 
     def line_of(offset: int) -> int:
@@ -104,7 +125,7 @@ def _header_spans(lines: list[str], starts: list[int]) -> list[tuple[int, int]]:
             lo, hi = (mid, hi) if starts[mid] <= offset else (lo, mid - 1)
         return lo
 
-    for pattern in wrote + blocks:
+    for pattern in wrote + blocks:  # spans are sorted below: the order patterns run in does not matter
         for match in pattern.finditer(text):
             found = match.group(0).strip("\n")
             if not found.strip():

@@ -40,6 +40,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -225,8 +226,13 @@ def _ids(value: str | None) -> list[str]:
 
 def _addresses(msg: Headers, *headers: str) -> list[str]:
     """The addresses of the given headers (groups such as `unlisted-recipients:;` hold none)."""
-    values = [v for h in headers for v in msg.raw_all(h)]
-    return [addr.lower() for _, addr in email.utils.getaddresses(values) if "@" in addr]
+    return list(_addresses_of(tuple(v for h in headers for v in msg.raw_all(h))))
+
+
+@lru_cache(maxsize=8192)
+def _addresses_of(values: tuple[str, ...]) -> tuple[str, ...]:
+    # a mailbox repeats its From/To lines (the support address, each customer's): parsed once each
+    return tuple(addr.lower() for _, addr in email.utils.getaddresses(list(values)) if "@" in addr)
 
 
 def company_match(address: str, accounts: tuple[str, ...]) -> str | None:
