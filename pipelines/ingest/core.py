@@ -157,8 +157,9 @@ def record_files(
          report.rejected]
         for state, kind, fmt, encoding, report in files
     ]
-    if rows:
-        con.executemany("INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)", rows)
+    if rows:  # one statement for a batch's files (executemany runs one per row)
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)"] * len(rows))
+        con.execute(f"INSERT INTO raw.files VALUES {values}", [v for row in rows for v in row])
 
 
 def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_ids: list[str]) -> None:
@@ -285,6 +286,14 @@ def _timestamp(value: Any, timezone: str) -> Any:
         return None  # the SQL validation gives the one 'unparseable timestamp' reason
 
 
+def _redact_distinct(redact: Callable, strings: list[str | None]) -> list[str | None]:
+    """`redact(strings)`, each distinct string redacted once: a payload repeats its record's texts
+    (an email's subject, a transcript's turns), and exports repeat their stock phrases."""
+    distinct = list(dict.fromkeys(s for s in strings if s is not None))
+    done = dict(zip(distinct, redact(distinct), strict=True))
+    return [None if s is None else done[s] for s in strings]
+
+
 def _rows(
     path: Path, key: str, chunk: list[Parsed], options: IngestOptions, redact: Callable, tag: dict[str, Any]
 ) -> tuple[list, list, list]:
@@ -300,7 +309,7 @@ def _rows(
         value = rec.value
         strings.extend([_text(value.get("text")), _text(value.get("agent_text")), _text(value.get("subject"))])
         strings.extend(_text(t.get("text")) for t in value.get("turns") or [])
-    redacted = iter(redact(strings))
+    redacted = iter(_redact_distinct(redact, strings))
     src, turns, skipped = [], [], []
     for rec in chunk:
         payload = json.dumps(_replace_strings(rec.payload, redacted), ensure_ascii=False, default=str)
@@ -369,15 +378,39 @@ def land(
     return report
 
 
-def create_landing(con: duckdb.DuckDBPyConnection) -> None:
-    """The empty temp tables a batch of parsed files is landed into."""
-    _create(con, "_voc_src", SRC_SCHEMA)
-    _create(con, "_voc_turns", TURN_SCHEMA)
-    _create(con, "_voc_skipped", SKIPPED_SCHEMA)
+FILES_SCHEMA = pa.schema(FILE_FIELDS + [("path", pa.string())])  # _voc_files: the batch's files
+LANDING = {"_voc_src": SRC_SCHEMA, "_voc_turns": TURN_SCHEMA, "_voc_skipped": SKIPPED_SCHEMA,
+           "_voc_files": FILES_SCHEMA}
+
+
+class Landing:
+    """The temp tables a batch of parsed files is landed into, filled in bulk.
+
+    Rows wait in Python until a table has `chunk_size` of them or `write()` is called: a batch of
+    small files is appended in one statement per table, not several per file.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, chunk_size: int = LAND_CHUNK) -> None:
+        self.con, self.chunk_size = con, chunk_size
+        self.rows: dict[str, list[dict[str, Any]]] = {table: [] for table in LANDING}
+        for table, schema in LANDING.items():
+            _create(con, table, schema)
+
+    def add(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Queue `rows` for `table` (written once `chunk_size` of them wait)."""
+        self.rows[table] += rows
+        if len(self.rows[table]) >= self.chunk_size:
+            self.write(table)
+
+    def write(self, *tables: str) -> None:
+        """Append the queued rows of `tables` (all when none named)."""
+        for table in tables or tuple(LANDING):
+            rows, self.rows[table] = self.rows[table], []
+            _append(self.con, table, pa.Table.from_pylist(rows, schema=LANDING[table]))
 
 
 def land_records(
-    con: duckdb.DuckDBPyConnection,
+    landing: Landing,
     path: Path,
     key: str,
     records: Iterable[Parsed],
@@ -396,9 +429,10 @@ def land_records(
             if rec.skip:
                 skipped[rec.skip] += 1
         src, turns, skip_rows = _rows(path, key, chunk, options, redact, tag)
-        _append(con, "_voc_src", pa.Table.from_pylist(src, schema=SRC_SCHEMA))
-        _append(con, "_voc_turns", pa.Table.from_pylist(turns, schema=TURN_SCHEMA))
-        _append(con, "_voc_skipped", pa.Table.from_pylist(skip_rows, schema=SKIPPED_SCHEMA))
+        landing.add("_voc_src", src)
+        landing.add("_voc_turns", turns)
+        landing.add("_voc_skipped", skip_rows)
+    landing.add("_voc_files", [{**tag, "path": key}])
     return warnings, skipped
 
 

@@ -256,6 +256,7 @@ class ParsedFiles:
         self.con, self.options = con, options
         self.pending: list[_Pending] = []
         self.spec: tabular_sql.Spec | None = None
+        self.landing: core.Landing | None = None
 
     def holds(self, state: core.FileState) -> bool:
         """Whether a pending file has this content or this path (`begin_file` must look again after `flush`)."""
@@ -282,19 +283,17 @@ class ParsedFiles:
             self.flush()  # deletes run before every check of the batch: a replacing file comes first
         if not self.pending:
             drop_temps(con)
-            core.create_landing(con)
-            con.execute("CREATE TEMP TABLE _voc_files (file_no INTEGER, file_id VARCHAR, path VARCHAR)")
+            self.landing = core.Landing(con, chunk_size)
             identity.register(con)  # voc_keyed_hash: references are stored as keyed hashes
             self.spec = spec
         file_no = len(self.pending)
         report = FileReport(path=str(path), kind=kind, format=fmt, replaced=bool(state.replaces), encoding=encoding)
         tag = {"file_no": file_no, "file_id": state.file_id}
-        warnings, skipped = core.land_records(con, path, state.path, records, self.options, tag, chunk_size)
+        warnings, skipped = core.land_records(self.landing, path, state.path, records, self.options, tag, chunk_size)
         for reason, n in skipped.items():
             report.skip(reason, n)
         for message, n in warnings.items():
             report.warn(message, n)
-        con.execute("INSERT INTO _voc_files VALUES (?, ?, ?)", [file_no, state.file_id, state.path])
         self.pending.append(_Pending(state, kind, fmt, encoding, report))
         return report
 
@@ -306,6 +305,7 @@ class ParsedFiles:
         self.pending, self.spec = [], None
         assert spec is not None
         try:
+            self.landing.write()
             con.execute("SET preserve_insertion_order = false")
             for sql, params in spec.prepare:
                 con.execute(sql, params)
