@@ -26,7 +26,6 @@ import pyarrow as pa
 
 from pipelines import redact
 from pipelines.ingest import core, file_dates, presets, tabular_notes, tabular_sql
-from pipelines.ingest.load import Landed, load_file
 from pipelines.ingest.encoding import (
     CR_PLACEHOLDER,
     check_decodes,
@@ -36,6 +35,8 @@ from pipelines.ingest.encoding import (
     needs_transcoding,
     utf8_copy,
 )
+from pipelines.ingest.identity import sql_hash
+from pipelines.ingest.load import Landed, load_file
 from pipelines.ingest.mapping import MappingError, load_mapping_file, norm, resolve
 from pipelines.ingest.records import FileReport, IngestOptions
 from pipelines.ingest.tabular_sql import quote
@@ -105,18 +106,6 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> list[
     return header
 
 
-def _gate(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The redactor's prefilter as an RE2 pattern (None: not RE2-compatible, every value is redacted)."""
-    from pipelines import redact
-
-    pattern = ("(?i)" if redact.PREFILTER_RE.flags & 2 else "") + redact.PREFILTER_RE.pattern
-    try:
-        con.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
-    except duckdb.Error:
-        return None
-    return pattern
-
-
 # Mapped customer identifiers: their payload copy is the keyed hash staging stores (a key, not a value).
 HASHED_FIELDS = {"customer_id": "crm", "customer_email": "email", "customer_phone": "phone",
                  "customer_handle": "handle", "email": "email", "phone": "phone", "handle": "handle"}
@@ -131,23 +120,25 @@ PERSONAL_PLACEHOLDER = "[PERSONAL]"
 
 
 def _columns(
-    header: list[str], found: dict[str, str], gate: str | None, redact: bool, bare_cr: bool
-) -> tuple[str, dict[str, str]]:
-    """The select list of `_voc_src` over the source columns, and `found` re-pointed at what staging reads.
+    header: list[str], found: dict[str, str], redact: bool, bare_cr: bool
+) -> tuple[str, list[str], dict[str, str]]:
+    """The select list of `_voc_src` over the source columns, its joins, and `found` re-pointed at what
+    staging reads.
 
     Every column is redacted except those mapped onto UNREDACTED_FIELDS; a mapped identifier
     (customer, agent) also gets a raw copy `__raw_<field>` that staging reads (and pseudonymises),
     while its payload copy holds the keyed hash (customers) or the redacted value (agents); an
     unmapped column named like personal data (PERSONAL_COLUMN_RE) keeps only PERSONAL_PLACEHOLDER.
+    The statement binds `$redact_gate` (`redact.sql_candidate_pattern()`): values it does not match
+    stay as they are in SQL, the others go through `voc_redact`. Identifier columns repeat (a
+    customer's every post), so each distinct value is hashed once and joined back (`joins`).
     """
-    from pipelines.ingest.identity import sql_hash
-
     by_column: dict[str, list[str]] = {}
     for fld, col in found.items():
         by_column.setdefault(col, []).append(fld)
-    parts, staged = [], dict(found)
+    parts, joins, staged = [], [], dict(found)
     for col in header:
-        expr = quote(col)
+        expr = f"src.{quote(col)}"
         if bare_cr:
             expr = f"replace({expr}, '{CR_PLACEHOLDER}', chr(13))"
         fields = by_column.get(col, [])
@@ -159,14 +150,35 @@ def _columns(
                     parts.append(f"{expr} AS {quote(staged[fld])}")
             hashed = [HASHED_FIELDS[f] for f in fields if f in HASHED_FIELDS]
             if hashed:
-                expr = sql_hash(f"'{hashed[0]}'", expr)
+                key, hash_sql = f"_voc_key{len(joins)}", sql_hash(f"'{hashed[0]}'", "value")
+                joins.append(
+                    f"LEFT JOIN (SELECT value, {hash_sql} AS hashed FROM "
+                    f"(SELECT DISTINCT {expr} AS value FROM src)) {key} ON {key}.value = {expr}"
+                )
+                expr = f"{key}.hashed"
             elif not fields and PERSONAL_COLUMN_RE.match(norm(col)):
                 expr = f"CASE WHEN NULLIF(trim({expr}), '') IS NOT NULL THEN '{PERSONAL_PLACEHOLDER}' END"
             else:
-                test = f"regexp_matches({expr}, '{gate}')" if gate else "true"
-                expr = f"CASE WHEN {test} THEN voc_redact({expr}) ELSE {expr} END"
+                expr = f"CASE WHEN regexp_matches({expr}, $redact_gate) THEN voc_redact({expr}) ELSE {expr} END"
         parts.append(f"{expr} AS {quote(col)}")
-    return ", ".join(parts), staged
+    return ", ".join(parts), joins, staged
+
+
+def _landing(source: str, select: str, joins: list[str]) -> str:
+    """`CREATE TEMP TABLE _voc_src` from `source` (a query with `record_no` and the file's columns)."""
+    columns = f"src.record_no{', ' + select if select else ''}"
+    if not joins:
+        return f"CREATE TEMP TABLE _voc_src AS SELECT {columns} FROM ({source}) src"
+    # read once: the distinct identifiers and the rows both come from it
+    return (
+        f"CREATE TEMP TABLE _voc_src AS WITH src AS MATERIALIZED ({source}) SELECT {columns} FROM src "
+        + " ".join(joins)
+    )
+
+
+def _select_params(options: IngestOptions) -> dict[str, object]:
+    """The values `_columns`' select list binds."""
+    return {"phone_region": options.phone_region or None, "redact_gate": redact.sql_candidate_pattern()}
 
 
 def _check_columns(path: Path, header: list[str], unknown: dict[str, str]) -> None:
@@ -214,13 +226,15 @@ def _read_csv_file(
     fallback = file_dates.fallback_column(header, options.occurred_at)
     if fallback:
         found[tabular_notes.FALLBACK_FIELD] = fallback
-    select, staged = _columns(header, found, _gate(con) if redact else None, redact, bare_cr)
-    sql = (
-        f"CREATE TEMP TABLE _voc_src AS SELECT row_number() OVER () AS record_no, {select} "
+    select, joins, staged = _columns(header, found, redact, bare_cr)
+    sql = _landing(
+        f"SELECT row_number() OVER () AS record_no, * "
         f"FROM read_csv($path, {CSV_OPTIONS}, max_line_size = {MAX_LINE_BYTES}, delim = $delim, "
-        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')"
+        "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')",
+        select,
+        joins,
     )
-    params = {"path": str(path), "delim": delim, "phone_region": options.phone_region or None}
+    params = {"path": str(path), "delim": delim, **_select_params(options)}
     con.execute(sql, tabular_sql.used_params(sql, params))
     # Malformed lines: DuckDB's `line` counts the header, so line - 1 is the record number.
     excerpt = "voc_redact(left(min(csv_line), 200))" if redact else "left(min(csv_line), 200)"
@@ -305,7 +319,7 @@ def _read_jsonl(
     header += [c for c in dict.fromkeys(explicit.values()) if c not in header and "." in c]
     found, unknown = resolve(fmt, header, explicit)
     _check_columns(path, header, unknown)
-    select, staged = _columns(header, found, _gate(con) if redact else None, redact, False)
+    select, joins, staged = _columns(header, found, redact, False)
     params: dict[str, object] = {}
     cols = []
     for i, key in enumerate(header):
@@ -313,11 +327,8 @@ def _read_jsonl(
         params[f"k{i}"] = "$" + "".join('."' + part.replace('"', '\\"') + '"' for part in parts)
         cols.append(f"json_extract_string(line, $k{i}) AS {quote(key)}")
     inner = ", ".join(cols) or "NULL AS _empty"
-    sql = (
-        f"CREATE TEMP TABLE _voc_src AS SELECT record_no{', ' + select if select else ''} "
-        f"FROM (SELECT record_no, {inner} FROM _voc_lines WHERE ok)"
-    )
-    params["phone_region"] = options.phone_region or None
+    sql = _landing(f"SELECT record_no, {inner} FROM _voc_lines WHERE ok", select, joins)
+    params.update(_select_params(options))
     con.execute(sql, tabular_sql.used_params(sql, params))
     line = "voc_redact(line)" if redact else "line"
     con.execute(

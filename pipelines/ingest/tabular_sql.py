@@ -28,8 +28,17 @@ DIRECTION_SQL = vocab.direction_sql("{x}")
 CHANNELS_SQL = ", ".join(f"'{c}'" for c in vocab.CHANNELS)
 DIRECTIONS_SQL = ", ".join(f"'{d}'" for d in vocab.DIRECTIONS)
 REF_TYPES_SQL = ", ".join(f"'{t}'" for t in REF_TYPES)
-# the reference's keyed hash (normalised per type first): no identifier is stored in clear
+# the reference's keyed hash (normalised per type first): no identifier is stored in clear. A
+# customer's references repeat across their contacts: each distinct one is hashed once, joined back.
 REF_SQL = sql_hash("customer_ref_type", "ref_raw")
+REFS_CTE = (
+    "refs AS (SELECT customer_ref_type AS ref_type_key, ref_raw AS ref_raw_key, " + REF_SQL + " AS customer_ref "
+    "FROM (SELECT DISTINCT customer_ref_type, ref_raw FROM {src}))"
+)
+REFS_JOIN = (
+    "LEFT JOIN refs ON refs.ref_type_key IS NOT DISTINCT FROM {src}.customer_ref_type "
+    "AND refs.ref_raw_key IS NOT DISTINCT FROM {src}.ref_raw"
+)
 INSERT_INTERACTIONS = (
     "INSERT INTO staging.interactions SELECT interaction_id, source_id, channel, direction, "
     + sql_pseudonym("customer_ref")
@@ -180,9 +189,10 @@ def _finish_interactions(b: _Builder, base: str) -> str:
     key = "file_no, interaction_id" if b.fmt == "parsed" else "interaction_id"
     return f"""CREATE TEMP TABLE _voc_typed AS
     WITH base AS ({base}),
+    {REFS_CTE.format(src="base")},
     keyed AS (
-        SELECT *, substr(sha1(channel || '|' || source_id), 1, 16) AS interaction_id,
-               {REF_SQL} AS customer_ref,
+        SELECT base.*, substr(sha1(channel || '|' || source_id), 1, 16) AS interaction_id,
+               refs.customer_ref,
                CASE WHEN parse_error IS NOT NULL THEN parse_error
                     WHEN source_id IS NULL THEN {b.missing('source_id', 'missing id')}
                     WHEN channel NOT IN ({CHANNELS_SQL}) THEN 'unknown channel: ' || channel
@@ -196,7 +206,7 @@ def _finish_interactions(b: _Builder, base: str) -> str:
                     WHEN occurred_at IS NULL THEN 'unparseable timestamp: ' || left(occurred_raw, 60)
                     {b.implausible('occurred_at', "COALESCE(occurred_raw, 'the file date')")}
                END AS reason0
-        FROM base),
+        FROM base {REFS_JOIN.format(src="base")}),
     firsts AS (
         -- a GROUP BY + join: several times cheaper than a window partitioned by a unique key
         SELECT {key}, min(record_no) AS first_no FROM keyed WHERE reason0 IS NULL GROUP BY {key})
@@ -328,8 +338,9 @@ def _utterances(b: _Builder) -> Spec:
                {DIRECTION_SQL.replace('{x}', b.v('direction'))} AS direction,
                {b.v('source_category')} AS source_category, {b.num('duration_s')} AS duration_s
         FROM _voc_src),
+    {REFS_CTE.format(src="u")},
     checked AS (
-        SELECT *, substr(sha1(channel || '|' || source_id), 1, 16) AS interaction_id, {REF_SQL} AS customer_ref,
+        SELECT u.*, substr(sha1(channel || '|' || source_id), 1, 16) AS interaction_id, refs.customer_ref,
                CASE WHEN source_id IS NULL THEN {b.missing('source_id', 'missing id')}
                     WHEN channel NOT IN ({CHANNELS_SQL}) THEN 'unknown channel: ' || channel
                     WHEN direction NOT IN ({DIRECTIONS_SQL}) THEN 'unknown direction: ' || direction
@@ -342,7 +353,7 @@ def _utterances(b: _Builder) -> Spec:
                          THEN 'unparseable timestamp: ' || left(occurred_raw, 60)
                     {b.implausible('occurred_at', 'occurred_raw')}
                END AS reason0
-        FROM u)
+        FROM u {REFS_JOIN.format(src="u")})
     SELECT *, CASE WHEN reason0 IS NULL AND turn_num IS NOT NULL AND record_no <> min(record_no)
                         FILTER (WHERE reason0 IS NULL) OVER (PARTITION BY interaction_id, turn_num)
                    THEN 'duplicate turn: ' || source_id || ' turn ' || turn_raw ELSE reason0 END AS reason
