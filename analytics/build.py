@@ -19,6 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from analytics import clv, definitions, impact, loyalty, operations, qa, staffing, terms
+from analytics.operations import OperationsSettings
 from analytics.settings import AnalyticsSettings, load
 from pipelines.warehouse import transaction
 
@@ -33,14 +34,16 @@ SQL_MARTS: tuple[str, ...] = (
     # operations (issue 16): read marts.interactions / thread_messages and marts.business_calendar
     "conversation_metrics", "response_times", "sla_attainment", "volume_profile", "self_service_candidates",
 )
-PY_MARTS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection, AnalyticsSettings], str]], ...] = (
-    ("reason_impact", impact.build),
-    ("distinctive_terms", terms.build),
-    ("nev_vs_loyalty", loyalty.build),
+# Each step is (con, [analytics], [operations]) -> summary.
+PyMart = Callable[[duckdb.DuckDBPyConnection, AnalyticsSettings, OperationsSettings], str]
+PY_MARTS: tuple[tuple[str, PyMart], ...] = (
+    ("reason_impact", lambda con, settings, ops: impact.build(con, settings)),
+    ("distinctive_terms", lambda con, settings, ops: terms.build(con, settings)),
+    ("nev_vs_loyalty", lambda con, settings, ops: loyalty.build(con, settings)),
     ("staffing_forecast", staffing.build),  # statsmodels ETS + Erlang C (issue 16)
     ("qa_results", qa.build),  # QA scorecards (issue 16): rules matched on agent turns
-    ("agent_scorecard", lambda con, settings: build_sql_mart(con, "agent_scorecard",
-                                                             sql_parameters(con, settings))),
+    ("agent_scorecard", lambda con, settings, ops: build_sql_mart(con, "agent_scorecard",
+                                                                  sql_parameters(con, settings, ops))),
 )
 _PARAM = re.compile(r"\$([a-z_]+)")
 # Shared SQL fragments a mart's file names with a /*placeholder*/: one definition per figure.
@@ -58,13 +61,15 @@ def current_topic_version(con: duckdb.DuckDBPyConnection, settings: AnalyticsSet
     return row[0] if row and row[0] else ""
 
 
-def sql_parameters(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> dict[str, object]:
+def sql_parameters(
+    con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: OperationsSettings | None = None
+) -> dict[str, object]:
     """Every value a mart's SQL may bind: typed settings plus the resolved topic version."""
     values: dict[str, object] = {name: value for name, value in vars(settings).items()}
     values["windows_hours"] = list(settings.windows_hours)
     values["window_hours"] = settings.default_window_hours
     values["topic_version"] = current_topic_version(con, settings)
-    values.update(operations.load().sql_parameters())  # [operations]: service levels, conversation metrics
+    values.update((ops or operations.load()).sql_parameters())  # [operations]: service levels, conversation metrics
     return values
 
 
@@ -77,8 +82,8 @@ def build_sql_mart(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, 
     con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS\n{text}", used)
 
 
-def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, params: dict[str, object],
-                timings: list[tuple[str, float, int]], total: float) -> None:
+def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: OperationsSettings,
+                params: dict[str, object], timings: list[tuple[str, float, int]], total: float) -> None:
     stats = con.execute(
         "SELECT min(occurred_at), max(occurred_at), count(*), (SELECT count(*) FROM staging.interactions) "
         "FROM marts.interactions"
@@ -88,7 +93,7 @@ def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, par
     ).fetchall()[0][0]
     method = con.execute(
         "SELECT any_value(method) FROM marts.revenue_at_risk WHERE scope = 'total'").fetchall()[0][0]
-    rows = settings.as_rows() + operations.load().as_rows() + [
+    rows = settings.as_rows() + ops.as_rows() + [
         ("built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("data_start", str(stats[0])), ("data_end", str(stats[1])), ("n_contacts", str(stats[2])),
         ("n_interactions", str(stats[3])),  # every message, the company's side included
@@ -107,20 +112,23 @@ def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, par
     con.unregister("_timings")
 
 
-def run(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = None) -> str:
+def run(
+    con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = None, ops: OperationsSettings | None = None
+) -> str:
     """Rebuild every mart; returns a one-line summary (the `build` stage of `pipelines.stages`)."""
     settings = settings or load()
+    ops = ops or operations.load()
     start = time.perf_counter()
     timings: list[tuple[str, float, int]] = []
     steps: list[tuple[str, Callable[[], object]]] = [
         ("customer_clv", lambda: clv.build(con, settings)),
         ("metric_definitions", lambda: definitions.build(con, settings)),  # executive_summary reads it
-        ("business_calendar", lambda: operations.build_calendar(con)),  # response_times reads it
+        ("business_calendar", lambda: operations.build_calendar(con, ops)),  # response_times reads it
     ]
     with transaction(con):
-        params = sql_parameters(con, settings)
+        params = sql_parameters(con, settings, ops)
         steps += [(name, lambda n=name: build_sql_mart(con, n, params)) for name in SQL_MARTS]
-        steps += [(name, lambda f=fn: f(con, settings)) for name, fn in PY_MARTS]
+        steps += [(name, lambda f=fn: f(con, settings, ops)) for name, fn in PY_MARTS]
         for name, step in tqdm(steps, desc="marts", unit="mart", leave=False):
             t0 = time.perf_counter()
             step()
@@ -128,6 +136,6 @@ def run(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = Non
             timings.append((name, time.perf_counter() - t0, rows))
             log.debug("marts.%s: %d rows in %.2fs", name, rows, timings[-1][1])
         total = time.perf_counter() - start
-        _write_info(con, settings, params, timings, total)
+        _write_info(con, settings, ops, params, timings, total)
     n = next(rows for name, _, rows in timings if name == "interactions")
     return f"{len(timings)} marts rebuilt from {n} interactions in {total:.1f}s"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, rankdata
 
 from analytics.settings import AnalyticsSettings
 
@@ -20,6 +19,8 @@ PREDICTORS = {"mean_nev": -1, "mean_sentiment": -1, "negative_share": 1, "contac
 
 def auc_with_ci(score: np.ndarray, positive: np.ndarray, confidence: float) -> tuple[float, float, float]:
     """AUC of `score` for `positive` (Mann-Whitney) with the Hanley-McNeil (1982) interval."""
+    from scipy.stats import norm, rankdata  # seconds to import: only when the mart is built
+
     n1, n0 = int(positive.sum()), int((~positive).sum())
     if n1 == 0 or n0 == 0:
         return np.nan, np.nan, np.nan
@@ -33,6 +34,8 @@ def auc_with_ci(score: np.ndarray, positive: np.ndarray, confidence: float) -> t
 
 def spearman_with_ci(x: np.ndarray, y: np.ndarray, confidence: float) -> tuple[float, float, float]:
     """Spearman's rho with a Fisher-z interval."""
+    from scipy.stats import norm, rankdata
+
     if len(x) < 4 or np.std(x) == 0 or np.std(y) == 0:
         return np.nan, np.nan, np.nan
     rho = float(np.corrcoef(rankdata(x), rankdata(y))[0, 1])

@@ -268,9 +268,9 @@ def score(con: duckdb.DuckDBPyConnection, items: list[Item], encoder=None) -> No
     con.execute(RESULTS_SQL)
 
 
-def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
-    """The `qa_results` step of the build: the configured rules, or an empty mart without any."""
-    path = rules_path()
+def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: object | None = None) -> str:
+    """The `qa_results` step of the build: the configured rules (`ops`: `[operations]`), or an empty mart without any."""
+    path = rules_path(ops)
     items = load_rules(path) if path else []
     if not items:
         _stage_turns(con)

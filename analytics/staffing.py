@@ -11,7 +11,6 @@ import warnings
 import duckdb
 import numpy as np
 import pandas as pd
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from analytics import operations
 from analytics.settings import AnalyticsSettings
@@ -36,6 +35,8 @@ def seasonal_naive(y: pd.Series, horizon: int, season: int) -> np.ndarray:
 
 def ets(y: pd.Series, horizon: int, season: int) -> np.ndarray:
     """Holt-Winters ETS (additive error and season, damped additive trend), clipped at zero."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing  # 1.4 s to import: only when forecasting
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short series
         model = ExponentialSmoothing(y.to_numpy(), trend="add", damped_trend=True, seasonal="add",
@@ -116,10 +117,12 @@ def workload_agents(contacts: float, aht_s: float, interval_s: float, occupancy:
     return contacts * aht_s / (interval_s * occupancy)
 
 
-def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings) -> str:
+def build(
+    con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: operations.OperationsSettings | None = None
+) -> str:
     """`marts.staffing_forecast`: per channel and hour of the next `forecast_weeks`, the forecast
     contacts, the method, the mean handle time and the agents needed."""
-    ops = operations.load()
+    ops = ops or operations.load()
     # hourly counts per channel in DuckDB (hundreds of rows per channel, never one per contact)
     frame = con.execute("""
         SELECT channel,

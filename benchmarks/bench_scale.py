@@ -77,8 +77,9 @@ con.close()
 STAGE = """
 import sys
 from pipelines import stages, warehouse
+from pipelines.config import Settings
 con = warehouse.connect(sys.argv[1])
-for name, summary in stages.run_all(con, {sys.argv[2]}):
+for name, summary in stages.run_all(con, Settings.load(), {sys.argv[2]}):
     print(name, summary)
 con.close()
 """

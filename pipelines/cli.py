@@ -1,7 +1,9 @@
 """`python -m pipelines`: a thin command line over the library functions.
 
 Each command lives in `pipelines/commands/<name>.py` and exposes `register(subparsers)`; the
-command's handler takes the parsed arguments and returns an exit code. Domain errors become
+command's handler takes the parsed arguments and the run's `Settings` (`pipelines.config`) and
+returns an exit code. A command whose flags override settings registers `flags(settings, args)`,
+which `main` applies before the handler runs. Domain errors become
 one-line messages that say how to fix the problem (exit 2); a bug still shows its traceback.
 """
 
@@ -12,6 +14,7 @@ import importlib
 import logging
 import sys
 
+from pipelines.config import Settings
 from pipelines.errors import UserError
 from pipelines.settings import default_db
 
@@ -41,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.func(args) or 0)
+        # The run's settings, built once: the file, then the environment, then this command's flags.
+        settings = Settings.load()
+        if getattr(args, "flags", None) is not None:
+            settings = args.flags(settings, args)
+        return int(args.func(args, settings) or 0)
     except UserError as exc:  # the project's own errors only (pipelines.errors): a bug keeps its traceback
         if args.verbose:
             raise

@@ -121,9 +121,12 @@ def check_is_warehouse(db: Path) -> None:
 
 
 def connect(
-    db: Path | str, *, read_only: bool = False, threads: int | None = None
+    db: Path | str, *, read_only: bool = False, threads: int | None = None,
+    settings: WarehouseSettings | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the working warehouse (creating its folder and schema) for the pipeline.
+
+    `settings`: the run's `[warehouse]` (the CLI passes it); None = read from voc.toml and the env.
 
     >>> con = connect(":memory:")
     """
@@ -139,7 +142,7 @@ def connect(
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if not read_only:
-        _apply(con, load_section("warehouse", WarehouseSettings))
+        _apply(con, settings or load_section("warehouse", WarehouseSettings))
         ensure_schema(con)
         from pipelines.ingest import keys  # the secret beside the warehouse, for keyed hashes
 
@@ -222,7 +225,7 @@ def serving_mode(settings: WarehouseSettings) -> int:
     return 0o666 & ~umask
 
 
-def publish(db: Path | str) -> Path:
+def publish(db: Path | str, settings: WarehouseSettings | None = None) -> Path:
     """Copy the (closed, checkpointed) warehouse to its serving path atomically.
 
     Readers holding the old file keep reading it (POSIX keeps the unlinked inode alive); new
@@ -230,7 +233,7 @@ def publish(db: Path | str) -> Path:
     """
     db = Path(db)
     target = serving_path(db)
-    mode = serving_mode(load_section("warehouse", WarehouseSettings))
+    mode = serving_mode(settings or load_section("warehouse", WarehouseSettings))
     with duckdb.connect(str(db)) as con:
         con.execute("CHECKPOINT")
     tmp: str | None = None

@@ -14,7 +14,7 @@ from pipelines.warehouse import WarehouseError
 
 
 def _command_raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    def handler(args: argparse.Namespace) -> int:
+    def handler(args: argparse.Namespace, settings: object) -> int:
         raise exc
 
     real = cli.build_parser

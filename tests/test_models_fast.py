@@ -135,7 +135,7 @@ def test_heads_of_another_distillation_are_refused(tmp_path, heads_dir, static_d
 def test_cli_enrich_fast_flag(db_path, heads_dir, static_dir, monkeypatch, capsys):
     from pipelines.cli import main
 
-    monkeypatch.setenv("VOC_MODELS_MODE", "full")  # restored after the test: --fast sets it in-process
+    monkeypatch.setenv("VOC_MODELS_MODE", "full")  # --fast wins over the environment
     monkeypatch.setenv("VOC_MODELS_MODELS_DIR", str(heads_dir))
     monkeypatch.setenv("VOC_MODELS_FAST_MODEL_PATH", str(static_dir))
     con = warehouse.connect(db_path)

@@ -45,7 +45,7 @@ def corpus() -> list[dict]:
 
 @pytest.fixture(autouse=True)
 def _fast_env(monkeypatch):
-    # `--fast` sets VOC_MODELS_MODE for the process; monkeypatch restores it after each test
+    # fast mode from the environment, as a user would set it (the CLI's --fast travels in Settings)
     monkeypatch.setenv("VOC_MODELS_MODE", "fast")
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
-from pipelines import warehouse
+from pipelines import stages, warehouse
+from pipelines.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,24 +20,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--window-hours", type=int, help="default repeat window (one of [analytics] windows_hours)")
     p.add_argument("--transfer-gap-minutes", type=float, help="contacts closer than this are transfers")
     p.add_argument("--no-publish", action="store_true", help="do not refresh the serving copy")
-    p.set_defaults(func=handle)
+    p.set_defaults(func=handle, flags=flags)
 
 
-def handle(args: argparse.Namespace) -> int:
-    from analytics import build
-    from analytics.settings import load
+def flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`[analytics]` as `--window-hours` and `--transfer-gap-minutes` set them."""
+    return settings.replace(analytics={"default_window_hours": args.window_hours or None,
+                                       "transfer_gap_minutes": args.transfer_gap_minutes})
 
-    settings = load()
-    if args.window_hours:
-        settings = dataclasses.replace(settings, default_window_hours=args.window_hours)
-    if args.transfer_gap_minutes is not None:
-        settings = dataclasses.replace(settings, transfer_gap_minutes=args.transfer_gap_minutes)
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     db = Path(args.db)
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, settings=settings.warehouse)
     try:
-        print(f"build: {build.run(con, settings)}")
+        print(f"build: {stages.build(con, settings)}")
     finally:
         con.close()
     if not args.no_publish:
-        print(f"published: {warehouse.publish(db)}")
+        print(f"published: {warehouse.publish(db, settings.warehouse)}")
     return 0

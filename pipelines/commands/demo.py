@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines import stages, warehouse
-from pipelines.commands.enrich import add_fast_argument, apply_fast
+from pipelines.commands.enrich import add_fast_argument, fast_flag
+from pipelines.config import Settings
 from pipelines.demo import generate, planted_truth
 from pipelines.demo.writers import BRAND_HANDLE, COMPANY_DOMAIN, SUPPORT_ADDRESS
 
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bulk", action="store_true", help="write calls and chats as one utterance CSV (for big sets)")
     p.add_argument("--no-stages", action="store_true", help="only generate and ingest; skip enrich/topics/build")
     add_fast_argument(p)
-    p.set_defaults(func=handle)
+    p.set_defaults(func=handle, flags=lambda settings, args: settings.replace(models=fast_flag(args)))
 
 
 def ingest_options():  # -> IngestOptions
@@ -70,10 +71,10 @@ def ingest_all(con: duckdb.DuckDBPyConnection, files: dict[str, list[Path]]) -> 
     return reports
 
 
-def run_stages(con: duckdb.DuckDBPyConnection) -> None:
+def run_stages(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Run each stage in order, printing its summary as it finishes."""
     for name, _ in stages.STAGES:
-        for _, summary in stages.run_all(con, only={name}):
+        for _, summary in stages.run_all(con, settings, only={name}):
             print(f"{name}: {summary}")
 
 
@@ -95,22 +96,21 @@ def summary(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
-def handle(args: argparse.Namespace) -> int:
-    apply_fast(args)
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     db = Path(args.db)
     print(f"generating demo data in {args.out} (seed {args.seed}, {args.customers} customers, {args.days} days)")
     files = generate(args.out, seed=args.seed, customers=args.customers, days=args.days, scale=args.scale, bulk=args.bulk)
     truth = planted_truth(days=args.days)
     print(f"  planted: billing defect ({truth['billing_defect']['reason']}), delivery spike in the week of "
           f"{truth['delivery_spike']['week_start']}, login failure chat->call; see {args.out / 'planted_truth.json'}")
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, settings=settings.warehouse)
     try:
         ingest_all(con, files)
         if not args.no_stages:
-            run_stages(con)
+            run_stages(con, settings)
         for line in summary(con):
             print(line)
     finally:
         con.close()
-    print(f"published: {warehouse.publish(db)}")
+    print(f"published: {warehouse.publish(db, settings.warehouse)}")
     return 0

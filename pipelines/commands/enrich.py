@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
     add_fast_argument(p)
     add_engine_arguments(p)
-    p.set_defaults(func=handle)
+    p.set_defaults(func=handle, flags=flags)
 
 
 def add_fast_argument(p: argparse.ArgumentParser) -> None:
@@ -38,10 +37,9 @@ def add_fast_argument(p: argparse.ArgumentParser) -> None:
                    "full one, far faster, lower quality (models/MODEL_CARD.md, 'Fast mode') ([models] mode)")
 
 
-def apply_fast(args: argparse.Namespace) -> None:
-    """`--fast` reaches `[models]` as its env var (file < env < flag), so every stage and worker sees it."""
-    if getattr(args, "fast", False):
-        os.environ["VOC_MODELS_MODE"] = "fast"
+def fast_flag(args: argparse.Namespace) -> dict:
+    """The `[models]` field `--fast` sets (every stage, and each Ray worker, gets `[models]` from the run)."""
+    return {"mode": "fast"} if getattr(args, "fast", False) else {}
 
 
 def add_engine_arguments(p: argparse.ArgumentParser) -> None:
@@ -59,28 +57,29 @@ def engine_overrides(args: argparse.Namespace) -> dict:
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
-def handle(args: argparse.Namespace) -> int:
+def flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`[enrich]` and `[models]` as this command's flags set them."""
+    return settings.replace(
+        models=fast_flag(args),
+        enrich={"rescore_all": True if args.rescore_all else None, "batch_size": args.batch_size,
+                "threads": args.threads, **engine_overrides(args)},
+    )
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.enrich import stage
     from pipelines.enrich.scoring import Models
-    from pipelines.enrich.settings import load
 
-    apply_fast(args)
-    settings = load()
-    overrides = {"rescore_all": True} if args.rescore_all else {}
-    if args.batch_size is not None:
-        overrides["batch_size"] = args.batch_size
-    if args.threads is not None:
-        overrides["threads"] = args.threads
-    settings = dataclasses.replace(settings, **overrides, **engine_overrides(args))
-    if settings.threads:
+    enrich = settings.enrich
+    if enrich.threads:
         import torch
 
-        torch.set_num_threads(settings.threads)
-    models = Models.load(settings, db=Path(args.db))
-    print(stage.describe(models, settings.model_version or models.version), flush=True)
-    con = warehouse.connect(Path(args.db))
+        torch.set_num_threads(enrich.threads)
+    models = Models.load(enrich, settings.models, db=Path(args.db))
+    print(stage.describe(models, enrich.model_version or models.version), flush=True)
+    con = warehouse.connect(Path(args.db), settings=settings.warehouse)
     try:
-        print(stage.run(con, settings, models=models, progress=not args.no_progress))
+        print(stage.run(con, enrich, models=models, progress=not args.no_progress))
     finally:
         con.close()
     return 0

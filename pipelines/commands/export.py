@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.config import Settings
 from pipelines.errors import MissingPathError
 from pipelines.export import export_parquet
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=handle)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     db = Path(args.db)
     if not db.exists():
         raise MissingPathError(f"no warehouse at {db}; build one with: python -m pipelines demo")

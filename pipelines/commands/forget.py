@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines import warehouse
+from pipelines import stages, warehouse
+from pipelines.config import Settings
 from pipelines.errors import MissingPathError
 from pipelines.forget import forget
-from pipelines.ingest.records import IngestOptions
-from pipelines.settings import load_section
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,24 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=handle)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     """Forget, rebuild the marts, publish."""
-    from analytics import build
-
     db = Path(args.db)
     if not db.exists():
         raise MissingPathError(f"no warehouse at {db}; nothing to forget")
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, settings=settings.warehouse)
     try:
-        region = load_section("ingest", IngestOptions).phone_region
+        region = settings.ingest.phone_region
         customers, removed = forget(con, args.customer, region or None)
         print(f"forgot {', '.join(customers) or 'an unlinked contact'}:")
         for table, n in removed.items():
             print(f"  {table}: {n} removed")
-        print(f"build: {build.run(con)}")
+        print(f"build: {stages.build(con, settings)}")
         con.execute("CHECKPOINT")
     finally:
         con.close()
     if not args.no_publish:
-        print(f"published: {warehouse.publish(db)}")
+        print(f"published: {warehouse.publish(db, settings.warehouse)}")
     return 0

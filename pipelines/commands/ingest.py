@@ -7,11 +7,11 @@ import dataclasses
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.config import Settings
 from pipelines.errors import UserError
 from pipelines.ingest import KINDS, ingest_paths
 from pipelines.ingest.mapping import parse_column_args
 from pipelines.ingest.records import IngestOptions
-from pipelines.settings import load_section
 
 EXAMPLES = """Examples:
   python -m pipelines ingest --list-formats          # every format and preset, with an example
@@ -88,12 +88,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="keep unredacted text (default: PII is redacted before anything is stored)",
     )
-    p.set_defaults(func=handle)
+    p.set_defaults(func=handle, flags=flags)
 
 
-def options_from_args(args: argparse.Namespace) -> IngestOptions:
-    """Settings from voc.toml/env ([ingest]), overridden by the flags given."""
-    options = load_section("ingest", IngestOptions)
+def flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`[ingest]` as the flags given override it."""
+    return dataclasses.replace(settings, ingest=options_from_args(args, settings.ingest))
+
+
+def options_from_args(args: argparse.Namespace, options: IngestOptions) -> IngestOptions:
+    """`options` ([ingest] from voc.toml/env), overridden by the flags given."""
     changes: dict[str, object] = {}
     if args.column:
         changes["columns"] = {**options.columns, **parse_column_args(args.column)}
@@ -115,7 +119,7 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
     return dataclasses.replace(options, **changes)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     """Run `ingest`; exit 1 only when no file could be read at all."""
     if args.list_formats:
         from pipelines.ingest.catalog import describe
@@ -128,10 +132,9 @@ def handle(args: argparse.Namespace) -> int:
             "e.g. `python -m pipelines ingest emails tickets.csv`; "
             "`python -m pipelines ingest --list-formats` lists the formats"
         )
-    options = options_from_args(args)
-    con = warehouse.connect(Path(args.db))
+    con = warehouse.connect(Path(args.db), settings=settings.warehouse)
     try:
-        reports = ingest_paths(con, args.kind, args.paths, options, fmt=args.fmt)
+        reports = ingest_paths(con, args.kind, args.paths, settings.ingest, fmt=args.fmt)
     finally:
         con.close()
     for report in reports:

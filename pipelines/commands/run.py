@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from pipelines import stages, warehouse
-from pipelines.commands.enrich import add_engine_arguments, add_fast_argument, apply_fast, engine_overrides
+from pipelines.commands.enrich import add_engine_arguments, add_fast_argument, engine_overrides, fast_flag
+from pipelines.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,20 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run only this stage (repeatable)")
     add_fast_argument(p)
     add_engine_arguments(p)
-    p.set_defaults(func=handle)
+    p.set_defaults(func=handle, flags=flags)
 
 
-def handle(args: argparse.Namespace) -> int:
-    # Stages read their settings themselves; the flags reach `[enrich]` as its env vars (file < env < flag).
-    apply_fast(args)
-    for name, value in engine_overrides(args).items():
-        os.environ[f"VOC_ENRICH_{name.upper()}"] = str(value)
+def flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`[models]` and `[enrich]` as `--fast` and the engine flags set them."""
+    return settings.replace(models=fast_flag(args), enrich=engine_overrides(args))
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     db = Path(args.db)
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, settings=settings.warehouse)
     try:
-        for name, summary in stages.run_all(con, set(args.only) if args.only else None):
+        for name, summary in stages.run_all(con, settings, set(args.only) if args.only else None):
             print(f"{name}: {summary}")
     finally:
         con.close()
-    print(f"published: {warehouse.publish(db)}")
+    print(f"published: {warehouse.publish(db, settings.warehouse)}")
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines.commands.enrich import add_fast_argument, apply_fast
+from pipelines.commands.enrich import add_fast_argument, fast_flag
+from pipelines.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,13 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("labels", nargs="?", type=Path, help="CSV of labels (omit: teach on the stored labels)")
     p.add_argument("--reset", action="store_true", help="deactivate the taught head; the shipped one is used")
     add_fast_argument(p)
-    p.set_defaults(func=handle)
+    p.set_defaults(func=handle, flags=lambda settings, args: settings.replace(models=fast_flag(args)))
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.models import teacher
 
-    apply_fast(args)
     db = Path(args.db)
     if args.task == "status":
         print(teacher.summary(db))
@@ -42,7 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.reset:
         print(teacher.reset(db, args.task))
         return 0
-    report = teacher.teach(db, args.task, args.labels)
+    report = teacher.teach(db, args.task, args.labels, model_settings=settings.models)
     for line in report.lines():
         print(line)
     # 3 = labels stored but the head was refused (scripts can tell it from success and from errors)

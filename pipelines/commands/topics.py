@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
-from pipelines.commands.enrich import add_fast_argument, apply_fast
+from pipelines.commands.enrich import add_fast_argument, fast_flag
+from pipelines.config import Settings
 from pipelines.errors import MissingPathError
 
 
@@ -23,29 +24,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         a.add_argument("--taxonomy", help="taxonomy file (YAML/TOML) overriding [topics] taxonomy")
         a.add_argument("--seed", type=int, help="random seed of the fit (default [topics] seed)")
         add_fast_argument(a)
-        a.set_defaults(func=handle)
+        a.set_defaults(func=handle, flags=flags)
 
 
-def handle(args: argparse.Namespace) -> int:
+def flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """`[topics]` and `[models]` as `--taxonomy`, `--seed` and `--fast` set them."""
+    return settings.replace(topics={"taxonomy": args.taxonomy, "seed": args.seed}, models=fast_flag(args))
+
+
+def handle(args: argparse.Namespace, run: Settings) -> int:
     from pipelines.topics import stage
-    from pipelines.topics.settings import load_topic_settings
 
-    apply_fast(args)
-    settings = load_topic_settings(taxonomy=args.taxonomy, seed=args.seed)
+    settings, models = run.topics, run.models
     db = Path(args.db)
     if args.action == "show" and not db.exists():
         raise MissingPathError(f"no warehouse at {db}; build one with: python -m pipelines demo")
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, settings=run.warehouse)
     try:
         if args.action == "fit":
-            model = stage.fit(con, settings)
+            model = stage.fit(con, settings, model_settings=models)
             m = model.matching
             print(f"fitted {model.version}: {len(model.ids)} topics on {model.n_docs} texts, "
                   f"other {model.other_share:.1%}; vs previous: {m.get('matched', 0)} kept, "
                   f"{m.get('new', 0)} new, {m.get('retired', 0)} retired")
-            print(stage.assign(con, settings))
+            print(stage.assign(con, settings, model_settings=models))
         elif args.action == "assign":
-            print(stage.assign(con, settings))
+            print(stage.assign(con, settings, model_settings=models))
         else:
             show(con)
     finally:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.config import Settings
 from pipelines.ingest.unload import unload_paths
 
 
@@ -24,9 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=handle)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace, settings: Settings) -> int:
     """Run `unload`; exit 1 when none of the paths had anything loaded."""
-    con = warehouse.connect(Path(args.db))
+    con = warehouse.connect(Path(args.db), settings=settings.warehouse)
     try:
         reports = unload_paths(con, args.paths)
     finally:

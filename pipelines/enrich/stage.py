@@ -31,6 +31,7 @@ from pipelines.enrich.embeddings import text_hash
 from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_multilingual, score_stored, score_texts
 from pipelines.enrich.settings import EnrichSettings, load
 from pipelines.enrich.store_index import StoreIndex
+from pipelines.models import ModelSettings
 from pipelines.models.multilingual import scorable as multilingual_scorable
 from pipelines.models.nev import load_mapping
 from pipelines.models.taught import load_taught, warehouse_file
@@ -445,16 +446,20 @@ def run(
     settings: EnrichSettings | None = None,
     *,
     models: Models | None = None,
+    model_settings: ModelSettings | None = None,
     progress: bool = True,
 ) -> str:
-    """Score what the current model version has not scored yet; returns a one-line summary."""
+    """Score what the current model version has not scored yet; returns a one-line summary.
+
+    `models` (already loaded) wins over `model_settings` (`[models]`, to load them from).
+    """
     settings = settings or load()
     if settings.threads:
         import torch
 
         torch.set_num_threads(settings.threads)
     db = warehouse_file(con)
-    models = models or Models.load(settings, db=db)
+    models = models or Models.load(settings, model_settings, db=db)
     taught_lines, _ = teach_pending(con, db, models)  # labels added since (dashboard corrections)
     for line in taught_lines:
         log.info("enrich: %s", line)

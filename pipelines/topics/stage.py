@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.models import reasons
+from pipelines.models import ModelSettings, reasons
 from pipelines.topics import model as tm
 from pipelines.topics.cleaning import Vocabulary, clean_texts, learn_vocabulary
 from pipelines.topics.labels import OTHER_ID, OTHER_LABEL
@@ -105,13 +105,13 @@ def previous_model(con: duckdb.DuckDBPyConnection, encoder_name: str) -> tm.Topi
     return tm.load_model(Path(rows[0][0])) if rows and Path(rows[0][0]).exists() else None
 
 
-def _fast_mode() -> bool:
+def _fast_mode(model_settings: ModelSettings | None = None) -> bool:
     from pipelines.models import load_settings
 
-    return load_settings().mode == "fast"
+    return (model_settings or load_settings()).mode == "fast"
 
 
-def _encoder_name(con: duckdb.DuckDBPyConnection, encoder) -> str:
+def _encoder_name(con: duckdb.DuckDBPyConnection, encoder, model_settings: ModelSettings | None = None) -> str:
     """The encoder whose stored vectors to use; loading the encoder only when it cannot be inferred.
 
     Only vectors of the `[models] mode` in force count: full and fast embeddings live in different
@@ -121,21 +121,21 @@ def _encoder_name(con: duckdb.DuckDBPyConnection, encoder) -> str:
         return encoder.name
     from pipelines.models.fast import PREFIX
 
-    fast = _fast_mode()
+    fast = _fast_mode(model_settings)
     names = [r[0] for r in con.execute("SELECT DISTINCT encoder FROM enriched.embeddings").fetchall()]
     names = [n for n in names if n.startswith(PREFIX) == fast]
     if len(names) == 1:
         return names[0]
     from pipelines.models import load_encoder
 
-    return load_encoder().name
+    return load_encoder(model_settings).name
 
 
-def mode_mismatch(model: tm.TopicModel, encoder=None) -> str:
+def mode_mismatch(model: tm.TopicModel, encoder=None, model_settings: ModelSettings | None = None) -> str:
     """Why `model` cannot assign with the encoder in force ("" when it can): fast and full vectors differ."""
     from pipelines.models.fast import PREFIX
 
-    fast = encoder.name.startswith(PREFIX) if encoder is not None else _fast_mode()
+    fast = encoder.name.startswith(PREFIX) if encoder is not None else _fast_mode(model_settings)
     if model.encoder.startswith(PREFIX) == fast:
         return ""
     mode, flag = ("fast", " --fast") if fast else ("full", "")
@@ -154,7 +154,7 @@ def _corpus(con, encoder_name: str, where: str = "", params: list | None = None)
     return con.execute(CORPUS_SQL.format(where=where), params or []).fetch_df()
 
 
-def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
+def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder, model_settings: ModelSettings | None = None) -> np.ndarray:
     """(n, 384) stored vectors of `df`; texts without one are encoded once and stored (shared store)."""
     from pipelines.enrich.embeddings import load_embeddings, stored_hashes
     from pipelines.enrich.store_index import ensure_embeddings
@@ -164,7 +164,7 @@ def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder) -> np.ndarray:
         if encoder is None:
             from pipelines.models import load_encoder
 
-            encoder = load_encoder()
+            encoder = load_encoder(model_settings)
         if encoder.name != encoder_name:
             raise tm.TopicsError(f"stored vectors are from {encoder_name} but the encoder is {encoder.name}; "
                                  "refit the topic model on this encoder: python -m pipelines topics fit")
@@ -183,13 +183,13 @@ def reason_frame(df: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
     return out
 
 
-def embedder(con, encoder_name: str, encoder=None):
+def embedder(con, encoder_name: str, encoder=None, model_settings: ModelSettings | None = None):
     """texts -> vectors through the embedding store (name phrases and library descriptions)."""
     from pipelines.enrich.embeddings import text_hash
 
     def embed(texts: list[str]) -> np.ndarray:
         frame = pd.DataFrame({"text": list(texts), "text_hash": [text_hash(t) for t in texts]})
-        return _vectors(con, frame, encoder_name, encoder)
+        return _vectors(con, frame, encoder_name, encoder, model_settings)
 
     return embed
 
@@ -199,17 +199,23 @@ def _english(df: pd.DataFrame, languages: tuple[str, ...]) -> np.ndarray:
     return (lang.isna() | lang.isin(list(languages))).to_numpy() & (df["text"].str.strip().str.len() > 0).to_numpy()
 
 
-def fit(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None) -> tm.TopicModel:
-    """Fit on distinct English customer texts (sorted by interaction id), save, register, re-assign."""
+def fit(
+    con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None,
+    model_settings: ModelSettings | None = None,
+) -> tm.TopicModel:
+    """Fit on distinct English customer texts (sorted by interaction id), save, register, re-assign.
+
+    `encoder` (already loaded) wins over `model_settings` (`[models]`, to load it from when needed).
+    """
     s = settings or load_topic_settings()
     tax = load_taxonomy(s.taxonomy)
-    name = _encoder_name(con, encoder)
+    name = _encoder_name(con, encoder, model_settings)
     vocab = learn_vocabulary(con)
     df = reason_frame(con.execute(FIT_CORPUS_SQL, [list(s.languages), s.max_fit_docs]).fetch_df(), vocab)
     df = df[df["text"].str.len() > 0].drop_duplicates("text_hash").reset_index(drop=True)
     previous = previous_model(con, name)
-    x = _vectors(con, df, name, encoder) if len(df) else np.zeros((0, DIM), np.float32)
-    model = tm.fit_topics(df["text"].tolist(), x, s, name, previous, embed=embedder(con, name, encoder),
+    x = _vectors(con, df, name, encoder, model_settings) if len(df) else np.zeros((0, DIM), np.float32)
+    model = tm.fit_topics(df["text"].tolist(), x, s, name, previous, embed=embedder(con, name, encoder, model_settings),
                           cleaning=vocab.as_dict())
     carry_pins(model, previous, tax)
     folder = tm.save_model(model, model_root(con, s))
@@ -224,7 +230,10 @@ def fit(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, e
     return model
 
 
-def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None) -> str:
+def assign(
+    con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None,
+    model_settings: ModelSettings | None = None,
+) -> str:
     """Assign every interaction without a topic for the current model; fit first when none exists."""
     s = settings or load_topic_settings()
     tax = load_taxonomy(s.taxonomy)
@@ -232,11 +241,11 @@ def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None
     fitted = ""
     if model is None:
         try:
-            model = fit(con, s, encoder)
+            model = fit(con, s, encoder, model_settings)
         except tm.TopicsError as exc:
             return f"skipped: {exc}"
         fitted = f"fitted {model.version} ({len(model.ids)} topics on {model.n_docs} texts); "
-    mismatch = mode_mismatch(model, encoder)
+    mismatch = mode_mismatch(model, encoder, model_settings)
     if mismatch:
         log.warning("topics: %s", mismatch)
         return f"skipped: {mismatch}"
@@ -246,7 +255,7 @@ def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None
         con.execute("UPDATE enriched.topic_models SET taxonomy_digest = ? WHERE is_current", [tax.digest])
     df = _corpus(con, model.encoder, "WHERE i.interaction_id NOT IN (SELECT interaction_id FROM enriched.topic_assignments "
                  "WHERE topic_model_version = ?)", [model.version])
-    rows = assign_frame(con, df, model, tax, s, encoder)
+    rows = assign_frame(con, df, model, tax, s, encoder, model_settings)
     con.register("topics_new_rows", rows)
     con.execute("INSERT INTO enriched.topic_assignments SELECT * FROM topics_new_rows")
     con.unregister("topics_new_rows")
@@ -262,7 +271,10 @@ def assign(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None
             + (f"; {pinned} pinned by reason labels" if pinned else ""))
 
 
-def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: TopicSettings, encoder=None) -> pd.DataFrame:
+def assign_frame(
+    con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: TopicSettings, encoder=None,
+    model_settings: ModelSettings | None = None,
+) -> pd.DataFrame:
     """Rows of enriched.topic_assignments for `df`: rules first, then the model, else other."""
     n = len(df)
     topic = np.full(n, OTHER_ID, dtype=np.int64)
@@ -276,7 +288,7 @@ def assign_frame(con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: 
         reason = reason_frame(df.iloc[at].reset_index(drop=True), vocab)
         said = (reason["text"].str.len() > 0).to_numpy()  # only a handle and a link: no reason to find
         at, reason = at[said], reason[said].reset_index(drop=True)
-        x = _vectors(con, reason, model.encoder, encoder)
+        x = _vectors(con, reason, model.encoder, encoder, model_settings)
         t, c = tm.nearest_topic(x, model.centroids, np.asarray(model.ids), s.min_similarity)
         topic[at], conf[at] = [tax.topic_id(int(v)) for v in t], c
         source[at] = np.where(t == OTHER_ID, "other", "model")
