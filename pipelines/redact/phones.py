@@ -29,6 +29,7 @@ from pipelines.redact.rules import CueWindow, Span, cue_re, overlaps, patterns
 _RULES = patterns()["phone"]
 _LANG = patterns()["language"]
 CUES = CueWindow(_RULES["cues"] + ["country code"], _RULES["not_cues"], width=30)
+_PHONE_CUE = re.compile(cue_re(_RULES["cues"] + ["country code"]), re.IGNORECASE)  # CUES' "cue" words alone
 DEFAULT_REGIONS = tuple(_RULES["default_regions"])
 FALLBACK_REGIONS = tuple(_RULES["fallback_regions"])
 MAX_REGIONS = 3
@@ -44,6 +45,38 @@ _TRAILING_CUE = re.compile(
     re.IGNORECASE,
 )
 _DATE_LIKE = re.compile(r"(?:19|20)[0-9]{2}[-./][01]?[0-9][-./][0-3]?[0-9]|[0-3]?[0-9][-./][01]?[0-9][-./](?:19|20)[0-9]{2}")
+_RUN = re.compile(r"\d+")  # what libphonenumber's matcher reads as digits (Unicode Nd)
+# The matcher's candidates: at most two opening brackets or pluses, each with up to four punctuation
+# marks, right before the first digit (phonenumbermatcher._PATTERN: _LEAD_LIMIT, _PUNCTUATION_LIMIT).
+_LEAD = re.compile(r"[(\[\uff08\uff3b+\uff0b]")
+_LEAD_REACH = 10
+
+
+def _passes_needed(text: str, spans: list[Span]) -> int | None:
+    """How many regions' matcher passes can still add a phone: 0, 1 (the first region) or None (all).
+
+    An exact shortcut, not a guess: it answers 0 or 1 only where `_accept` would turn down every
+    match of the passes it spares. With every digit run inside a span found already, each match
+    overlaps one. With one digit run and no bracket or plus before it, every match lies inside the
+    run: bare digits, not international (no "00" in it), with no phone cue after it and, when no
+    phone cue lies within reach before it (`CueWindow.width`), none before it either; the later
+    regions keep such a match only after a cue.
+    """
+    runs = list(_RUN.finditer(text))
+    if all(any(s <= m.start() and m.end() <= e for s, e, _ in spans) for m in runs):
+        return 0
+    if len(runs) != 1:
+        return None
+    run = runs[0]
+    if _LEAD.search(text, max(0, run.start() - _LEAD_REACH), run.start()):
+        return None
+    if "00" in run.group() or _TRAILING_CUE.match(text, run.end()):
+        return None
+    if _PHONE_CUE.search(text, max(0, run.start() - CUES.width), run.end()):
+        return None
+    return 1
+
+
 def regions_for(text: str, hints: Sequence[str] = ()) -> list[str]:
     """Regions to read national numbers in: the hints, then the text's language's, at most three."""
     out: list[str] = []
@@ -88,7 +121,8 @@ def phone_spans(text: str, spans: list[Span], regions: Sequence[str] = ()) -> No
     """Append the phone numbers of `text`; `regions` are ISO 3166 codes to read national numbers in."""
     if not _GATE.search(text):
         return
-    for i, region in enumerate(regions_for(text, regions)):
+    passes = _passes_needed(text, spans)
+    for i, region in enumerate(regions_for(text, regions)[:passes]):
         if i and not any(not overlaps(spans, m.start(), m.end()) for m in _CUED_RUN.finditer(text)):
             break  # every long digit run is taken: the next region's matcher would find nothing new
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
