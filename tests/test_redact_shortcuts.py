@@ -1,13 +1,16 @@
-"""The redactor's shortcuts (phones._passes_needed) change no result: same spans with them off."""
+"""The redactor's shortcuts (phones._passes_needed, numbers._IBAN_COUNTRIES) change no result: same spans
+with them off."""
 
 from __future__ import annotations
+
+import string
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.eval_redaction import CASES, EVAL_SET, HOLDOUT, load_cases
-from pipelines.redact import find_pii, phones
+from pipelines.redact import find_pii, numbers, phones
 
 # Numbers, the words around them (phone cues, identifier cues, trailing cues) and the marks a
 # matcher reads: hypothesis joins them into texts.
@@ -16,33 +19,37 @@ _PIECES = [
     " ", " ", ", ", "\n", "(", ")", "[", "+", "＋", "（", "-", ".", "/", "x", "00", "0", "1", "7", "12",
     "44", "48", "020", "7946", "0958", "07700", "900123", "601234567", "2125550147", "91454164", "١٢٣",
     "１３８００１３８０００", "jo@x.com", "user12345678@example.com", "Hauptstraße 5", "CA 94109",
-    "bitte", "merci", "gracias", "proszę", "a", "the", "number",
+    "bitte", "merci", "gracias", "proszę", "a", "the", "number", "DE89 3704 0044 0532 0130 00", "GB82WEST",
+    "12345698765432", "er", "at", "no", "IBAN", "4111 1111 1111 1111",
 ]
+_EVERY_PAIR = frozenset(a + b for a in string.ascii_uppercase for b in string.ascii_uppercase)
 _texts = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join) | st.text(max_size=40)
 
 
 def _without_shortcut(monkeypatch: pytest.MonkeyPatch, text: str) -> list:
     with monkeypatch.context() as m:
         m.setattr(phones, "_passes_needed", lambda text, spans: None)
+        m.setattr(numbers, "_IBAN_COUNTRIES", _EVERY_PAIR)
         return find_pii(text)
 
 
 @settings(max_examples=600, deadline=None)
 @given(_texts)
-def test_phone_shortcut_changes_no_span(text: str) -> None:
+def test_shortcuts_change_no_span(text: str) -> None:
     with pytest.MonkeyPatch.context() as m:
         full = _without_shortcut(m, text)
     assert find_pii(text) == full, text
 
 
 @pytest.mark.parametrize("path", [EVAL_SET, HOLDOUT, CASES], ids=lambda p: p.name)
-def test_phone_shortcut_changes_no_span_on_the_labelled_sets(path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shortcuts_change_no_span_on_the_labelled_sets(path, monkeypatch: pytest.MonkeyPatch) -> None:
     for case in load_cases(path):
         assert find_pii(case["text"]) == _without_shortcut(monkeypatch, case["text"]), case["text"]
 
 
 def test_phone_shortcut_spares_passes() -> None:
-    assert phones._passes_needed("order 91454164 still not shipped", []) == 1
+    assert phones._passes_needed("order 91454164 still not shipped", []) == 0  # eight digits, no cue
+    assert phones._passes_needed("order 914541649 still not shipped", []) == 1
     assert phones._passes_needed("mail user1234567@x.com", [(5, 22, "EMAIL")]) == 0
     assert phones._passes_needed("call me on 601234567", []) is None
     assert phones._passes_needed("ring (020) 7946 0958", []) is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import string
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -38,12 +39,20 @@ def iban_ok(iban: str) -> bool:
     return std_iban.is_valid(iban)
 
 
+# The countries python-stdnum knows an IBAN format for: any other prefix is never valid.
+_IBAN_COUNTRIES = frozenset(
+    a + b for a in string.ascii_uppercase for b in string.ascii_uppercase if std_iban._ibandb.info(a + b)[0][1]
+)
+
+
 def iban_spans(text: str, spans: list[Span]) -> None:
     """Append IBANs; a candidate that runs into the next word is cut back to its longest valid prefix."""
     if not _LONG_RUN.search(text):
         return  # every BBAN has eight digits in a row (in groups of four at most)
     for m in IBAN_RE.finditer(text):
         raw = m.group()
+        if raw[:2].upper() not in _IBAN_COUNTRIES:
+            continue
         ends = [i + 1 for i, ch in enumerate(raw) if ch.isalnum()]
         for end in reversed(ends[14:]):  # the shortest IBAN (Norway) has 15 characters
             nxt = raw[end] if end < len(raw) else text[m.end()] if m.end() < len(text) else " "

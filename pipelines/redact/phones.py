@@ -60,7 +60,7 @@ def _passes_needed(text: str, spans: list[Span]) -> int | None:
     overlaps one. With one digit run and no bracket or plus before it, every match lies inside the
     run: bare digits, not international (no "00" in it), with no phone cue after it and, when no
     phone cue lies within reach before it (`CueWindow.width`), none before it either; the later
-    regions keep such a match only after a cue.
+    regions keep such a match only after a cue, and no region one of fewer than nine digits.
     """
     runs = list(_RUN.finditer(text))
     if all(any(s <= m.start() and m.end() <= e for s, e, _ in spans) for m in runs):
@@ -74,7 +74,8 @@ def _passes_needed(text: str, spans: list[Span]) -> int | None:
         return None
     if _PHONE_CUE.search(text, max(0, run.start() - CUES.width), run.end()):
         return None
-    return 1
+    # an uncued bare run is kept only as an assigned number of nine digits or more
+    return 0 if len(run.group()) < 9 else 1
 
 
 def regions_for(text: str, hints: Sequence[str] = ()) -> list[str]:
@@ -131,7 +132,8 @@ def phone_spans(text: str, spans: list[Span], regions: Sequence[str] = ()) -> No
     for m in _CUED_RUN.finditer(text):
         if overlaps(spans, m.start(), m.end()) or _glued(text, m.start(), m.end()) or _DATE_LIKE.fullmatch(m.group()):
             continue
-        if CUES.kind(text, m.start()) != "cue" and not _TRAILING_CUE.match(text, m.end()):
+        cued = _PHONE_CUE.search(text, max(0, m.start() - CUES.width), m.start()) and CUES.kind(text, m.start()) == "cue"
+        if not cued and not _TRAILING_CUE.match(text, m.end()):
             continue
         if any(_possible(m.group(), region) for region in FALLBACK_REGIONS):
             spans.append((m.start(), m.end(), "PHONE"))
