@@ -1,5 +1,5 @@
-"""The redactor's shortcuts (phones._passes_needed, numbers._IBAN_COUNTRIES) change no result: same spans
-with them off."""
+"""The redactor's shortcuts (phones._passes_needed, numbers._IBAN_COUNTRIES, numbers._BARE_GATES)
+change no result: the same spans with them off."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ _PIECES = [
     "44", "48", "020", "7946", "0958", "07700", "900123", "601234567", "2125550147", "91454164", "١٢٣",
     "１３８００１３８０００", "jo@x.com", "user12345678@example.com", "Hauptstraße 5", "CA 94109",
     "bitte", "merci", "gracias", "proszę", "a", "the", "number", "DE89 3704 0044 0532 0130 00", "GB82WEST",
-    "12345698765432", "er", "at", "no", "IBAN", "4111 1111 1111 1111",
+    "12345698765432", "er", "at", "no", "IBAN", "4111 1111 1111 1111", "AB 12 34 56 C", "QQ123456A", "ssn",
+    "078-05-1120", "12345678Z", "X1234567L", "DNI", "NINO", "PESEL", "44051401458", "1 84 12 76 451 089 46",
 ]
 _EVERY_PAIR = frozenset(a + b for a in string.ascii_uppercase for b in string.ascii_uppercase)
 _texts = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join) | st.text(max_size=40)
@@ -30,6 +31,7 @@ def _without_shortcut(monkeypatch: pytest.MonkeyPatch, text: str) -> list:
     with monkeypatch.context() as m:
         m.setattr(phones, "_passes_needed", lambda text, spans: None)
         m.setattr(numbers, "_IBAN_COUNTRIES", _EVERY_PAIR)
+        m.setattr(numbers, "_BARE_GATES", {})
         return find_pii(text)
 
 

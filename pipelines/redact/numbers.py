@@ -152,6 +152,15 @@ _CUE_HEADS = {fam.name: heads([c for c in fam.cues if c.isascii()]) for fam in I
 _CUE_CJK = {fam.name: tuple(c for c in fam.cues if not c.isascii()) for fam in ID_FAMILIES}
 
 
+# What every bare match of a family's shape holds (patterns.toml: bare_shape / shape), found faster
+# than the shape itself: a text without it skips that family's scan.
+_BARE_GATES = {
+    "us_ssn": re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}"),
+    "gb_nino": re.compile(r"[A-Z]{2} ?[0-9]{2}"),
+    "es_dni": re.compile(r"[0-9]{7}"),
+}
+
+
 def national_id_spans(text: str, spans: list[Span]) -> None:
     """Append national ids: any number of the right shape right after its cue, a valid one anywhere."""
     if not _SIX_RUN.search(text):
@@ -166,6 +175,9 @@ def national_id_spans(text: str, spans: list[Span]) -> None:
     long_run = _LONG_RUN.search(text) is not None
     for fam in ID_FAMILIES:
         if fam.bare is None or (not long_run and fam.name != "gb_nino"):
+            continue
+        gate = _BARE_GATES.get(fam.name)
+        if gate is not None and not gate.search(text):
             continue
         for m in fam.bare.finditer(text):
             if overlaps(spans, m.start(), m.end()) or not fam.valid(m.group()):
