@@ -1,4 +1,9 @@
-"""Contracts on the code itself: settings travel with the run, so nothing writes the environment."""
+"""Contracts on the code itself: no import circle, and nothing writes the environment.
+
+Imports are read with `ast`, the lazy ones inside functions included (a circle closed by a lazy
+import is still a circle: neither module can be read or moved without the other). Only
+`if TYPE_CHECKING:` blocks are left out.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,81 @@ PACKAGES = ("pipelines", "analytics", "dashboard")
 def _modules() -> list[Path]:
     files = [p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))]
     return files + [ROOT / "app.py"]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules `path` imports: `from a.b import c` is `a.b.c` when that is a module, else `a.b`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    typing_only = {id(node) for block in ast.walk(tree)
+                   if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+                   for node in ast.walk(block)}
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in modules}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                found |= {full} if full in modules else ({base} if base in modules else set())
+    return found - {name}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_lazy_circle() -> None:
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    paths = [p for p in _modules() if p.name != "app.py"]
+    modules = {_module_name(p) for p in paths}
+    graph = {_module_name(p): _imports(p, modules) for p in paths}
+    assert graph["pipelines.stages"] >= {"pipelines.enrich.stage", "pipelines.topics.stage", "analytics.build"}
+    assert import_cycles(graph) == []
 
 
 def _environ_writes(tree: ast.AST) -> list[int]:

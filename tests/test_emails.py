@@ -170,13 +170,13 @@ def test_company_match() -> None:
 
 
 def test_land_mbox_through_core(tmp_path: Path) -> None:
-    from pipelines.ingest import core
+    from pipelines.ingest import load
     from pipelines.warehouse import connect
 
     path = tmp_path / "inbox.mbox"
     write_mbox(path, THREAD)
     con = connect(tmp_path / "w.duckdb")
-    report = core.land(con, path, "emails", "mbox", PARSERS["mbox"](path, ACME), ACME, None)
+    report = load.land(con, path, "emails", "mbox", PARSERS["mbox"](path, ACME), ACME, None)
     assert (report.read, report.loaded, report.rejected) == (3, 3, 0)
     rows = con.execute("SELECT direction, count(DISTINCT thread_id) FROM staging.interactions GROUP BY 1 ORDER BY 1"
                        ).fetchall()

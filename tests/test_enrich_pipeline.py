@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines import warehouse
-from pipelines.enrich import stage
+from pipelines.enrich import batches, stage
 from pipelines.enrich.embeddings import text_hash
 from pipelines.enrich.scoring import Models
 from pipelines.enrich.settings import EnrichSettings
@@ -235,7 +235,7 @@ def test_turns_trajectory_and_agent_kept_apart(con, models):
 
 def test_interrupted_run_resumes_after_last_committed_batch(con, models, monkeypatch):
     insert_interactions(con, [{"id": f"r{i}", "text": f"my order number {i} never arrived, this is terrible"} for i in range(7)])
-    real = stage._score_batch
+    real = batches.score_round  # the local engine's round is one committed batch
     seen = []
 
     def failing(*args, **kwargs):
@@ -244,11 +244,11 @@ def test_interrupted_run_resumes_after_last_committed_batch(con, models, monkeyp
         seen.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(stage, "_score_batch", failing)
+    monkeypatch.setattr(batches, "score_round", failing)
     with pytest.raises(KeyboardInterrupt):
         stage.run(con, SETTINGS, models=models, progress=False)
     assert len(scores(con)) == 3  # the first batch (commit_rows = 3) is kept
-    monkeypatch.setattr(stage, "_score_batch", real)
+    monkeypatch.setattr(batches, "score_round", real)
     assert "scored 4 interactions" in stage.run(con, SETTINGS, models=models, progress=False)
 
 

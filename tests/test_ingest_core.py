@@ -1,4 +1,4 @@
-"""`core.land`: what a Python parser yields is landed in one transaction, idempotently."""
+"""`load.land`: what a Python parser yields is landed in one transaction, idempotently."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import core
+from pipelines.ingest import core, load
 from pipelines.ingest.records import IngestOptions, Parsed
 from pipelines.warehouse import connect
 from pipelines.ingest.identity import pseudonym_of
@@ -37,7 +37,7 @@ def test_land_writes_every_layer_and_rejects_with_reasons(tmp_path: Path, db_pat
     source = tmp_path / "chats.json"
     source.write_text("whatever the parser read")
     con = connect(db_path)
-    report = core.land(con, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
+    report = load.land(con, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
     assert (report.read, report.loaded, report.rejected) == (5, 1, 4)
     assert report.reasons == {
         "malformed JSON": 1,
@@ -69,10 +69,10 @@ def test_land_writes_every_layer_and_rejects_with_reasons(tmp_path: Path, db_pat
     assert con.execute("SELECT n_read, n_loaded, n_rejected FROM raw.files").fetchall() == [(5, 1, 4)]
     assert con.execute("SELECT count(*) FROM raw.rejects").fetchall()[0][0] == 4
 
-    again = core.land(con, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
+    again = load.land(con, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
     assert again.skipped
     source.write_text("a new version")
-    replaced = core.land(con, source, "transcripts", "test", _records()[:1], IngestOptions(), "utf-8")
+    replaced = load.land(con, source, "transcripts", "test", _records()[:1], IngestOptions(), "utf-8")
     assert replaced.replaced and replaced.loaded == 1
     assert con.execute("SELECT count(*) FROM raw.records").fetchall()[0][0] == 1
     assert con.execute("SELECT count(*) FROM staging.turns").fetchall()[0][0] == 2
@@ -88,7 +88,7 @@ def test_a_failure_leaves_nothing_half_loaded(tmp_path: Path, db_path: Path) -> 
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
-        core.land(con, source, "transcripts", "test", exploding(), IngestOptions(), "utf-8")
+        load.land(con, source, "transcripts", "test", exploding(), IngestOptions(), "utf-8")
     for table in ("raw.files", "raw.records", "staging.interactions", "staging.turns"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0
 
@@ -112,8 +112,8 @@ def test_a_file_landed_in_chunks_equals_one_landed_whole(tmp_path: Path) -> None
     source = tmp_path / "chats.json"
     source.write_text("x")
     whole, chunked = connect(tmp_path / "whole.duckdb"), connect(tmp_path / "chunked.duckdb")
-    one = core.land(whole, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
-    two = core.land(
+    one = load.land(whole, source, "transcripts", "test", _records(), IngestOptions(), "utf-8")
+    two = load.land(
         chunked, source, "transcripts", "test", _records(), IngestOptions(), "utf-8", chunk_size=2
     )
     assert (two.read, two.loaded, two.rejected, two.reasons) == (
@@ -138,6 +138,6 @@ def test_a_failure_after_a_written_chunk_rolls_the_whole_file_back(tmp_path: Pat
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
-        core.land(con, source, "transcripts", "test", exploding(), IngestOptions(), "utf-8", chunk_size=2)
+        load.land(con, source, "transcripts", "test", exploding(), IngestOptions(), "utf-8", chunk_size=2)
     for table in ("raw.files", "raw.records", "raw.rejects", "staging.interactions", "staging.turns"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0

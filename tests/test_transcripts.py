@@ -203,7 +203,7 @@ def test_explicit_encoding_option(tmp_path: Path) -> None:
 
 
 def test_land_through_core(tmp_path: Path) -> None:
-    from pipelines.ingest import core
+    from pipelines.ingest import load
     from pipelines.warehouse import connect
 
     path = tmp_path / "convs.jsonl"
@@ -211,7 +211,7 @@ def test_land_through_core(tmp_path: Path) -> None:
              {"id": "k2", "date": "2024-01-01", "turns": [["agent", "no customer here"]]}]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n{bad\n", encoding="utf-8")
     con = connect(tmp_path / "w.duckdb")
-    report = core.land(con, path, "transcripts", "conversations_jsonl", PARSERS["conversations_jsonl"](path, OPTS),
+    report = load.land(con, path, "transcripts", "conversations_jsonl", PARSERS["conversations_jsonl"](path, OPTS),
                        OPTS, "utf-8")
     assert (report.read, report.loaded, report.rejected) == (3, 1, 2)
     text, = con.execute("SELECT text FROM staging.interactions").fetchone()

@@ -1,14 +1,13 @@
 """The enrichment's model work on Ray Data, for a center that has outgrown one machine.
 
-`[enrich] engine = "ray"` (or `--engine ray`). The driver stays the single DuckDB writer and does
-exactly what the local engine does except the model work: per round of `ray_round_rows` pending
-interactions it plans every committed batch (languages, distinct texts), writes the texts still to
-encode to Parquet under `ray_work_dir`, and Ray Data runs them through
-`map_batches(Scorer, concurrency=ray_workers)`: one actor per worker loads `Models` once and calls
-`scoring.score_texts`, the very function the local engine calls. The actors write their results
-as Parquet; the driver reads them back as one Arrow table, stores the new embeddings, and writes
-each batch in its own transaction, as the local engine does. So the warehouse ends the same
-(within float tolerance) whichever engine ran.
+`[enrich] engine = "ray"` (or `--engine ray`). The driver stays the single DuckDB writer and runs the
+same loop as the local engine (`batches.score_pending`): only how a round's texts are scored differs.
+A round is `ray_round_rows` pending interactions; `RayEngine.score` writes the texts still to encode
+to Parquet under `ray_work_dir`, and Ray Data runs them through `map_batches(Scorer,
+concurrency=ray_workers)`: one actor per worker loads `Models` once and calls `scoring.score_texts`,
+the very function the local engine calls. The actors write their results as Parquet; the driver
+reads them back as one Arrow table, and the loop stores the new embeddings and writes each batch in
+its own transaction. So the warehouse ends the same (within float tolerance) whichever engine ran.
 
 Example::
 
@@ -33,10 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import fs as pafs
 
-from pipelines.enrich import stage
 from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_texts
 from pipelines.enrich.settings import EnrichSettings
-from pipelines.enrich.store_index import StoreIndex
 from pipelines.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -105,7 +102,7 @@ class Scorer:
     def __init__(self, settings: EnrichSettings, model_settings: object, version: str, db: str | None = None) -> None:
         # Torch threads = the CPUs Ray reserved for this actor, unless [enrich] threads says otherwise.
         threads = settings.threads or max(1, int(settings.ray_cpus_per_worker))
-        # Workers score English texts only: the multilingual route runs on the driver (stage.compute_results),
+        # Workers score English texts only: the multilingual route runs on the driver (batches.compute_results),
         # so they neither load it nor compare its part of the version.
         self.models = Models.load(dataclasses.replace(settings, threads=threads, multilingual=False), model_settings,
                                   db=db)
@@ -194,35 +191,32 @@ def _check_shared(ray, work: WorkDir) -> None:
         )
 
 
-def score_pending(
-    con, store: StoreIndex, models: Models, settings: EnrichSettings, version: str, bar=None
-) -> stage.Stats:
-    """Score the staged interactions (`stage.staged_pending`), the model work on Ray; returns the counts."""
-    stats = stage.Stats()
+@dataclasses.dataclass
+class RayEngine:
+    """`batches.Engine` on `ray_workers` Ray Data actors; texts and results go through Parquet in `work`."""
+
+    ray: object
+    settings: EnrichSettings
+    models: Models
+    version: str
+    work: WorkDir
+
+    @property
+    def round_rows(self) -> int:
+        return self.settings.ray_round_rows
+
+    def score(self, hashes: list[str], texts: list[str], progress) -> pa.Table:
+        del progress  # the actors report nothing back: the bar moves when the round is scored
+        return encode_on_ray(self.ray, self.settings, self.models, self.version, self.work, hashes, texts)
+
+
+@contextlib.contextmanager
+def engine(settings: EnrichSettings, models: Models, version: str) -> Iterator[RayEngine]:
+    """The Ray engine for the block: a Ray session (`session`) and a hand-off folder, cleaned after."""
     work = WorkDir(settings.ray_work_dir)
     try:
         with session(settings) as ray:
             _check_shared(ray, work)
-            for frame in stage.pending_batches(con, settings.ray_round_rows):
-                timer = stage.Stats()
-                step = settings.commit_rows
-                plans = [stage.plan_batch(con, settings, version, frame.iloc[i : i + step], timer,
-                                          multilingual=models.multilingual is not None)
-                         for i in range(0, len(frame), step)]
-                distinct = {h: t for plan in plans for h, t in plan.distinct.items()}
-                routed = {h for plan in plans for h in plan.multilingual}
-
-                def encode(hashes, texts):
-                    return encode_on_ray(ray, settings, models, version, work, hashes, texts)
-
-                results, n_fresh, n_reused = stage.compute_results(
-                    store, models, settings, distinct, encode, timer, routed)
-                timer.encoded, timer.reused = n_fresh, n_reused
-                stats.add(timer)
-                for plan in plans:
-                    stats.add(stage.write_batch(con, settings, version, plan, results))
-                    if bar is not None:
-                        bar.update(plan.n_items)
+            yield RayEngine(ray, settings, models, version, work)
     finally:
         work.clean()
-    return stats

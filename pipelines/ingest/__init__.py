@@ -5,7 +5,7 @@ how their rows are landed:
 - tabular files (`pipelines.ingest.tabular`): CSV/TSV/JSONL read by DuckDB;
 - Python parsers (`pipelines.ingest.transcripts`, `pipelines.ingest.emails`): each module exposes
   `PARSERS` (format -> fn(path, options) -> Iterator[Parsed]) and `detect_format(path)`; their
-  records are landed by `pipelines.ingest.core.land`. They are imported on first use.
+  records are landed by `pipelines.ingest.load.land`. They are imported on first use.
 A gzip or zip export, or an .xlsx workbook, is opened first (`pipelines.ingest.containers`) and
 its content loaded under the archive's own path and hash.
 """
@@ -159,7 +159,7 @@ def _load_inner(
         encoding = None if kind == "emails" else detect_encoding(inner, options.encoding)
         records = parse(inner, options)
         if batch is None:
-            report = core.land(con, inner, kind, fmt, records, options, encoding, state=state)
+            report = load.land(con, inner, kind, fmt, records, options, encoding, state=state)
         else:
             report = batch.add(inner, kind, fmt, records, encoding, state=state)
     report.path = str(path)

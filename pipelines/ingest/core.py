@@ -350,34 +350,6 @@ def _rows(
     return src, turns, skipped
 
 
-def land(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    kind: str,
-    fmt: str,
-    records: Iterable[Parsed],
-    options: IngestOptions,
-    encoding: str | None,
-    chunk_size: int = LAND_CHUNK,
-    state: FileState | None = None,
-) -> FileReport:
-    """Load what a Python parser yielded for `path` through the one load path (`pipelines.ingest.load`).
-
-    Records are taken `chunk_size` at a time, so a 300 MB mailbox never sits in memory whole;
-    the file is still all-or-nothing: nothing is written to the warehouse before every record
-    is landed and validated.
-    """
-    from pipelines.ingest import load
-
-    files = load.ParsedFiles(con, options)
-    try:
-        report = files.add(path, kind, fmt, records, encoding, state=state, chunk_size=chunk_size)
-        files.flush()
-    finally:
-        load.drop_temps(con)
-    return report
-
-
 FILES_SCHEMA = pa.schema(FILE_FIELDS + [("path", pa.string())])  # _voc_files: the batch's files
 LANDING = {"_voc_src": SRC_SCHEMA, "_voc_turns": TURN_SCHEMA, "_voc_skipped": SKIPPED_SCHEMA,
            "_voc_files": FILES_SCHEMA}

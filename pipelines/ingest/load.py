@@ -10,7 +10,7 @@
    `record_no, reason, excerpt, payload`, all redacted) and `_voc_turns` (turns of conversations).
    It returns a `Landed`: which column feeds which field and which validation `spec` applies.
    Tabular files are landed by DuckDB (`pipelines.ingest.tabular`); Python parsers by
-   `pipelines.ingest.core.land`, which turns their `Parsed` records into Arrow batches.
+   `pipelines.ingest.load.land`, which turns their `Parsed` records into Arrow batches.
 3. **Validate**: `pipelines.ingest.tabular_sql.build` types and checks `_voc_src` into `_voc_typed`
    (`reason` NULL = good) with the one vocabulary (`pipelines.ingest.vocab`), one timestamp
    parser and one set of reject reasons.
@@ -371,3 +371,29 @@ def _counts_by_file(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[int, int,
         no: (int(read.get(no, 0)), sum(reasons.get(no, {}).values()), reasons.get(no, {}))
         for no in set(read) | set(reasons)
     }
+
+
+def land(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    fmt: str,
+    records: Iterable[Parsed],
+    options: IngestOptions,
+    encoding: str | None,
+    chunk_size: int = core.LAND_CHUNK,
+    state: core.FileState | None = None,
+) -> FileReport:
+    """Load what a Python parser yielded for `path` through the one load path (`ParsedFiles`).
+
+    Records are taken `chunk_size` at a time, so a 300 MB mailbox never sits in memory whole;
+    the file is still all-or-nothing: nothing is written to the warehouse before every record
+    is landed and validated.
+    """
+    files = ParsedFiles(con, options)
+    try:
+        report = files.add(path, kind, fmt, records, encoding, state=state, chunk_size=chunk_size)
+        files.flush()
+    finally:
+        drop_temps(con)
+    return report

@@ -472,7 +472,7 @@ BUILDERS = {
 
 
 def _parsed(b: _Builder) -> Spec:
-    """What a Python parser yielded (`pipelines.ingest.core.land`): staging field names already.
+    """What a Python parser yielded (`pipelines.ingest.load.land`): staging field names already.
 
     `_voc_src` holds one row per record of a batch of files (`file_no` in batch order, `file_id`;
     `record_no` within its file; `parse_error` set when the parser rejected it, `occurred_ts`

@@ -96,7 +96,7 @@ class Encoder:
     @classmethod
     def from_settings(cls, settings: object | None = None) -> "Encoder":
         """Build from `[models]` settings (encoder_path, batch_size, threads)."""
-        from pipelines.models import ModelSettings, load_settings
+        from pipelines.models.settings import ModelSettings, load_settings
 
         s = settings if isinstance(settings, ModelSettings) else load_settings()
         return cls(s.encoder_path or None, batch_size=s.batch_size, threads=s.threads or None)

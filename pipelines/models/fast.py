@@ -98,7 +98,7 @@ def ship(distilled: Path, out: Path = SHIPPED_DIR) -> Path:
 def fast_model_path(settings: object | None = None) -> Path:
     """`[models] fast_model_path`, else the shipped table (packaged encoder), else a cached distillation
     of the custom `[models] encoder_path` (distilled on first use)."""
-    from pipelines.models import ModelSettings, load_settings
+    from pipelines.models.settings import ModelSettings, load_settings
 
     s = settings if isinstance(settings, ModelSettings) else load_settings()
     if s.fast_model_path:
@@ -204,7 +204,7 @@ def use_fast_encoder(settings: object | None = None) -> FastEncoder:
     """Make the fast encoder the process's shared one, so `cached_encode` (training, eval) uses it."""
     import dataclasses
 
-    from pipelines.models import load_settings
+    from pipelines.models.settings import load_settings
     from pipelines.models.encoder import set_shared_encoder
 
     s = dataclasses.replace(settings or load_settings(), mode="fast")
