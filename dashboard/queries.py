@@ -53,6 +53,8 @@ VERBATIM_COLUMNS = (
     "text",
 )
 _DAILY = "marts.daily_volume"
+# The narrow row-per-contact mart the verbatim tables, the repeat chains and the timeline read.
+_ROWS = "marts.verbatims"
 # Page keys of the headline figures (report.sentences and the pages use them).
 _KEYS = {"contact_volume": "volume", "mean_nev": "nev", "fcr_proxy": "fcr", "repeat_rate_any": "repeat_rate",
          "repeat_rate_same": "same_issue_rate", "mean_sentiment": "sentiment"}
@@ -265,7 +267,7 @@ def reason_filter_sql(filters: Filters, column: str = "reason") -> tuple[str, li
         return "TRUE", []
     marks = ", ".join("?" * len(filters.reasons))
     return (
-        f"({column} IN ({marks}) OR {column} IN (SELECT reason FROM marts.interactions "
+        f"({column} IN ({marks}) OR {column} IN (SELECT reason FROM {_DAILY} "
         f"WHERE parent_reason IN ({marks})))"
     ), [*filters.reasons, *filters.reasons]
 
@@ -276,7 +278,7 @@ def matching_reasons(filters: Filters) -> set[str] | None:
         return None
     marks = ", ".join("?" * len(filters.reasons))
     df = query(
-        f"SELECT DISTINCT reason FROM marts.interactions WHERE reason IN ({marks}) "
+        f"SELECT DISTINCT reason FROM {_DAILY} WHERE reason IN ({marks}) "
         f"OR parent_reason IN ({marks})",
         [*filters.reasons, *filters.reasons],
     )
@@ -341,7 +343,7 @@ def top_chains(filters: Filters, limit: int = 20) -> pd.DataFrame:
     where, params = filters.where()
     return query(
         "SELECT customer_id, count(*) AS contacts, count(*) FILTER (WHERE is_repeat) AS repeats "
-        f"FROM marts.interactions WHERE {where} AND customer_id IS NOT NULL GROUP BY 1 "
+        f"FROM {_ROWS} WHERE {where} AND customer_id IS NOT NULL GROUP BY 1 "
         "ORDER BY repeats DESC, contacts DESC, customer_id LIMIT ?",
         [*params, limit],
     )
@@ -351,7 +353,7 @@ def customer_timeline(customer_id: str) -> pd.DataFrame:
     """Every contact of one customer, in order, for the timeline."""
     return query(
         "SELECT interaction_id, occurred_at, channel, reason, sentiment_label, is_repeat, chain_id, "
-        "hours_since_prev FROM marts.interactions WHERE customer_id = ? ORDER BY occurred_at",
+        f"hours_since_prev FROM {_ROWS} WHERE customer_id = ? ORDER BY occurred_at",
         [customer_id],
     )
 
@@ -406,9 +408,9 @@ def verbatims(
     """One page of interactions (newest first) under the filters and a drill-down."""
     where, params = filters.where()
     dwhere, dparams = _drill_sql(drill)
-    cols = ", ".join(c for c in VERBATIM_COLUMNS if c in columns("interactions"))
+    cols = ", ".join(c for c in VERBATIM_COLUMNS if c in columns(_ROWS.removeprefix("marts.")))
     return query(
-        f"SELECT {cols} FROM marts.interactions WHERE {where} AND {dwhere} "
+        f"SELECT {cols} FROM {_ROWS} WHERE {where} AND {dwhere} "
         "ORDER BY occurred_at DESC, interaction_id LIMIT ? OFFSET ?",
         [*params, *dparams, limit, offset],
     )
@@ -419,7 +421,7 @@ def count_verbatims(filters: Filters, drill: tuple[tuple[str, object], ...] = ()
     where, params = filters.where()
     dwhere, dparams = _drill_sql(drill)
     df = query(
-        f"SELECT count(*) AS n FROM marts.interactions WHERE {where} AND {dwhere}", [*params, *dparams]
+        f"SELECT count(*) AS n FROM {_ROWS} WHERE {where} AND {dwhere}", [*params, *dparams]
     )
     return int(df.iloc[0, 0])
 

@@ -227,6 +227,31 @@ def test_verbatim_pages_and_drill_columns_are_checked(served: Path) -> None:
         queries.verbatims(Filters(), (("text; DROP TABLE x", 1),))
 
 
+def test_row_reads_come_from_marts_verbatims_and_equal_the_contacts(served: Path) -> None:
+    """The chains, the timeline and a verbatim page read the narrow mart and show what the same reads of
+    marts.interactions show (same rows, same order)."""
+    f = Filters(start=date(2026, 1, 5), end=date(2026, 2, 20), channels=("call", "chat", "email"))
+    where, params = f.where()
+    chains = queries.top_chains(f)
+    with duckdb.connect(str(served), read_only=True) as con:
+        expected = con.execute(
+            "SELECT customer_id, count(*) AS contacts, count(*) FILTER (WHERE is_repeat) AS repeats "
+            f"FROM marts.interactions WHERE {where} AND customer_id IS NOT NULL GROUP BY 1 "
+            "ORDER BY repeats DESC, contacts DESC, customer_id LIMIT 20", params).df()
+        who = expected["customer_id"].iloc[0]
+        timeline = con.execute(
+            "SELECT interaction_id, occurred_at, channel, reason, sentiment_label, is_repeat, chain_id, "
+            "hours_since_prev FROM marts.interactions WHERE customer_id = ? ORDER BY occurred_at", [who]).df()
+        page = con.execute(
+            f"SELECT {', '.join(queries.VERBATIM_COLUMNS)} FROM marts.interactions WHERE {where} AND is_negative "
+            "ORDER BY occurred_at DESC, interaction_id LIMIT 7 OFFSET 3", params).df()
+    assert expected["repeats"].iloc[0] > 0
+    pd.testing.assert_frame_equal(chains, expected)
+    pd.testing.assert_frame_equal(queries.customer_timeline(who), timeline)
+    pd.testing.assert_frame_equal(queries.verbatims(f, (("is_negative", True),), 7, 3), page)
+    assert queries.count_verbatims(f, (("is_negative", True),)) == _count(served, f"{where} AND is_negative", params)
+
+
 def test_connection_is_read_only_and_follows_a_new_publish(served: Path) -> None:
     con = data.connection()
     with pytest.raises(duckdb.Error):

@@ -30,6 +30,8 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
                                            "is_transfer", "in_sequence", "is_repeat", "is_same_issue_repeat",
                                            "is_provisional", "repeats_triggered"),
                      {"channel": CHANNELS, "direction": ("inbound",)}),
+    "verbatims": (("interaction_id",), ("interaction_id", "occurred_at", "day", "week", "channel", "reason",
+                                        "parent_reason", "is_negative", "is_repeat"), {"channel": CHANNELS}),
     "outbound_volume": (("day", "channel", "kind"), ("day", "channel", "kind", "messages"),
                         {"kind": ("reply", "outreach"), "channel": CHANNELS}),
     "turns": (("interaction_id", "turn_no"), ("interaction_id", "turn_no", "speaker"),
