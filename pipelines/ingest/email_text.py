@@ -109,6 +109,18 @@ def _block_guard() -> tuple[re.Pattern[str], frozenset[re.Pattern[str]]]:
     return re.compile(rf"^(?:> ?)*[* ]*(?:{alternatives}):", re.MULTILINE | re.IGNORECASE), guarded
 
 
+# An attribution pattern that ends in `:$` (`... wrote:`, `... 写道：`) needs a line ending so.
+_ENDS_IN_COLON_RE = re.compile(r"(?::|：|\[:：\])\)?\$$")
+_COLON_LINE_RE = re.compile(r"[:：]$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def _colon_ended() -> frozenset[re.Pattern[str]]:
+    """The attribution patterns that can only match up to a line ending in a colon."""
+    wrote, _, _, _ = _patterns()
+    return frozenset(p for p in wrote if _ENDS_IN_COLON_RE.search(p.pattern))
+
+
 def _header_spans(lines: list[str], starts: list[int]) -> list[tuple[int, int]]:
     """(first line, last line) of every reply header among `lines` (stripped; `starts` = offsets)."""
     wrote, blocks, _, _ = _patterns()
@@ -116,6 +128,9 @@ def _header_spans(lines: list[str], starts: list[int]) -> list[tuple[int, int]]:
     text = "\n".join(lines)
     if not guard.search(text):
         blocks = tuple(p for p in blocks if p not in guarded)
+    if not _COLON_LINE_RE.search(text):  # half of all mails: no attribution line to look for
+        ended = _colon_ended()
+        wrote = tuple(p for p in wrote if p not in ended)
     spans = []
 
     def line_of(offset: int) -> int:
