@@ -69,7 +69,8 @@ def sql_parameters(
     values["windows_hours"] = list(settings.windows_hours)
     values["window_hours"] = settings.default_window_hours
     values["topic_version"] = current_topic_version(con, settings)
-    values.update((ops or operations.load()).sql_parameters())  # [operations]: service levels, conversation metrics
+    # [operations]: service levels, conversation metrics
+    values.update((ops or operations.load()).sql_parameters())
     return values
 
 
@@ -113,7 +114,9 @@ def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops
 
 
 def run(
-    con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings | None = None, ops: OperationsSettings | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: AnalyticsSettings | None = None,
+    ops: OperationsSettings | None = None,
 ) -> str:
     """Rebuild every mart; returns a one-line summary (the `build` stage of `pipelines.stages`)."""
     settings = settings or load()

@@ -269,7 +269,7 @@ def score(con: duckdb.DuckDBPyConnection, items: list[Item], encoder=None) -> No
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: object | None = None) -> str:
-    """The `qa_results` step of the build: the configured rules (`ops`: `[operations]`), or an empty mart without any."""
+    """The `qa_results` step of the build: the rules `ops` (`[operations]`) names, or an empty mart without any."""
     path = rules_path(ops)
     items = load_rules(path) if path else []
     if not items:

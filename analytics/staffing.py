@@ -118,7 +118,9 @@ def workload_agents(contacts: float, aht_s: float, interval_s: float, occupancy:
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: operations.OperationsSettings | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: AnalyticsSettings,
+    ops: operations.OperationsSettings | None = None,
 ) -> str:
     """`marts.staffing_forecast`: per channel and hour of the next `forecast_weeks`, the forecast
     contacts, the method, the mean handle time and the agents needed."""

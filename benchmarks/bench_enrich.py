@@ -77,7 +77,8 @@ def staged_warehouse(directory: str, texts: list[str], channel: str):
     with warehouse.registered(con, df=df):
         con.execute("""INSERT INTO staging.interactions (interaction_id, source_id, channel, direction,
                        occurred_at, text, file_id)
-                       SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text, 'bench'
+                       SELECT interaction_id, interaction_id, channel, 'inbound', TIMESTAMP '2024-01-01', text,
+                              'bench'
                        FROM df""")
     return con
 

@@ -28,7 +28,7 @@ def enrich(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
 
 
 def topics(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    """Assign new interactions to the current topic model, fitting one first if none (`[topics]`, `[models]`)."""
+    """Assign new interactions to the current topic model, fitting one if none (`[topics]`, `[models]`)."""
     return topics_stage.assign(con, settings.topics, model_settings=settings.models)
 
 

@@ -41,7 +41,8 @@ def test_run_flags_reach_every_stage_without_the_environment(seen, tmp_path, cap
     assert cli.main(["--db", str(db), "run", "--fast", "--engine", "ray", "--ray-workers", "3"]) == 0
     assert [line.split(":")[0] for line in capsys.readouterr().out.splitlines()] == [
         "enrich", "topics", "build", "published"]
-    (enrich, enrich_kw, env), (_, topics_kw, _), (build_args, _, _) = (seen[s] for s in ("enrich", "topics", "build"))
+    (enrich, enrich_kw, env), (_, topics_kw, _), (build_args, _, _) = (
+        seen[stage] for stage in ("enrich", "topics", "build"))
     assert (enrich[0].engine, enrich[0].ray_workers) == ("ray", 3)
     assert enrich_kw["model_settings"].mode == "fast"
     assert topics_kw["model_settings"].mode == "fast"

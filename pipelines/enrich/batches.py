@@ -121,7 +121,7 @@ class Stats:
     seconds: float = 0.0
     phases: dict[str, float] = dataclasses.field(default_factory=lambda: defaultdict(float))
 
-    def add(self, other: "Stats") -> None:
+    def add(self, other: Stats) -> None:
         """Add another batch's counts and phase times to these."""
         for field in ("interactions", "turns", "not_scored", "encoded", "reused"):
             setattr(self, field, getattr(self, field) + getattr(other, field))
@@ -414,9 +414,11 @@ class LocalEngine:
 
     @property
     def round_rows(self) -> int:
+        """One committed batch a round."""
         return self.settings.commit_rows
 
     def score(self, hashes: list[str], texts: list[str], progress: Progress) -> pa.Table:
+        """`scoring.score_texts` here, advancing the bar as the encoder works through the units."""
         return score_texts(self.models, hashes, texts, self.settings.top_emotions, progress)
 
 

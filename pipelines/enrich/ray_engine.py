@@ -203,9 +203,11 @@ class RayEngine:
 
     @property
     def round_rows(self) -> int:
+        """`ray_round_rows` interactions a round: one hand-off to the actors for several commit batches."""
         return self.settings.ray_round_rows
 
     def score(self, hashes: list[str], texts: list[str], progress) -> pa.Table:
+        """`scoring.score_texts` on the actors (`encode_on_ray`)."""
         del progress  # the actors report nothing back: the bar moves when the round is scored
         return encode_on_ray(self.ray, self.settings, self.models, self.version, self.work, hashes, texts)
 

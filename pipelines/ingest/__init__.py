@@ -134,7 +134,7 @@ def _load_inner(
     state: object,
     batch: load.ParsedFiles | None = None,
 ) -> FileReport:
-    from pipelines.ingest import core, tabular
+    from pipelines.ingest import tabular
     from pipelines.ingest.encoding import detect_encoding
 
     fmt = fmt or detect_format(kind, inner)

@@ -204,8 +204,8 @@ def use_fast_encoder(settings: object | None = None) -> FastEncoder:
     """Make the fast encoder the process's shared one, so `cached_encode` (training, eval) uses it."""
     import dataclasses
 
-    from pipelines.models.settings import load_settings
     from pipelines.models.encoder import set_shared_encoder
+    from pipelines.models.settings import load_settings
 
     s = dataclasses.replace(settings or load_settings(), mode="fast")
     encoder = FastEncoder.from_settings(s)
