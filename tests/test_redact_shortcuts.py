@@ -1,8 +1,9 @@
-"""The redactor's shortcuts (phones._passes_needed, numbers._IBAN_COUNTRIES, numbers._BARE_GATES)
-change no result: the same spans with them off."""
+"""The redactor's shortcuts (phones._passes_needed, numbers._IBAN_COUNTRIES, numbers._BARE_GATES, the
+first-letter lookahead of rules.cue_re) change no result: the same spans with them off."""
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.eval_redaction import CASES, EVAL_SET, HOLDOUT, load_cases
-from pipelines.redact import find_pii, numbers, phones
+from pipelines.redact import find_pii, numbers, phones, rules
 
 # Numbers, the words around them (phone cues, identifier cues, trailing cues) and the marks a
 # matcher reads: hypothesis joins them into texts.
@@ -55,3 +56,25 @@ def test_phone_shortcut_spares_passes() -> None:
     assert phones._passes_needed("mail user1234567@x.com", [(5, 22, "EMAIL")]) == 0
     assert phones._passes_needed("call me on 601234567", []) is None
     assert phones._passes_needed("ring (020) 7946 0958", []) is None
+
+
+def _cue_re_without_lookahead(words: list[str]) -> str:
+    return rf"(?<![{rules.LATIN}])(?:" + rules.words_re(words) + rf")(?![{rules.LATIN}])"
+
+
+_CUE_LISTS = [
+    rules.patterns()["phone"]["cues"], rules.patterns()["phone"]["not_cues"], rules.patterns()["card"]["cues"],
+    rules.patterns()["email"]["cues"],
+]
+_CUE_PIECES = sorted({w for words in _CUE_LISTS for w in words}) + [
+    " ", "1", "-", ".", "K", "\u212a", "ſ", "İ", "ı", "É", "é", "ß", "ẞ", "Ł", "电", "x", "CALL", "Tel", "PhOnE",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_CUE_PIECES), max_size=8).map("".join) | st.text(max_size=30))
+def test_cue_lookahead_changes_no_match(text: str) -> None:
+    for words in _CUE_LISTS:
+        new = re.compile(rules.cue_re(words), re.IGNORECASE)
+        old = re.compile(_cue_re_without_lookahead(words), re.IGNORECASE)
+        assert [m.span() for m in new.finditer(text)] == [m.span() for m in old.finditer(text)], text

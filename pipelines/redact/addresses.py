@@ -115,6 +115,8 @@ _GATE_WORDS = {
 }
 _DE_ENDINGS = tuple({w.lower() for w in _R["de_street_suffixes"] + _R["de_street_suffixes_de_only"]
                      + _R["de_street_words"]})
+# Any of them as a substring of the lower-cased text, in one scan (the words are literals).
+_DE_ENDING_RE = re.compile("|".join(re.escape(w) for w in _DE_ENDINGS))
 _ZH_SUBSTRINGS = tuple(_R["zh_street_types"]) + ("信箱",)
 _TAIL = re.compile(r"[0-9]{5}|[0-9][A-Z]{2}\b")
 
@@ -122,8 +124,7 @@ _TAIL = re.compile(r"[0-9]{5}|[0-9][A-Z]{2}\b")
 def _gates(text: str) -> set[str]:
     words = tokens(text)
     found = {name for name, gate in _GATE_WORDS.items() if not words.isdisjoint(gate)}
-    low = text.lower()
-    if any(w in low for w in _DE_ENDINGS):
+    if _DE_ENDING_RE.search(text.lower()):
         found.add("de")
     if any(w in text for w in _ZH_SUBSTRINGS):
         found.update(("zh", "po"))

@@ -123,7 +123,7 @@ def phone_spans(text: str, spans: list[Span], regions: Sequence[str] = ()) -> No
     if not _GATE.search(text):
         return
     passes = _passes_needed(text, spans)
-    for i, region in enumerate(regions_for(text, regions)[:passes]):
+    for i, region in enumerate(regions_for(text, regions)[:passes] if passes != 0 else ()):
         if i and not any(not overlaps(spans, m.start(), m.end()) for m in _CUED_RUN.finditer(text)):
             break  # every long digit run is taken: the next region's matcher would find nothing new
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):

@@ -34,8 +34,13 @@ LATIN = "A-Za-z\u00c0-\u024f"
 
 
 def cue_re(words: list[str]) -> str:
-    """`words` as whole words: no Latin letter right before or after (digits and CJK may touch)."""
-    return rf"(?<![{LATIN}])(?:" + words_re(words) + rf")(?![{LATIN}])"
+    """`words` as whole words: no Latin letter right before or after (digits and CJK may touch).
+
+    The lookahead on the words' first letters changes no match; it spares trying every word at each
+    position where none can start (a digit, a space): the alternation was most of a search's time.
+    """
+    firsts = "".join(sorted({re.escape(w[0]) for w in words if w}))
+    return rf"(?<![{LATIN}])(?=[{firsts}])(?:" + words_re(words) + rf")(?![{LATIN}])"
 
 
 def overlaps(spans: list[Span], start: int, end: int) -> bool:
