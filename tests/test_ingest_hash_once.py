@@ -13,9 +13,10 @@ from pipelines.ingest.identity import ref_hash
 from pipelines.warehouse import connect, mark_function
 
 AUTHORS = ["@Jo", "jo", "al", "", "Jo "]  # "@Jo", "jo" and "Jo " are one handle; "" is none
+# extra columns named like the landing's own names (a hashed column joins `value`/`hashed`)
 POSTS = [
     {"tweet_id": str(i), "author_id": AUTHORS[i % len(AUTHORS)], "inbound": "True",
-     "created_at": "2024-01-02 10:00", "text": f"post {i}"}
+     "created_at": "2024-01-02 10:00", "text": f"post {i}", "value": "v", "hashed": "h", "record_no": "r"}
     for i in range(1, 41)
 ]
 TICKETS = [

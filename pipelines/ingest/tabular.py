@@ -165,8 +165,9 @@ def _columns(
 
 
 def _landing(source: str, select: str, joins: list[str]) -> str:
-    """`CREATE TEMP TABLE _voc_src` from `source` (a query with `record_no` and the file's columns)."""
-    columns = f"src.record_no{', ' + select if select else ''}"
+    """`CREATE TEMP TABLE _voc_src` from `source` (a query with `_voc_record_no` and the file's columns:
+    a file may have a column named `record_no` too)."""
+    columns = f"src._voc_record_no AS record_no{', ' + select if select else ''}"
     if not joins:
         return f"CREATE TEMP TABLE _voc_src AS SELECT {columns} FROM ({source}) src"
     # read once: the distinct identifiers and the rows both come from it
@@ -228,7 +229,7 @@ def _read_csv_file(
         found[tabular_notes.FALLBACK_FIELD] = fallback
     select, joins, staged = _columns(header, found, redact, bare_cr)
     sql = _landing(
-        f"SELECT row_number() OVER () AS record_no, * "
+        f"SELECT row_number() OVER () AS _voc_record_no, * "
         f"FROM read_csv($path, {CSV_OPTIONS}, max_line_size = {MAX_LINE_BYTES}, delim = $delim, "
         "store_rejects = true, rejects_table = '_voc_rej', rejects_scan = '_voc_rejscan')",
         select,
@@ -327,7 +328,7 @@ def _read_jsonl(
         params[f"k{i}"] = "$" + "".join('."' + part.replace('"', '\\"') + '"' for part in parts)
         cols.append(f"json_extract_string(line, $k{i}) AS {quote(key)}")
     inner = ", ".join(cols) or "NULL AS _empty"
-    sql = _landing(f"SELECT record_no, {inner} FROM _voc_lines WHERE ok", select, joins)
+    sql = _landing(f"SELECT record_no AS _voc_record_no, {inner} FROM _voc_lines WHERE ok", select, joins)
     params.update(_select_params(options))
     con.execute(sql, tabular_sql.used_params(sql, params))
     line = "voc_redact(line)" if redact else "line"
