@@ -76,11 +76,16 @@ def sql_parameters(
 
 def build_sql_mart(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
     """`CREATE OR REPLACE TABLE marts.<name>` from `analytics/sql/<name>.sql` (name from SQL_MARTS)."""
+    text, used = mart_sql(name, params)
+    con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS\n{text}", used)
+
+
+def mart_sql(name: str, params: dict[str, object]) -> tuple[str, dict[str, object]]:
+    """A SQL mart's query (shared fragments filled in) and the parameters it binds."""
     text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
     for mark, fragment in _FRAGMENTS.items():
         text = text.replace(mark, fragment)
-    used = {key: params[key] for key in _PARAM.findall(text)}
-    con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS\n{text}", used)
+    return text, {key: params[key] for key in _PARAM.findall(text)}
 
 
 def _write_info(con: duckdb.DuckDBPyConnection, settings: AnalyticsSettings, ops: OperationsSettings,

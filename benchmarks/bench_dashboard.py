@@ -12,6 +12,7 @@ Usage: python -m benchmarks.bench_dashboard [N] [--loads 5] [--db existing.duckd
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -30,6 +31,8 @@ PAGES = [
     ("root_causes", "Root causes"),
     ("customers", "Customers and value"),
     ("explore", "Explore and export"),
+    ("agents", "Agents and quality"),
+    ("operations", "Operations"),
 ]
 
 
@@ -139,7 +142,10 @@ def main() -> None:
             print(f"built {args.n:,} interactions with {source} in {time.perf_counter() - t0:.0f}s")
         proc, url = serve.start(db, timeout=180)
         try:
+            # the machine may be shared: wall times only mean something next to the load they ran under
+            print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
             measure(url, args.loads)
+            print("load average (1, 5, 15 min) after: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
         finally:
             serve.stop(proc)
 
