@@ -11,13 +11,14 @@ DEMO_ARGS ?= --customers 1000 --days 90
 .PHONY: install demo serve test test-fast train-models eval eval-topics eval-analytics eval-redaction eval-forecast \
         bench-ingest bench-enrich bench-topics bench-build bench-dashboard bench-readers bench-scale bench-small-files bench-ray clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-hashed.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements-hashed.txt
 	touch $@
 
-install: $(VENV)/.installed  ## create .venv and install requirements.txt
+install: $(VENV)/.installed  ## create .venv and install requirements.txt, then requirements-hashed.txt (pinned by hash)
 
 demo: install  ## generate the demo data, build the warehouse, serve the dashboard
 	$(PY) -m pipelines --db $(DB) demo $(DEMO_ARGS)
@@ -32,8 +33,9 @@ test: install  ## the whole suite (browser tests need Debian's chromium: see .ci
 test-fast: install
 	$(PY) -m pytest -m "not slow and not browser"
 
-train-models: install  ## retrain the shipped sentiment/emotion heads, full (models/) and fast (models/fast/)
+train-models: install  ## retrain the shipped sentiment/emotion heads: full (models/), fast (models/fast/), multilingual (models/multilingual/)
 	$(PY) -m pipelines.models.train --mode both
+	$(PY) -m pipelines.models.multilingual_train
 
 eval: install  ## model quality on ../shared/datasets, next to VADER, full and fast mode side by side
 	$(PY) -m pipelines.models.evaluate

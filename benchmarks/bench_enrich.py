@@ -18,9 +18,13 @@ narratives (long). Rows printed per set:
 
 - multilingual route: the same tweets plus Polish and Chinese texts (PolEmo's evaluation part and the
   Chinese reviews: evaluation use), enriched with the route off (those texts marked not_english, as
-  before) and on (scored by USE v3 and its heads) in one run: the extra pass's cost.
+  before) and on (scored by the route's encoder and heads) in one run: the extra pass's cost;
+- demo mix: the same off/on on the demo's own contacts (`--demo` customers over 30 days, generated and
+  ingested first: calls, chats, emails and social posts, 3% / 2% of email and social customers
+  writing Polish / Chinese): the route's cost on the mix the dashboard shows.
 
 Usage: python -m benchmarks.bench_enrich [--short 10000] [--long 1000] [--threads 2] [--foreign 1000]
+       [--demo 300]
 """
 
 from __future__ import annotations
@@ -155,6 +159,32 @@ def multilingual_cost(models: Models, tweets: list[str], foreign: list[str], set
           f"{(on - off) / max(len(foreign), 1) * 1000:.1f} s more per 1,000 Polish/Chinese texts")
 
 
+def demo_mix_cost(models: Models, settings: EnrichSettings, customers: int) -> None:
+    """Enrich the demo's ingested contacts with the route off, then on (each on its own copy)."""
+    import shutil
+
+    from pipelines.commands.demo import ingest_all
+    from pipelines.demo.generate import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = generate(Path(tmp) / "demo", customers=customers, days=30)
+        con = warehouse.connect(Path(tmp) / "off.duckdb")
+        ingest_all(con, files)
+        con.close()
+        shutil.copyfile(Path(tmp) / "off.duckdb", Path(tmp) / "on.duckdb")
+        seconds = {}
+        for name, route in (("off", None), ("on", models.multilingual)):
+            con = warehouse.connect(Path(tmp) / f"{name}.duckdb")
+            seconds[name], summary = timed(lambda: stage.run(con, settings, models=dataclasses.replace(
+                models, multilingual=route), progress=False))
+            counts = con.execute("SELECT count(*) FILTER (WHERE language IN ('pl', 'zh')), count(*) FILTER "
+                                 "(WHERE is_scored), count(*) FROM enriched.interaction_scores").fetchone()
+            con.close()
+            print(f"  route {name:3s} {seconds[name]:7.1f} s  ({summary.split(';')[0]}; interactions pl/zh "
+                  f"{counts[0]:,}, scored {counts[1]:,} of {counts[2]:,})")
+    print(f"  demo mix: route on = {seconds['on'] / seconds['off']:.2f}x route off")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--short", type=int, default=10_000, help="tweets (default 10000)")
@@ -163,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--foreign", type=int, default=1_000, help="Polish/Chinese texts for the route (0 = skip)")
     parser.add_argument("--only-multilingual", action="store_true", help="time the multilingual route only")
+    parser.add_argument("--demo", type=int, default=300, help="demo customers for the demo-mix timing (0 = skip)")
     args = parser.parse_args(argv)
 
     import torch
@@ -174,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     tweets, labels = short_texts(args.short)
     if args.foreign and models.multilingual is not None:
         multilingual_cost(models, tweets, foreign_texts(args.foreign), settings)
+    if args.demo and models.multilingual is not None:
+        print(f"\ndemo mix: {args.demo} customers, 30 days")
+        demo_mix_cost(models, settings, args.demo)
     if args.only_multilingual:
         return
     sets = (("short: airline tweets", tweets), ("long: CFPB narratives", long_texts(args.long)))

@@ -1,4 +1,5 @@
-"""The multilingual route: Chinese and Polish texts scored by USE v3 and its shipped heads, not dropped."""
+"""The multilingual route: Chinese and Polish texts scored by its encoder (multilingual-e5-small int8) and
+shipped heads, not dropped."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_chinese_and_polish_scored_with_their_language(con, ml_models):  # noqa:
     assert s.loc["pl1", "sentiment_label"] == "negative" and s.loc["zh1", "sentiment_label"] == "negative"
     assert s.loc["pl2", "sentiment_score"] > 0.3 and s.loc["zh2", "sentiment_score"] > 0.3
     assert len(s.loc["zh1", "emotion_probs"]) == 28 and len(s.loc["pl1", "top_emotions"]) >= 1
-    # A language USE was not trained on stays marked, not mis-scored.
+    # A language outside the route's list stays marked, not mis-scored.
     assert s.loc["hi1", "language"] == "hi" and s.loc["hi1", "skip_reason"] == "not_english"
     assert pd.isna(s.loc["hi1", "sentiment_score"])
     # English still goes through the English encoder, and only English vectors enter the store.

@@ -189,18 +189,22 @@ def score_stored(models: Models, hashes: list[str], texts: list[str], vectors: n
 
 
 def score_multilingual(models: Models, hashes: list[str], texts: list[str], top_k: int = 3) -> pa.Table:
-    """`RESULT_SCHEMA` rows for texts of the multilingual route: USE vectors (one per text, not chunked:
-    the encoder averages over the whole text) scored by its own heads; `embedding` is NULL, as USE
-    vectors are not stored (`pipelines.models.multilingual`)."""
+    """`RESULT_SCHEMA` rows for texts of the multilingual route, scored by its encoder and heads
+    (`pipelines.models.multilingual`): long texts chunked as on the English path when the encoder has a
+    tokenizer (e5), else one vector per whole text (USE averages over it). `embedding` is NULL: the
+    store holds the English encoder's vectors only."""
     ml = models.multilingual
     n = len(hashes)
     if ml is None or not n:
         return RESULT_SCHEMA.empty_table()
-    vectors = ml.encoder.encode(list(texts))
-    units = Units(list(texts), np.arange(n, dtype=np.int64), np.ones(n), n)
+    if getattr(ml.encoder, "tokenizer", None) is not None:
+        encoded = encode_units(ml.encoder, list(texts))
+    else:
+        vectors = ml.encoder.encode(list(texts))
+        encoded = Encoded(vectors, Units(list(texts), np.arange(n, dtype=np.int64), np.ones(n), n), vectors)
     routed = dataclasses.replace(models, encoder=ml.encoder, sentiment=ml.sentiment, emotion=ml.emotion,
                                  multilingual=None)
-    return results_table(hashes, Encoded(vectors, units, vectors), routed, top_k, with_vectors=False)
+    return results_table(hashes, encoded, routed, top_k, with_vectors=False)
 
 
 _MAPPING: list = []

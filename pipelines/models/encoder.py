@@ -59,7 +59,12 @@ class Encoder:
         >>> enc = Encoder()
         >>> enc.encode(["my card was charged twice"]).shape
         (1, 384)
+
+    `prefix` (empty here) is put before every text, stripped, for models trained with one (e5's
+    `query: `); it does not count against `max_tokens`, the budget chunking works to.
     """
+
+    prefix = ""
 
     def __init__(
         self,
@@ -109,6 +114,10 @@ class Encoder:
         if not texts:
             return out
         clean = [t if isinstance(t, str) else "" for t in texts]
+        room = 0
+        if self.prefix:
+            clean = [self.prefix + t.strip() for t in clean]
+            room = len(self.tokenizer(self.prefix, add_special_tokens=False)["input_ids"])
         # Length in characters is a cheap, good proxy for token length when sorting.
         order = np.argsort([len(t) for t in clean], kind="stable")[::-1]
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
@@ -123,7 +132,7 @@ class Encoder:
                     [clean[i] for i in idx],
                     padding=True,
                     truncation=True,
-                    max_length=self.max_tokens,
+                    max_length=self.max_tokens + room,
                     return_tensors="pt",
                 )
                 hidden = self.model(**batch).last_hidden_state

