@@ -135,8 +135,74 @@ def check_demo(customers: int, days: int, seed: int) -> None:
             keys.use_warehouse(db)  # the demo warehouse's secret, for its hashed e-mail ids
             mapping = _topic_to_reason(con, customers, days, seed, Path(tmp) / "files")
             _demo_checks(con, mapping, truth)
+            check_other_languages(con, mapping)
         finally:
             con.close()
+
+
+def check_other_languages(con: duckdb.DuckDBPyConnection, mapping: pd.DataFrame) -> None:
+    """Polish and Chinese demo contacts: is the reason they get (across languages, from the English
+    fit) the one their phrase is about? Their phrase follows the contact's mood, not its planted
+    reason (`pipelines.demo.languages.PHRASE_REASONS`), so the phrase is the truth."""
+    from pipelines.demo.languages import phrase_reasons
+    from pipelines.demo.reasons import CATALOGUE
+
+    about = phrase_reasons()
+    group = {r.key: r.parent for r in CATALOGUE}
+    rows = con.execute(
+        "SELECT m.language, s.text, m.reason, t.topic_source FROM marts.interactions m "
+        "JOIN staging.interactions s USING (interaction_id) "
+        "LEFT JOIN enriched.topic_assignments t USING (interaction_id) "
+        "WHERE m.language IN ('pl', 'zh')").fetchall()
+    found = []
+    for language, text, reason, source in rows:
+        phrase = next((p for p in about if p in (text or "")), None)
+        if phrase is not None and about[phrase] is not None:
+            planted = mapping["planted"].get(reason) if source == "crosslingual" else None
+            found.append((language, about[phrase], planted, source))
+    if not found:
+        print("[FAIL] other languages: no Polish or Chinese demo contacts found")
+        return
+    df = pd.DataFrame(found, columns=["language", "truth", "planted", "source"])
+    df["right"] = df["planted"] == df["truth"]
+    df["right_group"] = df["planted"].map(group) == df["truth"].map(group)
+    for language, g in df.groupby("language"):
+        assigned = g["source"] == "crosslingual"
+        print(f"  {language}: {len(g)} contacts whose phrase names a demo reason; assigned a reason "
+              f"{assigned.mean():.0%} (else Other); the phrase's reason {g['right'].mean():.0%} of all "
+              f"({g.loc[assigned, 'right'].mean() if assigned.any() else 0:.0%} of assigned), its group "
+              f"{g['right_group'].mean():.0%}")
+    by_reason = df.groupby("truth")["right"].mean().sort_values()
+    print("       per phrase reason: " + ", ".join(f"{k} {v:.0%}" for k, v in by_reason.items()))
+    print(f"[{verdict(df['right'].mean() >= 0.8)}] Polish and Chinese contacts get their phrase's reason: "
+          f"{df['right'].mean():.0%} of {len(df)} (goal 80%)")
+    _every_phrase(con, mapping, about, group)
+
+
+def _every_phrase(con: duckdb.DuckDBPyConnection, mapping: pd.DataFrame, about: dict, group: dict) -> None:
+    """Every distinct Polish and Chinese demo phrase through the current model's cross-lingual
+    centres (a small demo draws only some of them)."""
+    from pipelines.topics import crosslingual, stage
+    from pipelines.topics.model import nearest_topic
+
+    model = stage.current_model(con)
+    encoder = stage.multilingual_encoder()
+    index = crosslingual.load_or_build(stage.model_folder(con, model), model.topics, encoder)
+    phrases = list(about)
+    ids, _ = nearest_topic(encoder.encode(phrases), index.centroids, index.ids, index.threshold)
+    label = {t["id"]: t["label"] for t in model.topics}
+    got = [mapping["planted"].get(label.get(int(i))) if i != -1 else None for i in ids]
+    known = [j for j, p in enumerate(phrases) if about[p] is not None]
+    right = sum(got[j] == about[phrases[j]] for j in known)
+    right_group = sum(group.get(got[j]) == group[about[phrases[j]]] for j in known)
+    other = sum(i == -1 for i in ids)
+    print(f"  every phrase ({len(phrases)}, {len(known)} about a demo reason; threshold "
+          f"{index.threshold:.3f} on {index.encoder}): its reason {right}/{len(known)}, its group "
+          f"{right_group}/{len(known)}, Other {other}")
+    for j, p in enumerate(phrases):
+        if got[j] != about[p]:
+            name = label.get(int(ids[j]), "Other")[:40]
+            print(f"       {p[:34]:<34} {str(about[p]):<24} got {name} (= {got[j]})")
 
 
 def _by_planted(df: pd.DataFrame, mapping: pd.DataFrame, value: str) -> pd.Series:

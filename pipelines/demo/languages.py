@@ -56,6 +56,23 @@ PHRASES = {
     },
 }
 
+# What each phrase is about, as the demo's reason key (`pipelines.demo.reasons`), position by position
+# in `PHRASES` (the Polish and Chinese phrases say the same things); None: no demo reason says it
+# (a copy of an invoice). The phrases follow the contact's mood, not its planted reason, so
+# `make eval-analytics` checks a contact's reason against its phrase's.
+PHRASE_REASONS = {
+    "negative": ("billing_double_charge", "service_outage", "delivery_late", "billing_unexpected_fee",
+                 "billing_refund_status"),
+    "neutral": ("account_update_details", None, "plan_change", "payment_arrangement"),
+    "positive": ("praise", "praise", "praise"),
+}
+
+
+def phrase_reasons() -> dict[str, str | None]:
+    """Each phrase (any language) -> the demo reason key it is about (see `PHRASE_REASONS`)."""
+    return {phrase: key for by_mood in PHRASES.values() for mood, pool in by_mood.items()
+            for phrase, key in zip(pool, PHRASE_REASONS[mood], strict=True)}
+
 
 def pick_languages(n: int, rng: np.random.Generator) -> np.ndarray:
     """Each of `n` contacts' language: "en", or "pl"/"zh" at their `SHARES`."""

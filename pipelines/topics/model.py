@@ -243,7 +243,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
     library; without it names come from c-TF-IDF alone. `cleaning` (the learned
     `cleaning.Vocabulary`) is stored in the model, so assignment cleans texts as the fit did.
     """
-    from pipelines.topics import hierarchy, matching
+    from pipelines.topics import crosslingual, hierarchy, matching
 
     n = len(texts)
     if n == 0:
@@ -283,7 +283,9 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
                        "library_reason": reason.name if reason else None,
                        "library_group": reason.group if reason else None,
                        "library_best": best.name if best else None, "library_similarity": round(similarity, 4),
-                       "representative_texts": _representatives(texts, x, members, centroids[i], settings.n_representative)})
+                       "representative_texts": _representatives(texts, x, members, centroids[i],
+                                                                settings.n_representative),
+                       "anchor_texts": crosslingual.anchor_texts(texts, x, members, centroids[i])})
     names = tl.unique_labels([tl.make_label(t["phrase"], r) for t, r in zip(topics, reasons)],
                              [t["keywords"] for t in topics])
     for topic, name in zip(topics, names):

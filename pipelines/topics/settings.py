@@ -23,8 +23,12 @@ class TopicSettings:
 
     seed: int = 42
     # Fit only on texts in these languages (ISO 639-1, from enriched.interaction_scores.language);
-    # the packaged encoder is English-only, so other languages go to "other" and are counted.
+    # the packaged encoder is English-only.
     languages: tuple[str, ...] = ("en",)
+    # Texts in other languages that the multilingual route handles (Polish, Chinese...) join the
+    # reasons found on the fitted languages' texts across languages (see `crosslingual`); false:
+    # they go to "other".
+    crosslingual: bool = True
     min_fit_docs: int = 30
     max_fit_docs: int = 50_000
     # How topics are found (both inside BERTopic, on neighbour-smoothed embeddings):

@@ -6,7 +6,9 @@ the taxonomy file changed). Topics are found from each text's reason text (`clea
 brands, links, greetings, names), embedded through the shared store under its own hash; the fit
 reads customer (inbound) texts only. Only English texts (per enriched.interaction_scores.language; unknown
 language counts as English) are fitted and assigned by the model: the packaged encoder is
-English-only. The others, and empty texts, go to "other" unless a taxonomy rule matches them.
+English-only. Texts in a language of the multilingual route (Polish, Chinese...) join those
+reasons across languages (`crosslingual`, topic_source 'crosslingual'); the rest, and empty texts,
+go to "other" unless a taxonomy rule matches them.
 enriched.topic_assignments holds the current version only, so readers never double count.
 """
 
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.models import ModelSettings, reasons
+from pipelines.topics import crosslingual
 from pipelines.topics import model as tm
 from pipelines.topics.cleaning import Vocabulary, clean_texts, learn_vocabulary
 from pipelines.topics.labels import OTHER_ID, OTHER_LABEL
@@ -199,6 +202,33 @@ def _english(df: pd.DataFrame, languages: tuple[str, ...]) -> np.ndarray:
     return (lang.isna() | lang.isin(list(languages))).to_numpy() & (df["text"].str.strip().str.len() > 0).to_numpy()
 
 
+def _other_language(df: pd.DataFrame, languages: tuple[str, ...]) -> np.ndarray:
+    """Texts in a known language outside `languages` that the multilingual route handles."""
+    from pipelines.models.multilingual import scorable
+
+    lang = df["language"]
+    said = df["text"].fillna("").str.strip().str.len() > 0
+    other = (lang.notna() & ~lang.isin(list(languages)) & said).to_numpy()
+    return other & np.array([bool(code) and scorable(str(code)) for code in lang.fillna("")], dtype=bool)
+
+
+def multilingual_encoder():
+    """The multilingual route's encoder (whichever model its heads were trained on)."""
+    from pipelines.models.multilingual import MultilingualModels
+
+    return MultilingualModels.load().encoder
+
+
+def model_folder(con: duckdb.DuckDBPyConnection, model: tm.TopicModel) -> Path:
+    """Where `model` is saved (its registered path)."""
+    rows = con.execute("SELECT path FROM enriched.topic_models WHERE topic_model_version = ?",
+                       [model.version]).fetchall()
+    if not rows:
+        raise tm.TopicsError(f"topic model {model.version} is not registered; "
+                             "refit: python -m pipelines topics fit")
+    return Path(rows[0][0])
+
+
 def fit(
     con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None,
     model_settings: ModelSettings | None = None,
@@ -232,9 +262,12 @@ def fit(
 
 def assign(
     con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, encoder=None,
-    model_settings: ModelSettings | None = None,
+    model_settings: ModelSettings | None = None, multilingual=None,
 ) -> str:
-    """Assign every interaction without a topic for the current model; fit first when none exists."""
+    """Assign every interaction without a topic for the current model; fit first when none exists.
+
+    `multilingual` (an `Encoder`) embeds texts in other languages; by default the multilingual
+    route's, loaded only when such texts are waiting."""
     s = settings or load_topic_settings()
     tax = load_taxonomy(s.taxonomy)
     model = current_model(con)
@@ -255,7 +288,7 @@ def assign(
         con.execute("UPDATE enriched.topic_models SET taxonomy_digest = ? WHERE is_current", [tax.digest])
     df = _corpus(con, model.encoder, "WHERE i.interaction_id NOT IN (SELECT interaction_id FROM enriched.topic_assignments "
                  "WHERE topic_model_version = ?)", [model.version])
-    rows = assign_frame(con, df, model, tax, s, encoder, model_settings)
+    rows = assign_frame(con, df, model, tax, s, encoder, model_settings, multilingual)
     con.register("topics_new_rows", rows)
     con.execute("INSERT INTO enriched.topic_assignments SELECT * FROM topics_new_rows")
     con.unregister("topics_new_rows")
@@ -273,9 +306,10 @@ def assign(
 
 def assign_frame(
     con, df: pd.DataFrame, model: tm.TopicModel, tax: Taxonomy, s: TopicSettings, encoder=None,
-    model_settings: ModelSettings | None = None,
+    model_settings: ModelSettings | None = None, multilingual=None,
 ) -> pd.DataFrame:
-    """Rows of enriched.topic_assignments for `df`: rules first, then the model, else other."""
+    """Rows of enriched.topic_assignments for `df`: rules first, then the model (across languages
+    for the multilingual route's languages), else other."""
     n = len(df)
     topic = np.full(n, OTHER_ID, dtype=np.int64)
     conf = np.full(n, np.nan)
@@ -292,6 +326,18 @@ def assign_frame(
         t, c = tm.nearest_topic(x, model.centroids, np.asarray(model.ids), s.min_similarity)
         topic[at], conf[at] = [tax.topic_id(int(v)) for v in t], c
         source[at] = np.where(t == OTHER_ID, "other", "model")
+    foreign = np.flatnonzero(_other_language(df, s.languages)) if s.crosslingual and n else np.zeros(0, int)
+    if len(foreign):
+        reason = reason_frame(df.iloc[foreign].reset_index(drop=True), vocab)
+        said = (reason["text"].str.len() > 0).to_numpy()
+        if said.any():
+            multilingual = multilingual or multilingual_encoder()
+            index = crosslingual.load_or_build(model_folder(con, model), model.topics, multilingual)
+            x = multilingual.encode(reason["text"][said].tolist())
+            t, c = tm.nearest_topic(x, index.centroids, index.ids, index.threshold)
+            at = foreign[said]
+            topic[at], conf[at] = [tax.topic_id(int(v)) for v in t], c
+            source[at] = np.where(t == OTHER_ID, "other", "crosslingual")
     ruled = apply_rules(tax, df["text"].tolist()) if tax.rules and n else np.zeros(n, np.int64)
     hit = ruled > 0
     topic[hit], conf[hit], source[hit] = ruled[hit], 1.0, "rule"

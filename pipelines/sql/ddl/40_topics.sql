@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS enriched.topic_assignments (
     parent_topic_id     INTEGER,
     parent_topic_label  VARCHAR,
     topic_confidence    DOUBLE,
-    topic_source        VARCHAR NOT NULL,  -- model | rule | label | other
+    topic_source        VARCHAR NOT NULL,  -- model | crosslingual | rule | label | other
     PRIMARY KEY (interaction_id, topic_model_version)
 );
 -- Registry of fitted topic models (owner: topics): one row per version, the current one flagged.
