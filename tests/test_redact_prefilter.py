@@ -70,3 +70,17 @@ def test_sql_gated_udf_redacts_a_spelled_out_email() -> None:
         {"p": sql_candidate_pattern()},
     ).fetchall()
     assert rows == [("write to [EMAIL]",), ("no personal data here",), (None,)]
+
+
+@pytest.mark.parametrize("name", ["redaction_eval.jsonl", "redaction_holdout.jsonl", "pii_cases.jsonl"])
+def test_sql_pattern_passes_every_labelled_text_with_pii(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    from benchmarks.eval_redaction import CASES, EVAL_SET, HOLDOUT, load_cases
+
+    path = {p.name: p for p in (EVAL_SET, HOLDOUT, CASES)}[name]
+    texts = [c["text"] for c in load_cases(path) if find_pii(c["text"])]
+    assert texts
+    passed = con.execute(
+        "SELECT count(*) FROM (SELECT unnest($t) AS t) WHERE regexp_matches(t, $p)",
+        {"t": texts, "p": sql_candidate_pattern()},
+    ).fetchone()[0]
+    assert passed == len(texts)
