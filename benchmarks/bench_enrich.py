@@ -41,7 +41,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.enrich import stage
-from pipelines.enrich.chunking import make_units
+from pipelines.embeddings.chunking import make_units
 from pipelines.enrich.scoring import Models
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.models import SENTIMENT_LABELS

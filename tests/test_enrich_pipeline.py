@@ -11,7 +11,7 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.enrich import batches, stage
-from pipelines.enrich.embeddings import text_hash
+from pipelines.embeddings.hashing import text_hash
 from pipelines.enrich.scoring import Models
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.models import GOEMOTIONS_LABELS, SENTIMENT_LABELS, ModelSettings, load_emotion, load_sentiment

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.enrich import store_index
-from pipelines.enrich.embeddings import MissingEmbeddings, load_embeddings, stored_hashes, text_hash
-from pipelines.enrich.store_index import StoreIndex
+from pipelines.embeddings import index as store_index
+from pipelines.embeddings.hashing import text_hash
+from pipelines.embeddings.index import StoreIndex
+from pipelines.embeddings.store import MissingEmbeddings, load_embeddings, stored_hashes
 from pipelines.warehouse import connect
 
 ENCODER = "test-encoder"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipelines.enrich import language
-from pipelines.enrich.chunking import chunk_text, make_units, pool, split_sentences
+from pipelines.embeddings.chunking import chunk_text, make_units, pool, split_sentences
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.settings import SettingsError
 

@@ -134,7 +134,7 @@ class _Encoder:
 
 
 def test_the_reason_text_is_what_gets_embedded_once_through_the_store(tmp_path):
-    from pipelines.enrich.embeddings import text_hash
+    from pipelines.embeddings.hashing import text_hash
     from pipelines.topics import stage
 
     con = warehouse.connect(tmp_path / "w.duckdb")

@@ -26,11 +26,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.embeddings.hashing import text_hash
+from pipelines.embeddings.index import StoreIndex
 from pipelines.enrich import language as lang
-from pipelines.enrich.embeddings import text_hash
 from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_multilingual, score_stored, score_texts
 from pipelines.enrich.settings import EnrichSettings
-from pipelines.enrich.store_index import StoreIndex
 from pipelines.models.multilingual import scorable as multilingual_scorable
 from pipelines.warehouse import registered, transaction
 

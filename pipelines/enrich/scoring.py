@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipelines.enrich.chunking import Units, pool
-from pipelines.enrich.embeddings import DIM, Encoded, Encoder, encode_units, vectors_to_arrow
+from pipelines.embeddings.chunking import Units, pool
+from pipelines.embeddings.protocol import Encoder
+from pipelines.embeddings.store import DIM, Encoded, encode_units, vectors_to_arrow
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.models import EKMAN_LABELS, ModelSettings, ekman, load_emotion, load_sentiment, load_settings
 from pipelines.models import sentiment_score as _sentiment_score

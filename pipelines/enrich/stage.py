@@ -18,10 +18,10 @@ import time
 
 import duckdb
 
+from pipelines.embeddings.index import StoreIndex
 from pipelines.enrich.batches import LocalEngine, Stats, score_pending, staged_pending
 from pipelines.enrich.scoring import Models
 from pipelines.enrich.settings import EnrichSettings, load
-from pipelines.enrich.store_index import StoreIndex
 from pipelines.models import ModelSettings
 from pipelines.models.nev import load_mapping
 from pipelines.models.taught import load_taught, warehouse_file

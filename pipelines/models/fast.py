@@ -150,7 +150,7 @@ class FastEncoder:
         self.model = StaticModel.from_pretrained(str(path), normalize=True)
         # The shipped table is float16 on disk; means are taken in float32.
         self.model.embedding = np.asarray(self.model.embedding, dtype=np.float32)
-        # Chunking (pipelines.enrich.chunking) counts tokens with a transformers tokenizer; this one is
+        # Chunking (pipelines.embeddings.chunking) counts tokens with a transformers tokenizer; this one is
         # the static model's own, so chunks hold the same word pieces the table is indexed by.
         self.tokenizer = PreTrainedTokenizerFast(tokenizer_object=self.model.tokenizer)
         self.batch_size = int(batch_size)

@@ -159,8 +159,8 @@ def _corpus(con, encoder_name: str, where: str = "", params: list | None = None)
 
 def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder, model_settings: ModelSettings | None = None) -> np.ndarray:
     """(n, 384) stored vectors of `df`; texts without one are encoded once and stored (shared store)."""
-    from pipelines.enrich.embeddings import load_embeddings, stored_hashes
-    from pipelines.enrich.store_index import ensure_embeddings
+    from pipelines.embeddings.index import ensure_embeddings
+    from pipelines.embeddings.store import load_embeddings, stored_hashes
 
     texts_by_hash = dict(zip(df["text_hash"], df["text"]))
     if len(stored_hashes(con, encoder_name, list(texts_by_hash))) < len(texts_by_hash):
@@ -178,7 +178,7 @@ def _vectors(con, df: pd.DataFrame, encoder_name: str, encoder, model_settings: 
 
 def reason_frame(df: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
     """`df` with `text` replaced by its reason text (see `cleaning`) and `text_hash` by that text's md5."""
-    from pipelines.enrich.embeddings import text_hash
+    from pipelines.embeddings.hashing import text_hash
 
     out = df.copy()
     out["text"] = pd.Series(clean_texts(df["text"].fillna("").tolist(), vocab), index=df.index, dtype=object)
@@ -188,7 +188,7 @@ def reason_frame(df: pd.DataFrame, vocab: Vocabulary) -> pd.DataFrame:
 
 def embedder(con, encoder_name: str, encoder=None, model_settings: ModelSettings | None = None):
     """texts -> vectors through the embedding store (name phrases and library descriptions)."""
-    from pipelines.enrich.embeddings import text_hash
+    from pipelines.embeddings.hashing import text_hash
 
     def embed(texts: list[str]) -> np.ndarray:
         frame = pd.DataFrame({"text": list(texts), "text_hash": [text_hash(t) for t in texts]})

@@ -1,11 +1,11 @@
-"""The embedding store: one encoder forward pass per distinct text, shared by every model stage.
+"""The embedding store's table: one encoder forward pass per distinct text, shared by every model stage.
 
 `enriched.embeddings` holds one L2-normalised vector per `(md5(text), encoder name)`; sentiment,
 emotion and the topic model read it instead of encoding again. Long texts are stored as the
 normalised mean of their chunks' vectors (see `chunking`).
 
 Example (the topics stage; `ensure_embeddings` and the run's index of the store live in
-`store_index`)::
+`index`, `text_hash` in `hashing`)::
 
     ensure_embeddings(con, encoder, {text_hash(t): t for t in texts})
     vectors = load_embeddings(con, encoder, [text_hash(t) for t in texts])
@@ -13,16 +13,15 @@ Example (the topics stage; `ensure_embeddings` and the run's index of the store 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.enrich.chunking import Units, make_units, pool
+from pipelines.embeddings.chunking import Units, make_units, pool
+from pipelines.embeddings.protocol import Encoder, encoder_name
 from pipelines.warehouse import registered
 
 TABLE = "enriched.embeddings"
@@ -32,34 +31,8 @@ DIM = 384
 _SLICE_BATCHES = 8
 
 
-@runtime_checkable
-class Encoder(Protocol):
-    """What the store needs of an encoder (`models.encoder.Encoder`, `models.fast.FastEncoder`, test doubles).
-
-    `name` keys the stored vectors (name + weights hash, so two encoders never mix); texts longer
-    than `max_tokens` tokens of `tokenizer` are chunked first; `encode` returns unit vectors (n, 384).
-    """
-
-    name: str
-    max_tokens: int
-    tokenizer: Any
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
-        ...
-
-
 class MissingEmbeddings(KeyError):
-    """`load_embeddings` was asked for texts never embedded; run `store_index.ensure_embeddings` first."""
-
-
-def text_hash(text: str) -> str:
-    """`md5(text)` as hex: equals DuckDB's `md5(text)`."""
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
-
-
-def _name(encoder: Encoder | str) -> str:
-    return encoder if isinstance(encoder, str) else encoder.name
+    """`load_embeddings` was asked for texts never embedded; run `index.ensure_embeddings` first."""
 
 
 def _hash_table(hashes: Sequence[str]) -> pa.Table:
@@ -79,7 +52,7 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, encoder: Encoder | str, hashes
     with registered(con, wanted=_hash_table(hashes)):
         rows = con.execute(
             f"SELECT DISTINCT e.text_hash FROM {TABLE} e JOIN wanted w USING (text_hash) WHERE e.encoder = ?",
-            [_name(encoder)],
+            [encoder_name(encoder)],
         ).fetchall()
     return {r[0] for r in rows}
 
@@ -91,14 +64,14 @@ def load_embeddings(con: duckdb.DuckDBPyConnection, encoder: Encoder | str, hash
     with registered(con, wanted=_hash_table(sorted(set(hashes)))):
         table = con.sql(
             f"SELECT e.text_hash, e.embedding FROM {TABLE} e JOIN wanted w USING (text_hash) WHERE e.encoder = ?",
-            params=[_name(encoder)],
+            params=[encoder_name(encoder)],
         ).to_arrow_table()
     found = table.column("text_hash").to_pylist()
     index = {h: i for i, h in enumerate(found)}
     missing = [h for h in hashes if h not in index]
     if missing:
         raise MissingEmbeddings(
-            f"{len(missing)} text(s) have no stored embedding for encoder {_name(encoder)} "
+            f"{len(missing)} text(s) have no stored embedding for encoder {encoder_name(encoder)} "
             f"(first: {missing[0]}); call ensure_embeddings first"
         )
     flat = table.column("embedding").combine_chunks().flatten().to_numpy(zero_copy_only=False)

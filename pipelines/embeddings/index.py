@@ -34,15 +34,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.enrich.embeddings import (
-    DIM,
-    TABLE,
-    Encoder,
-    _name,
-    encode_units,
-    load_embeddings,
-    vectors_to_arrow,
-)
+from pipelines.embeddings.protocol import Encoder, encoder_name
+from pipelines.embeddings.store import DIM, TABLE, encode_units, load_embeddings, vectors_to_arrow
 from pipelines.warehouse import registered
 
 log = logging.getLogger(__name__)
@@ -64,7 +57,7 @@ class StoreIndex:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, encoder: Encoder | str, keys: np.ndarray, rowids: np.ndarray
     ) -> None:
-        self.con, self.encoder = con, _name(encoder)
+        self.con, self.encoder = con, encoder_name(encoder)
         order = np.argsort(keys, kind="stable")
         self._keys, self._rowids = keys[order], rowids[order]
         self._added: dict[str, int] = {}
@@ -74,7 +67,7 @@ class StoreIndex:
         """Read the encoder's stored hashes and rowids (one scan of the hash column)."""
         table = con.sql(
             f"SELECT unhex(text_hash) AS digest, rowid FROM {TABLE} WHERE encoder = ?",
-            params=[_name(encoder)],
+            params=[encoder_name(encoder)],
         ).to_arrow_table()
         try:
             digests = table.column("digest").combine_chunks().cast(pa.binary(16))
