@@ -32,3 +32,37 @@ def test_call_namespace_matches_the_demo_writers():
     from pipelines.demo import writers
 
     assert _CALL_NS == writers.CALL_NAMESPACE
+
+
+def test_risk_by_planted_reason_is_the_marts_sql_with_topics_merged(tmp_path):
+    """Each topic mapped to itself gives marts.revenue_at_risk's reason rows; two topics mapped to one
+    planted reason count their exposed customers once (the union), not once per topic."""
+    import sys
+    from pathlib import Path
+
+    import duckdb
+    import pandas as pd
+
+    from analytics.evaluate import _risk_by_planted
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import dashboard_fixture
+
+    db = dashboard_fixture.build(tmp_path / "voc.duckdb")
+    with duckdb.connect(str(db), read_only=True) as con:
+        built = con.execute("SELECT key, revenue_at_risk, exposed_customers FROM marts.revenue_at_risk "
+                            "WHERE scope = 'reason'").df().set_index("key").sort_index()
+        topics = [r[0] for r in con.execute("SELECT DISTINCT reason FROM marts.interactions").fetchall()]
+        same = _risk_by_planted(con, pd.DataFrame({"planted": topics}, index=topics))
+        a, b = built["exposed_customers"].nlargest(2).index
+        merged = _risk_by_planted(con, pd.DataFrame({"planted": ["ab" if t in (a, b) else t for t in topics]},
+                                                    index=topics))
+        union = con.execute(
+            "SELECT count(DISTINCT customer_id) FROM marts.interactions AS i "
+            "JOIN marts.customer_value USING (customer_id) WHERE in_sequence AND ("
+            "(reason IN (?, ?) AND (is_negative OR coalesce(has_same_issue_recontact, false))) OR "
+            "(is_same_issue_repeat AND prev_same_reason IN (?, ?)))", [a, b, a, b]).fetchone()[0]
+    pd.testing.assert_frame_equal(same[["revenue_at_risk", "exposed_customers"]].sort_index(), built,
+                                  check_names=False)
+    assert merged.loc["ab", "exposed_customers"] == union
+    assert union < built.loc[a, "exposed_customers"] + built.loc[b, "exposed_customers"]
