@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"ratio {wall / base:.1f}x (cpu {cpu / base_cpu:.1f}x)   [{line.split(': ', 1)[1]}]"
             )
             ratios.append(f"{name} {cpu / base_cpu:.1f}x (wall {wall / base:.1f}x)")
-        print(f"at {args.rows:,} rows, ingest / read_csv in CPU seconds: {'; '.join(ratios)}; goal: PII redacted within {GOAL}x")
+        print(
+            f"at {args.rows:,} rows, ingest / read_csv in CPU seconds: {'; '.join(ratios)}; "
+            f"goal: PII redacted within {GOAL}x"
+        )
 
 
 if __name__ == "__main__":

@@ -63,11 +63,12 @@ def _cue_re_without_lookahead(words: list[str]) -> str:
 
 
 _CUE_LISTS = [
-    rules.patterns()["phone"]["cues"], rules.patterns()["phone"]["not_cues"], rules.patterns()["card"]["cues"],
-    rules.patterns()["email"]["cues"],
+    rules.patterns()["phone"]["cues"], rules.patterns()["phone"]["not_cues"],
+    rules.patterns()["card"]["cues"], rules.patterns()["email"]["cues"],
 ]
 _CUE_PIECES = sorted({w for words in _CUE_LISTS for w in words}) + [
-    " ", "1", "-", ".", "K", "\u212a", "ſ", "İ", "ı", "É", "é", "ß", "ẞ", "Ł", "电", "x", "CALL", "Tel", "PhOnE",
+    " ", "1", "-", ".", "K", "\u212a", "ſ", "İ", "ı", "É", "é", "ß", "ẞ", "Ł", "电", "x",
+    "CALL", "Tel", "PhOnE",
 ]
 
 

@@ -159,7 +159,8 @@ def _columns(
             elif not fields and PERSONAL_COLUMN_RE.match(norm(col)):
                 expr = f"CASE WHEN NULLIF(trim({expr}), '') IS NOT NULL THEN '{PERSONAL_PLACEHOLDER}' END"
             else:
-                expr = f"CASE WHEN regexp_matches({expr}, $redact_gate) THEN voc_redact({expr}) ELSE {expr} END"
+                test = f"regexp_matches({expr}, $redact_gate)"
+                expr = f"CASE WHEN {test} THEN voc_redact({expr}) ELSE {expr} END"
         parts.append(f"{expr} AS {quote(col)}")
     return ", ".join(parts), joins, staged
 

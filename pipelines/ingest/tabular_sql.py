@@ -32,8 +32,9 @@ REF_TYPES_SQL = ", ".join(f"'{t}'" for t in REF_TYPES)
 # customer's references repeat across their contacts: each distinct one is hashed once, joined back.
 REF_SQL = sql_hash("customer_ref_type", "ref_raw")
 REFS_CTE = (
-    "refs AS (SELECT customer_ref_type AS ref_type_key, ref_raw AS ref_raw_key, " + REF_SQL + " AS customer_ref "
-    "FROM (SELECT DISTINCT customer_ref_type, ref_raw FROM {src}))"
+    "refs AS (SELECT customer_ref_type AS ref_type_key, ref_raw AS ref_raw_key, "
+    + REF_SQL
+    + " AS customer_ref FROM (SELECT DISTINCT customer_ref_type, ref_raw FROM {src}))"
 )
 REFS_JOIN = (
     "LEFT JOIN refs ON refs.ref_type_key IS NOT DISTINCT FROM {src}.customer_ref_type "

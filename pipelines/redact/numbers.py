@@ -41,7 +41,10 @@ def iban_ok(iban: str) -> bool:
 
 # The countries python-stdnum knows an IBAN format for: any other prefix is never valid.
 _IBAN_COUNTRIES = frozenset(
-    a + b for a in string.ascii_uppercase for b in string.ascii_uppercase if std_iban._ibandb.info(a + b)[0][1]
+    a + b
+    for a in string.ascii_uppercase
+    for b in string.ascii_uppercase
+    if std_iban._ibandb.info(a + b)[0][1]
 )
 
 

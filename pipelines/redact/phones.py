@@ -132,7 +132,8 @@ def phone_spans(text: str, spans: list[Span], regions: Sequence[str] = ()) -> No
     for m in _CUED_RUN.finditer(text):
         if overlaps(spans, m.start(), m.end()) or _glued(text, m.start(), m.end()) or _DATE_LIKE.fullmatch(m.group()):
             continue
-        cued = _PHONE_CUE.search(text, max(0, m.start() - CUES.width), m.start()) and CUES.kind(text, m.start()) == "cue"
+        near = _PHONE_CUE.search(text, max(0, m.start() - CUES.width), m.start())
+        cued = near is not None and CUES.kind(text, m.start()) == "cue"
         if not cued and not _TRAILING_CUE.match(text, m.end()):
             continue
         if any(_possible(m.group(), region) for region in FALLBACK_REGIONS):
