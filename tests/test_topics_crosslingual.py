@@ -64,13 +64,15 @@ def settings(tmp_path):
 
 
 def _load_foreign(con) -> None:
-    rows = pd.DataFrame({"interaction_id": list(FOREIGN), "source_id": "s", "channel": "email", "direction": "inbound",
+    rows = pd.DataFrame({"interaction_id": list(FOREIGN), "source_id": "s", "channel": "email",
+                         "direction": "inbound",
                          "occurred_at": pd.Timestamp("2024-02-01"), "text": [v[1] for v in FOREIGN.values()],
                          "file_id": "f", "language": [v[0] for v in FOREIGN.values()]})
     con.register("t_rows", rows)
-    con.execute("INSERT INTO staging.interactions (interaction_id, source_id, channel, direction, occurred_at, text, file_id) "
-                "SELECT interaction_id, source_id, channel, direction, occurred_at, text, file_id FROM t_rows")
-    con.execute("INSERT INTO enriched.interaction_scores (interaction_id, model_version, language, is_scored, scored_at) "
+    columns = "interaction_id, source_id, channel, direction, occurred_at, text, file_id"
+    con.execute(f"INSERT INTO staging.interactions ({columns}) SELECT {columns} FROM t_rows")
+    con.execute("INSERT INTO enriched.interaction_scores (interaction_id, model_version, language, "
+                "is_scored, scored_at) "
                 "SELECT interaction_id, 'v', language, true, now()::TIMESTAMP FROM t_rows")
     con.unregister("t_rows")
 
@@ -82,8 +84,10 @@ def test_other_languages_join_the_english_reasons_or_stay_other(db_path, setting
     load(con, corpus(), enc)
     _load_foreign(con)
     stage.assign(con, settings, enc, multilingual=ml)
-    got = con.execute("SELECT interaction_id, topic_id, topic_label, topic_source FROM enriched.topic_assignments "
-                      "WHERE interaction_id IN (SELECT unnest(?::VARCHAR[]))", [list(FOREIGN)]).df().set_index("interaction_id")
+    got = con.execute("SELECT interaction_id, topic_id, topic_label, topic_source "
+                      "FROM enriched.topic_assignments WHERE interaction_id IN (SELECT unnest(?::VARCHAR[]))",
+                      [list(FOREIGN)]).df()
+    got = got.set_index("interaction_id")
     for iid, (_, _, theme) in FOREIGN.items():
         if theme is None:
             assert got.at[iid, "topic_id"] == -1 and got.at[iid, "topic_source"] == "other", iid
@@ -102,7 +106,8 @@ def test_other_languages_join_the_english_reasons_or_stay_other(db_path, setting
     stage.assign(con, settings, enc, multilingual=ml)
     assert ml.calls == calls + 1
     again = con.execute("SELECT interaction_id, topic_id FROM enriched.topic_assignments "
-                        "WHERE interaction_id IN (SELECT unnest(?::VARCHAR[]))", [list(FOREIGN)]).df().set_index("interaction_id")
+                        "WHERE interaction_id IN (SELECT unnest(?::VARCHAR[]))", [list(FOREIGN)]).df()
+    again = again.set_index("interaction_id")
     assert again["topic_id"].to_dict() == got["topic_id"].to_dict()
 
 
@@ -112,7 +117,8 @@ def test_crosslingual_off_leaves_other_languages_in_other(db_path, settings, mon
     con = warehouse.connect(db_path)
     load(con, corpus(), enc)
     _load_foreign(con)
-    stage.assign(con, TopicSettings(model_dir=settings.model_dir, min_parents=2, max_parents=3, crosslingual=False), enc, multilingual=ml)
+    off = TopicSettings(model_dir=settings.model_dir, min_parents=2, max_parents=3, crosslingual=False)
+    stage.assign(con, off, enc, multilingual=ml)
     sources = con.execute("SELECT DISTINCT topic_source FROM enriched.topic_assignments "
                           "WHERE interaction_id IN (SELECT unnest(?::VARCHAR[]))", [list(FOREIGN)]).fetchall()
     assert sources == [("other",)] and ml.calls == 0
@@ -120,7 +126,7 @@ def test_crosslingual_off_leaves_other_languages_in_other(db_path, settings, mon
 
 def test_threshold_is_calibrated_on_the_encoders_own_similarities():
     """The same reasons through an encoder whose cosines sit higher get a higher threshold (e5 vs USE)."""
-    topics = [{"id": i, "label": theme, "anchor_texts": [f"{theme} {w} {j}" for j in range(10) for w in words[:1]]}
+    topics = [{"id": i, "label": theme, "anchor_texts": [f"{theme} {words[0]} {j}" for j in range(10)]}
               for i, (theme, words) in enumerate(CONCEPTS.items())]
 
     class Shifted(FakeMultilingual):
@@ -134,8 +140,8 @@ def test_threshold_is_calibrated_on_the_encoders_own_similarities():
     assert high.threshold > low.threshold
     unrelated = [f"dzisiaj ładna pogoda {i}" for i in range(200)]  # about none of the reasons
     for index, enc in ((low, FakeMultilingual()), (high, Shifted())):
-        ids, _ = nearest_topic(enc.encode(["gdzie jest zwrot", "hasło nie działa", "我的卡还没到", "转账失败"]),
-                               index.centroids, index.ids, index.threshold)
+        texts = ["gdzie jest zwrot", "hasło nie działa", "我的卡还没到", "转账失败"]
+        ids, _ = nearest_topic(enc.encode(texts), index.centroids, index.ids, index.threshold)
         assert ids.tolist() == [1, 3, 0, 2]
         # The threshold is the off-topic sentences' 95th percentile: about 5% of unrelated texts pass it.
         ids, _ = nearest_topic(enc.encode(unrelated), index.centroids, index.ids, index.threshold)
