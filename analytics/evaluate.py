@@ -142,8 +142,8 @@ def check_demo(customers: int, days: int, seed: int) -> None:
 
 def check_other_languages(con: duckdb.DuckDBPyConnection, mapping: pd.DataFrame) -> None:
     """Polish and Chinese demo contacts: is the reason they get (across languages, from the English
-    fit) the one their phrase is about? Their phrase follows the contact's mood, not its planted
-    reason (`pipelines.demo.languages.PHRASE_REASONS`), so the phrase is the truth."""
+    fit) the one planted? Their text says the contact's planted reason in its language
+    (`pipelines.demo.languages.PHRASES`, one phrase per reason and language, with a mood tail)."""
     from pipelines.demo.languages import phrase_reasons
     from pipelines.demo.reasons import CATALOGUE
 

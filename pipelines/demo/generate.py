@@ -139,7 +139,8 @@ def _emails(c: dict[str, np.ndarray], idx: np.ndarray, customers: pd.DataFrame, 
     body = "Hello,\n\n" + parts["open"] + " " + parts["detail"] + "\n\n" + parts["close"] + "\n\n" + sig
     if lang_rng is not None:
         lang = languages.pick_languages(n, lang_rng)
-        own = languages.phrases(lang, languages.moods(c["negative"][idx], c["reason"][idx] == ct.R["praise"]), lang_rng)
+        mood = languages.moods(c["negative"][idx], c["reason"][idx] == ct.R["praise"])
+        own = languages.phrases(lang, c["reason"][idx], mood, lang_rng)
         foreign = lang != "en"
         greeting = np.array([languages.GREETING.get(x, "") for x in lang], dtype=object)
         body = np.where(foreign, greeting + "\n\n" + own + "\n\n" + first, body)
@@ -179,7 +180,8 @@ def _social(c: dict[str, np.ndarray], idx: np.ndarray, customers: pd.DataFrame, 
     parts = texts.social_parts(c, idx, pools, rng)
     if lang_rng is not None:
         lang = languages.pick_languages(n, lang_rng)
-        own = languages.phrases(lang, languages.moods(c["negative"][idx], c["reason"][idx] == ct.R["praise"]), lang_rng)
+        mood = languages.moods(c["negative"][idx], c["reason"][idx] == ct.R["praise"])
+        own = languages.phrases(lang, c["reason"][idx], mood, lang_rng)
         parts["post"] = np.where(lang != "en", own, parts["post"])
         parts["has_follow"] = parts["has_follow"] & (lang == "en")
     cust = c["customer"][idx]
