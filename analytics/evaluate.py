@@ -223,7 +223,8 @@ def _risk_by_planted(con: duckdb.DuckDBPyConnection, mapping: pd.DataFrame) -> p
     with duckdb.connect() as mem:  # in memory; the warehouse attached read-only under the SQL's own names
         mem.execute("ATTACH ? AS voc (READ_ONLY)", [path])
         mem.execute("CREATE SCHEMA marts")
-        mem.execute("CREATE TABLE topic_map AS SELECT * FROM topics")
+        mem.register("planted_topics", topics)  # explicitly: no replacement scan finds `topics` by name
+        mem.execute("CREATE TABLE topic_map AS SELECT * FROM planted_topics")
         mem.execute(
             "CREATE VIEW marts.interactions AS SELECT i.* REPLACE ("
             "coalesce(m.planted, i.reason) AS reason, coalesce(p.planted, i.prev_same_reason) AS prev_same_reason) "

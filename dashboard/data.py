@@ -80,7 +80,8 @@ def _connection(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     # READ_ONLY: the app never takes the write lock the pipeline needs. ATTACH from a private
     # in-memory instance, because duckdb.connect(path) reuses a process-wide instance per path and
     # would keep serving the replaced file's contents after a publish.
-    con = duckdb.connect(":memory:")
+    # No replacement scans: SQL reads only the serving copy and what is registered (`con.register`).
+    con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
     try:
         con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [snap.path])
     except duckdb.Error as exc:

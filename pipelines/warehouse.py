@@ -139,6 +139,7 @@ def connect(
         raise WarehouseError(
             f"cannot open warehouse {db}: {exc}. Another pipeline run may hold it; wait for it to finish."
         ) from exc
+    explicit_registration(con)
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if not read_only:
@@ -160,6 +161,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def explicit_registration(con: duckdb.DuckDBPyConnection) -> None:
+    """Make SQL read only tables that exist or are registered (`registered`, `con.register`).
+
+    Switches off DuckDB's replacement scan, which otherwise resolves an unknown table name to a
+    Python variable of that name in the calling frame: a renamed variable then fails loudly
+    ("Table with name ... does not exist") instead of reading something else. GLOBAL: the setting
+    is per database instance, so every connection and cursor on this file in this process gets it
+    (a plain `SET` would not reach `con.cursor()`; `config=` at connect would make a second
+    `duckdb.connect(db)` in the process fail with "different configuration").
+    """
+    con.execute("SET GLOBAL python_enable_replacements = false")
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Contracts on the code itself: no import circle, and nothing writes the environment.
+"""Contracts on the code itself: no import circle, nothing writes the environment, no replacement scans.
 
 Imports are read with `ast`, the lazy ones inside functions included (a circle closed by a lazy
 import is still a circle: neither module can be read or moved without the other). Only
@@ -129,3 +129,39 @@ def test_no_module_writes_the_environment() -> None:
         if lines:
             found[str(path.relative_to(ROOT))] = lines
     assert found == {}, f"os.environ written (pass settings down instead, pipelines.config): {found}"
+
+
+def _reads_python_variable(con) -> bool:
+    """True when SQL on `con` finds an unregistered local DataFrame by its variable's name."""
+    import duckdb
+    import pandas as pd
+
+    unregistered_frame = pd.DataFrame({"x": [1]})
+    assert len(unregistered_frame) == 1
+    try:
+        con.execute("SELECT x FROM unregistered_frame").fetchall()
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
+def test_replacement_scans_are_off_on_the_projects_connections(tmp_path: Path) -> None:
+    """A Python table reaches SQL only when registered: a renamed variable fails loudly."""
+    import duckdb
+    import pandas as pd
+
+    from dashboard import data
+    from pipelines import warehouse
+
+    assert _reads_python_variable(duckdb.connect(":memory:"))  # the default this guards against
+    db = tmp_path / "voc.duckdb"
+    con = warehouse.connect(db)
+    assert not _reads_python_variable(con)
+    assert not _reads_python_variable(con.cursor())
+    with warehouse.registered(con, frame=pd.DataFrame({"x": [7]})):
+        assert con.execute("SELECT x FROM frame").fetchall() == [(7,)]
+    con.close()
+    assert not _reads_python_variable(warehouse.connect(":memory:"))
+    stat = db.stat()
+    serving = data._connection(data.Snapshot(str(db), stat.st_ino, stat.st_mtime_ns))
+    assert not _reads_python_variable(serving.cursor())
