@@ -4,7 +4,8 @@ Only the layers below the marts are hand-made (staging rows, model scores and to
 inserted in bulk); every mart is then built by `analytics.build.run`, so a renamed mart column or a
 changed definition fails the dashboard's tests instead of drifting past them. Email and social
 contacts get company replies in their thread (the agent's side: not contacts). `build(path)` writes
-the working file and publishes its serving copy the way the pipeline does.
+the working file and publishes its serving copy the way the pipeline does. `open_page(at, page)`
+switches an AppTest session (the `app` fixture in conftest.py) to a page and checks it ran cleanly.
 """
 
 from __future__ import annotations
@@ -176,3 +177,12 @@ def build_empty(path: Path) -> Path:
     warehouse.publish(path)
     return path
 
+
+
+def open_page(at, page: str):
+    """Switch the AppTest session `at` to `page` (e.g. "dashboard/pages/agents.py"), run it, and
+    check it raised nothing; returns `at`."""
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

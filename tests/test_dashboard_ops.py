@@ -8,15 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import ops_charts
 
 sys.path.insert(0, str(Path(__file__).parent))
 import dashboard_fixture  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_evidence_words_are_marked_as_text():
@@ -31,31 +28,8 @@ def test_evidence_words_are_marked_as_text():
     assert ops_charts.highlighted("abc", 'similar to "x" (0.9)') == "abc"
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return dashboard_fixture.build(tmp_path_factory.mktemp("wh") / "voc.duckdb")
-
-
-@pytest.fixture(scope="module")
-def app(warehouse: Path) -> AppTest:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VOC_DB", str(warehouse))
-        mp.chdir(ROOT)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.run()
-        assert not at.exception, at.exception
-        yield at
-
-
-def _open(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_agents_page_shows_the_scorecard_mart(app: AppTest, warehouse: Path) -> None:
-    at = _open(app, "dashboard/pages/agents.py")
+    at = dashboard_fixture.open_page(app, "dashboard/pages/agents.py")
     assert at.title[0].value == "Agents and quality"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         agents = con.execute("SELECT count(DISTINCT agent_id) FROM marts.agent_scorecard").fetchone()[0]
@@ -75,7 +49,7 @@ def test_agents_page_shows_the_scorecard_mart(app: AppTest, warehouse: Path) -> 
 
 
 def test_operations_page_shows_attainment_and_staffing(app: AppTest, warehouse: Path) -> None:
-    at = _open(app, "dashboard/pages/operations.py")
+    at = dashboard_fixture.open_page(app, "dashboard/pages/operations.py")
     assert at.title[0].value == "Operations"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         n = con.execute("SELECT count(*) FROM marts.sla_attainment WHERE dimension = 'channel'").fetchone()[0]

@@ -27,40 +27,16 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return dashboard_fixture.build(tmp_path_factory.mktemp("wh") / "voc.duckdb")
-
-
-@pytest.fixture(scope="module")
-def app(warehouse: Path) -> AppTest:
-    """One app session for the module (a first run costs seconds); tests reset what they change."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VOC_DB", str(warehouse))
-        mp.chdir(ROOT)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.run()
-        assert not at.exception, at.exception
-        yield at
-
-
-def _open(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_without_exception(app: AppTest, page: str) -> None:
-    at = _open(app, page)
+    at = dashboard_fixture.open_page(app, page)
     assert at.title, f"{page} has no title"
     charts = at.get("plotly_chart")
     assert charts or page.endswith("explore.py"), f"{page} shows no chart"
 
 
 def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path) -> None:
-    at = _open(app, PAGES[0])
+    at = dashboard_fixture.open_page(app, PAGES[0])
     metrics = {m.label: m.value for m in at.metric}
     assert "NEV (text proxy)" in metrics
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -91,7 +67,7 @@ def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path
 
 
 def test_channel_filter_changes_the_figures(app: AppTest, warehouse: Path) -> None:
-    at = _open(app, PAGES[1])
+    at = dashboard_fixture.open_page(app, PAGES[1])
     at.sidebar.multiselect(key="f_channels").set_value(["email"])
     at.run()
     try:
@@ -113,7 +89,7 @@ def test_channel_filter_changes_the_figures(app: AppTest, warehouse: Path) -> No
 
 
 def test_date_filter_drives_the_summary_period(app: AppTest, warehouse: Path) -> None:
-    at = _open(app, PAGES[0])
+    at = dashboard_fixture.open_page(app, PAGES[0])
     at.sidebar.date_input(key="f_dates").set_value((date(2026, 2, 1), date(2026, 2, 14)))
     at.run()
     try:
@@ -151,7 +127,7 @@ def test_empty_warehouse_is_a_friendly_page(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_search_and_transcript_render_customer_text_as_text(app: AppTest) -> None:
-    at = _open(app, "dashboard/pages/explore.py")
+    at = dashboard_fixture.open_page(app, "dashboard/pages/explore.py")
     at.text_input(key="ex_search").set_value("<b>bold</b>")
     at.run()
     try:
@@ -176,7 +152,7 @@ def test_search_and_transcript_render_customer_text_as_text(app: AppTest) -> Non
 
 
 def test_chart_drill_down_lists_the_verbatims_behind_it(app: AppTest, warehouse: Path) -> None:
-    at = _open(app, PAGES[2])
+    at = dashboard_fixture.open_page(app, PAGES[2])
     at.selectbox(key="rs_pareto_drill").set_value("Lost parcel")
     at.run()
     try:

@@ -22,11 +22,6 @@ from analytics import definitions  # noqa: E402
 from dashboard.filters import Filters  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return dashboard_fixture.build(tmp_path_factory.mktemp("wh") / "voc.duckdb")
-
-
 @pytest.fixture
 def served(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("VOC_DB", str(warehouse))
