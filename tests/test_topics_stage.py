@@ -270,3 +270,24 @@ def test_the_fit_reads_the_first_distinct_non_blank_texts_in_its_languages(db_pa
         assert got["interaction_id"].tolist() == expected["interaction_id"].tolist()
     assert got["text"].tolist() == ["card late", "refund missing", "transfer failed", "password reset",
                                     "card late again"]
+
+
+def test_texts_too_short_to_tell_the_language_of_get_a_reason_like_english(db_path, settings):
+    # Enrichment scores "und" (too few letters to tell) as English; the topics must read it too, or
+    # every short tweet ("refund??") lands in Other. A text in a language the route cannot handle
+    # still stays Other.
+    enc = FakeEncoder()
+    con = warehouse.connect(db_path)
+    load(con, corpus(), enc)
+    stage.assign(con, settings, enc)
+    load(con, ["where is my refund", "forgot my password", "zzz card qqq"], None, start=500)
+    scores = pd.DataFrame({"interaction_id": ["i00500", "i00501", "i00502"], "language": ["und", "und", "xx"]})
+    with warehouse.registered(con, t_scores=scores):
+        con.execute("INSERT INTO enriched.interaction_scores (interaction_id, model_version, language, is_scored, "
+                    "scored_at) SELECT interaction_id, 'v', language, true, now()::TIMESTAMP FROM t_scores")
+    stage.assign(con, settings, enc)
+    got = dict(con.execute("SELECT interaction_id, topic_label || ' ' || topic_source FROM enriched.topic_assignments "
+                           "WHERE interaction_id >= 'i00500'").fetchall())
+    assert "refund" in got["i00500"].lower() and got["i00500"].endswith("model")
+    assert "password" in got["i00501"].lower() and got["i00501"].endswith("model")
+    assert got["i00502"].endswith("other")

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.enrich.language import ENGLISH, UNDETERMINED
 from pipelines.settings import load_section
 
 
@@ -64,6 +65,14 @@ class TopicSettings:
     max_parents: int = 30
     taxonomy: str = ""  # path to the business-owned taxonomy (YAML or TOML); empty = none
     model_dir: str = ""  # where fitted models live; empty = <warehouse folder>/topic_models
+
+    @property
+    def model_languages(self) -> tuple[str, ...]:
+        """The languages the fitted model reads: `languages`, plus "und" (too few letters to tell)
+        when English is among them, since enrichment scores such texts as English too."""
+        if ENGLISH in self.languages and UNDETERMINED not in self.languages:
+            return (*self.languages, UNDETERMINED)
+        return self.languages
 
 
 def load_topic_settings(path: Path | None = None, **overrides: object) -> TopicSettings:

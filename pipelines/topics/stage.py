@@ -4,8 +4,8 @@
 assigns only interactions without an assignment for the current version (all of them again when
 the taxonomy file changed). Topics are found from each text's reason text (`cleaning`: no handles,
 brands, links, greetings, names), embedded through the shared store under its own hash; the fit
-reads customer (inbound) texts only. Only English texts (per enriched.interaction_scores.language; unknown
-language counts as English) are fitted and assigned by the model: the packaged encoder is
+reads customer (inbound) texts only. Only English texts (per enriched.interaction_scores.language; not yet
+scored, or "und", too short to tell, counts as English: `TopicSettings.model_languages`) are fitted and assigned by the model: the packaged encoder is
 English-only. Texts in a language of the multilingual route (Polish, Chinese...) join those
 reasons across languages (`crosslingual`, topic_source 'crosslingual'); the rest, and empty texts,
 go to "other" unless a taxonomy rule matches them.
@@ -241,7 +241,7 @@ def fit(
     tax = load_taxonomy(s.taxonomy)
     name = _encoder_name(con, encoder, model_settings)
     vocab = learn_vocabulary(con)
-    df = reason_frame(con.execute(FIT_CORPUS_SQL, [list(s.languages), s.max_fit_docs]).fetch_df(), vocab)
+    df = reason_frame(con.execute(FIT_CORPUS_SQL, [list(s.model_languages), s.max_fit_docs]).fetch_df(), vocab)
     df = df[df["text"].str.len() > 0].drop_duplicates("text_hash").reset_index(drop=True)
     previous = previous_model(con, name)
     x = _vectors(con, df, name, encoder, model_settings) if len(df) else np.zeros((0, DIM), np.float32)
@@ -314,7 +314,7 @@ def assign_frame(
     topic = np.full(n, OTHER_ID, dtype=np.int64)
     conf = np.full(n, np.nan)
     source = np.full(n, "other", dtype=object)
-    ok = _english(df, s.languages) if n else np.zeros(0, bool)
+    ok = _english(df, s.model_languages) if n else np.zeros(0, bool)
     rows = np.flatnonzero(ok)
     vocab = Vocabulary.from_dict(model.cleaning)
     for start in range(0, len(rows), ASSIGN_CHUNK):  # vectors a chunk at a time: 1M x 384 floats is 1.5 GB
@@ -326,7 +326,7 @@ def assign_frame(
         t, c = tm.nearest_topic(x, model.centroids, np.asarray(model.ids), s.min_similarity)
         topic[at], conf[at] = [tax.topic_id(int(v)) for v in t], c
         source[at] = np.where(t == OTHER_ID, "other", "model")
-    foreign = np.flatnonzero(_other_language(df, s.languages)) if s.crosslingual and n else np.zeros(0, int)
+    foreign = np.flatnonzero(_other_language(df, s.model_languages)) if s.crosslingual and n else np.zeros(0, int)
     if len(foreign):
         reason = reason_frame(df.iloc[foreign].reset_index(drop=True), vocab)
         said = (reason["text"].str.len() > 0).to_numpy()
