@@ -261,6 +261,21 @@ def reason_trend(filters: Filters, top: int = 8) -> pd.DataFrame:
     )
 
 
+def reasons_by_language(filters: Filters, top: int = 12) -> pd.DataFrame:
+    """The top reasons' share of each language's contacts (and the language's negative share per
+    reason), so a reason that only Polish or Chinese customers raise is seen next to the English ones."""
+    source, params = _daily_source(filters)
+    return query(
+        f"WITH base AS (SELECT coalesce(language, 'unknown') AS language, reason, {KPIS['contact_volume']} AS n, "
+        f"{KPIS['negative_share']} AS negative_share FROM {source} GROUP BY ALL), "
+        "shares AS (SELECT *, n / sum(n) OVER (PARTITION BY language) AS share FROM base), "
+        "top AS (SELECT reason FROM base GROUP BY 1 ORDER BY sum(n) DESC, reason LIMIT ?) "
+        "SELECT language, reason, n, share, negative_share FROM shares "
+        "WHERE reason IN (SELECT reason FROM top) ORDER BY language, n DESC, reason",
+        [*params, top],
+    )
+
+
 def reason_filter_sql(filters: Filters, column: str = "reason") -> tuple[str, list[object]]:
     """A predicate on a mart's reason column (a parent reason matches its reasons)."""
     if not filters.reasons:

@@ -166,3 +166,20 @@ def test_chart_drill_down_lists_the_verbatims_behind_it(app: AppTest, warehouse:
     finally:
         at.selectbox(key="rs_pareto_drill").set_value(None)
         at.run()
+
+
+def test_reasons_page_shows_each_languages_reasons(app: AppTest, warehouse: Path) -> None:
+    at = dashboard_fixture.open_page(app, PAGES[2])
+    assert "Reasons by language" in [h.value for h in at.subheader]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        want = con.execute(
+            "WITH n AS (SELECT reason, coalesce(language, 'unknown') AS language, sum(contacts) AS n "
+            "FROM marts.daily_volume GROUP BY 1, 2) "
+            "SELECT reason, language, n / sum(n) OVER (PARTITION BY language) FROM n").fetchall()
+    tables = [t.value for t in at.dataframe if "es" in t.value.columns and "en" in t.value.columns]
+    assert len(tables) == 1
+    table = tables[0]
+    shown = {(reason, lang): table.loc[reason, lang] for reason in table.index for lang in table.columns}
+    for reason, lang, share in want:
+        if reason in table.index:
+            assert shown[(reason, lang)] == pytest.approx(round(share * 100, 1))

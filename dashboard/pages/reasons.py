@@ -34,6 +34,18 @@ with right:
     t = queries.reason_trend(f)
     ui.chart(charts.reason_trend(t), "rs_trend", "reason", sorted(t["reason"].unique()), f)
 
+by_language = queries.reasons_by_language(f)
+if by_language["language"].nunique() > 1:
+    st.subheader("Reasons by language")
+    table = by_language.pivot_table(index="reason", columns="language", values="share", fill_value=0.0)
+    table = (table * 100).round(1).sort_values(table.columns.tolist(), ascending=False)
+    st.dataframe(table, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(c, format="%.1f%%") for c in table.columns})
+    st.caption(
+        "Share of each language's contacts per reason (top reasons overall). Contacts in other languages "
+        "join the reasons found on English texts across languages; see models/MODEL_CARD.md."
+    )
+
 st.subheader("Emerging issues")
 em = queries.mart_by_reason("emerging_issues", f, "start_week DESC, z_max DESC")
 if em.empty:
