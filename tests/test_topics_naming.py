@@ -67,6 +67,27 @@ def test_phrases_are_noun_phrases_without_function_words():
     assert not {"just", "need", "help", "theres", "need help"} & set(got)
 
 
+def test_no_name_is_a_place_alone_a_verb_alone_or_a_glued_token():
+    # "Cancelled Flightled": the airline file replaced "cancel" in its tweets with "Cancelled Flight".
+    texts = (["We are stuck in Denver, my flight was Cancelled Flightled again"] * 12
+             + ["I miss my suitcase, the flight to Denver is late"] * 12
+             + ["you suck, my bag is lost and the flight crew shrugged"] * 12
+             + ["reFlight my trip please, the flight is full"] * 12)
+    words = tl.corpus_words(texts)
+    assert "denver" in words.proper and {"flightled", "reflight"} <= words.broken
+    assert {"miss", "suck"} <= words.not_nouns and not {"flight", "bag", "suitcase"} & words.not_nouns
+    cands = tl.rank_phrases(texts, np.zeros(len(texts), dtype=np.int64), 1)[0]
+    got = {p for p, _, _ in cands}
+    assert {"flight", "bag", "suitcase"} <= got
+    assert not {"denver", "miss", "suck", "flightled", "cancelled flightled", "reflight"} & got
+    assert not any(w in p.split() for p in got for w in ("flightled", "reflight"))
+
+
+def test_chit_chat_has_library_names():
+    names = {r.name for r in tl.library()}
+    assert {"Greeting only", "Praise and thanks"} <= names
+
+
 def _fake_embed(axes: dict[str, np.ndarray]):
     def embed(texts):
         out = []

@@ -54,7 +54,7 @@ class LibraryReason:
         return f"{self.name}: {self.description}"
 
 
-NAMING_METHOD = "phrase+library-1"
+NAMING_METHOD = "phrase+library-2"
 
 
 @lru_cache(maxsize=1)
@@ -101,18 +101,85 @@ def _is_head(word: str) -> bool:
             and not (word.endswith("ed") and not word.endswith("eed")))
 
 
-def phrases(text: str) -> list[str]:
+@dataclass(frozen=True)
+class CorpusWords:
+    """What the fit's own texts say about their words, for the naming rules (no tagger needed).
+
+    - `broken`: tokens a text substitution glued together: camelCase inside a word ("reFlight") or a
+      word nearly always capitalised that starts with a much more frequent word mostly written in
+      lower case ("Flightled", "Flightr", "Flighted": the airline file replaced "cancel" and "late"
+      in its tweets). They break a phrase like a stop word.
+    - `proper`: words capitalised (or in capitals) in most of their mid-sentence uses (places,
+      airport codes, people: "Denver", "JFK").
+      A phrase of proper words only is never a name.
+    - `not_nouns`: words that never follow a determiner, possessive or preposition ("miss",
+      "suck"): verbs and adjectives; such a word never ends a phrase.
+    """
+
+    broken: frozenset[str] = frozenset()
+    proper: frozenset[str] = frozenset()
+    not_nouns: frozenset[str] = frozenset()
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
+_DETERMINERS = frozenset({"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "any", "no",
+                          "every", "each", "some", "another", "of", "for", "with", "about", "on", "in", "at"})
+MIN_WORD_USES = 10      # fewer uses than this: too little evidence to judge a word
+PROPER_SHARE = 0.6      # capitalised in at least this share of its mid-sentence uses
+NOUN_SHARE = 0.05       # after a determiner, possessive or preposition in at least this share of uses
+
+
+def corpus_words(texts: Sequence[str]) -> CorpusWords:
+    """Count each word's uses in `texts` (case kept) and derive `CorpusWords`.
+
+    >>> w = corpus_words(["We land in Denver soon."] * 10 + ["I miss my bag, the bag is lost."] * 10)
+    >>> sorted(w.proper), "miss" in w.not_nouns, "bag" in w.not_nouns
+    (['denver'], True, False)
+    """
+    from collections import Counter
+
+    uses, caps, mid, after, camel = Counter(), Counter(), Counter(), Counter(), set()
+    for text in texts:
+        for sentence in re.split(r"[.!?]+\s+|\n", text):
+            words = _WORD.findall(sentence)
+            for i, word in enumerate(words):
+                low = word.lower().replace("'", "")
+                uses[low] += 1
+                caps[low] += word[0].isupper()
+                if re.match(r"[a-z]{2,}[A-Z]", word):
+                    camel.add(low)
+                if i > 0:
+                    mid[low] += 1
+                    after[low] += words[i - 1].lower() in _DETERMINERS
+    broken = set(camel)
+    for word, n in uses.items():
+        if caps[word] < 0.9 * n:
+            continue
+        for k in range(4, len(word)):
+            head, rest = word[:k], word[k:]
+            if uses.get(head, 0) >= 3 * n and caps[head] <= 0.5 * uses[head]:
+                broken.add(word)
+                break
+    proper = {w for w, n in mid.items() if n >= MIN_WORD_USES and caps[w] >= PROPER_SHARE * n}
+    not_nouns = {w for w, n in uses.items() if n >= MIN_WORD_USES and after[w] < NOUN_SHARE * n}
+    return CorpusWords(frozenset(broken), frozenset(proper - broken), frozenset(not_nouns))
+
+
+def phrases(text: str, corpus: CorpusWords = CorpusWords()) -> list[str]:
     """Candidate noun phrases of one cleaned text (1-3 words, see the module doc).
 
-    Hashtags ("#brandloveaffair") and first names (`cleaning.first_names`, any case) are never part
-    of one.
+    Hashtags ("#brandloveaffair"), first names (`cleaning.first_names`, any case) and the corpus's
+    broken tokens are never part of one; it never ends with a word that is no noun in the corpus,
+    nor is made of proper words only (`corpus_words`).
 
     >>> phrases("I was charged twice, a double charge on my card #fail lauren")
     ['double', 'double charge', 'charge', 'card']
+    >>> phrases("Missed my connection in Denver", CorpusWords(proper=frozenset({"denver"})))
+    ['connection']
     """
     from pipelines.topics.cleaning import first_names
 
-    stop, out = stop_words() | first_names(), []
+    stop, out = stop_words() | first_names() | corpus.broken, []
     for run in re.split(r"#\w+|[^\w\s']|\d", text.lower()):
         words = [w.replace("'", "") for w in _TOKEN.findall(run)]
         for i, first in enumerate(words):
@@ -123,7 +190,8 @@ def phrases(text: str) -> list[str]:
                     break
                 if j > i and first in not_heads() and first not in OPENERS:
                     break
-                if _is_head(words[j]) and (j == i or words[j] != first):
+                if (_is_head(words[j]) and (j == i or words[j] != first) and words[j] not in corpus.not_nouns
+                        and not all(w in corpus.proper for w in words[i : j + 1])):
                     out.append(" ".join(words[i : j + 1]))
     return out
 
@@ -139,7 +207,9 @@ def rank_phrases(texts: Sequence[str], topic_of: np.ndarray, n_topics: int) -> l
     keep = np.flatnonzero(topic_of >= 0)
     if len(keep) == 0 or n_topics == 0:
         return [[] for _ in range(n_topics)]
-    vec = CountVectorizer(analyzer=phrases, binary=True, lowercase=False)
+    from functools import partial
+
+    vec = CountVectorizer(analyzer=partial(phrases, corpus=corpus_words(texts)), binary=True, lowercase=False)
     try:
         counts = vec.fit_transform([texts[i] for i in keep])
     except ValueError:  # no candidate phrase in any text
