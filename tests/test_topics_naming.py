@@ -167,3 +167,13 @@ def test_the_reason_text_is_what_gets_embedded_once_through_the_store(tmp_path):
     stored = {r[0] for r in con.execute("SELECT text_hash FROM enriched.embeddings").fetchall()}
     assert stored == {text_hash("my parcel is late")}  # one cleaned text, embedded once
     con.close()
+
+
+def test_no_name_holds_profanity():
+    # Each word follows "the"/"a" somewhere, so only the list keeps it out of a name.
+    texts = (["you guys kick ass, the crew was great, a pain in the ass to board"] * 12
+             + ["the shit airline lost my bag, what a shit"] * 12 + ["what the hell, where is my refund"] * 12)
+    cands = tl.rank_phrases(texts, np.repeat(np.arange(3), 12), 3)
+    got = {p for topic in cands for p, _, _ in topic}
+    assert {"crew", "bag", "refund"} <= got
+    assert not any(w in tl.profanity() for p in got for w in p.split())

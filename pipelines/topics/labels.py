@@ -64,7 +64,7 @@ def naming_version() -> str:
     import hashlib
 
     digest = hashlib.sha1(NAMING_METHOD.encode())
-    for name in ("reasons.yaml", "not_heads.txt", "first_names.txt"):
+    for name in ("reasons.yaml", "not_heads.txt", "first_names.txt", "profanity.txt"):
         digest.update((DATA / name).read_bytes())
     return f"{NAMING_METHOD}@{digest.hexdigest()[:8]}"
 
@@ -86,7 +86,15 @@ def stop_words() -> frozenset[str]:
              "u", "ur", "pls", "plz", "dm", "rt", "via"}
     # sklearn's list holds words that are contact reasons here.
     content = {"bill", "call", "system", "interest", "amount", "name", "fire", "computer", "detail", "account"}
-    return (frozenset(ENGLISH_STOP_WORDS) - content) | extra
+    return (frozenset(ENGLISH_STOP_WORDS) - content) | extra | profanity()
+
+
+@lru_cache(maxsize=1)
+def profanity() -> frozenset[str]:
+    """Words never part of a reason name (`data/profanity.txt`): a praise topic full of "kick ass"
+    is not called "Ass"."""
+    lines = (DATA / "profanity.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
 
 
 @lru_cache(maxsize=1)
