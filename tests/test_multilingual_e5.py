@@ -46,6 +46,22 @@ def test_int8_is_its_own_encoder_and_close_to_fp32(encoder):
     assert (int8.encode(TEXTS) * encoder.encode(TEXTS)).sum(1).min() > 0.9
 
 
+def test_partly_int8_keeps_the_named_layers_in_fp32_and_is_rebuilt_from_its_name(encoder):
+    import torch
+
+    part = e5.E5Encoder(int8=True, keep_fp32=("layer.11.",))
+    assert part.name == encoder.name + "-int8-keep(layer.11.)"
+    kinds = {n: type(m) for n, m in part.model.named_modules() if n.endswith(("query", "intermediate.dense"))}
+    assert kinds["encoder.layer.11.intermediate.dense"] is torch.nn.Linear
+    assert kinds["encoder.layer.0.intermediate.dense"] is not torch.nn.Linear
+    rebuilt = e5.E5Encoder.from_name(part.name)
+    assert rebuilt.name == part.name
+    assert np.allclose(rebuilt.encode(TEXTS), part.encode(TEXTS), atol=1e-5)
+    for name in ("-int8", "-int8-pc", "-int8-pc-keep(layer.0.output,layer.1.output)"):
+        assert e5.E5Encoder.from_name(encoder.name + name).name == encoder.name + name
+    assert e5.E5Encoder.from_name(encoder.name).name == encoder.name
+
+
 def test_a_file_other_than_the_pinned_one_is_refused(tmp_path, monkeypatch):
     fake = tmp_path / "e5-small-q4.bin"
     fake.write_bytes(b"E5S1 not the weights")

@@ -12,7 +12,11 @@ directory with e5's `query: ` prefix: mean pooling and L2 normalisation are e5's
 Both packages come from one maintainer each, so the two files are checked against the digests pinned
 here before they are converted (`verify`), and requirements-hashed.txt pins the wheels by hash.
 `int8=True` quantises the Linear layers dynamically (torch) after loading: it is its own encoder name,
-so its vectors and the heads trained on them never mix with fp32's.
+so its vectors and the heads trained on them never mix with fp32's. `keep_fp32` leaves the Linear layers
+whose module name contains one of its strings in fp32 (partial quantisation, e.g. `("layer.11.",)`),
+named `-int8-keep(...)`; `per_channel=True` quantises weights per output channel instead of per tensor
+(same speed, `-int8-pc`); `from_name` rebuilds any of these encoders from its name.
+benchmarks/e5_quant.py measures them against fp32.
 
     python -m pipelines.models.e5 [--out DIR]   # convert now (otherwise done on first use)
 """
@@ -199,7 +203,8 @@ class E5Encoder(Encoder):
     prefix = PREFIX
 
     def __init__(self, threads: int | None = None, batch_size: int = 32, int8: bool = False,
-                 max_tokens: int = 256, cache: Path | None = None) -> None:
+                 max_tokens: int = 256, cache: Path | None = None, keep_fp32: tuple[str, ...] = (),
+                 per_channel: bool = False) -> None:
         super().__init__(model_dir(cache), batch_size=batch_size, max_tokens=max_tokens, threads=threads)
         self.name = f"{NAME}@{WEIGHTS_SHA256[:8]}"
         if int8:
@@ -207,10 +212,26 @@ class E5Encoder(Encoder):
 
             import torch
 
+            from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig
+
+            qconfig = per_channel_dynamic_qconfig if per_channel else default_dynamic_qconfig
+            linear = {n: qconfig for n, m in self.model.named_modules() if isinstance(m, torch.nn.Linear)
+                      and not any(k in n for k in keep_fp32)}
             with warnings.catch_warnings():  # torch 2.13 marks its quantised tensor constructors deprecated
                 warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
-                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
-            self.name += "-int8"
+                self.model = torch.ao.quantization.quantize_dynamic(self.model, linear, dtype=torch.qint8)
+            self.name += "-int8" + ("-pc" if per_channel else "") + (f"-keep({','.join(keep_fp32)})" if keep_fp32 else "")
+        elif keep_fp32 or per_channel:
+            raise ValueError("keep_fp32 and per_channel apply to int8 only")
+
+    @classmethod
+    def from_name(cls, name: str, **kwargs) -> "E5Encoder":
+        """The encoder whose `name` this is (`...`, `...-int8`, `...-int8-pc`, `...-int8[-pc]-keep(a,b)`)."""
+        _, int8, quant = name.partition("-int8")
+        per_channel = quant.startswith("-pc")
+        quant = quant.removeprefix("-pc")
+        keep = tuple(quant[len("-keep("):-1].split(",")) if quant.startswith("-keep(") else ()
+        return cls(int8=bool(int8), keep_fp32=keep, per_channel=per_channel, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -60,12 +60,12 @@ def verify_weights(path: Path | None = None) -> str:
 
 def encoder_for(name: str, threads: int = 1):
     """The encoder a head was trained on, from the name it records: USE v3 (`use-multilingual-v3@...`)
-    or multilingual-e5-small (`multilingual-e5-small@...`, `-int8` for its int8 form; torch's threads,
+    or multilingual-e5-small (`multilingual-e5-small@...`, `-int8` for its int8 form, `-int8-keep(...)` partly int8; torch's threads,
     process-wide, are left as the English encoder set them)."""
     from pipelines.models import e5
 
     if name.startswith(e5.NAME):
-        return e5.E5Encoder(int8=name.endswith("-int8"))
+        return e5.E5Encoder.from_name(name)
     return MultilingualEncoder(threads=threads)
 
 

@@ -1,7 +1,7 @@
 """Train the multilingual route's sentiment and emotion heads on its encoder's embeddings.
 
     python -m pipelines.models.multilingual_train [--out models/multilingual] [--only sentiment|emotion]
-        [--encoder e5-int8|e5|use]
+        [--encoder e5-int8|e5|use] [--per-channel] [--keep-fp32 layer.10.,layer.11.]
 
 The encoder (`ENCODERS`; the default is the shipped route's, see MODEL_CARD.md) is recorded in each
 head's config.json, and `MultilingualModels.load` builds the one the heads name.
@@ -128,13 +128,14 @@ def train_emotion(out: Path, enc: MultilingualEncoder, cfg: train.HeadConfig = E
     return config
 
 
-def build_encoder(choice: str, threads: int = 1):
-    """The encoder of `ENCODERS` named `choice`."""
+def build_encoder(choice: str, threads: int = 1, keep_fp32: tuple[str, ...] = (), per_channel: bool = False):
+    """The encoder of `ENCODERS` named `choice`; for e5-int8, `keep_fp32` (Linear module-name substrings
+    left in fp32) and `per_channel` (weights quantised per output channel), see `E5Encoder`."""
     if choice == "use":
         return MultilingualEncoder(threads=threads)
     from pipelines.models.e5 import E5Encoder
 
-    return E5Encoder(threads=threads, int8=choice == "e5-int8")
+    return E5Encoder(threads=threads, int8=choice == "e5-int8", keep_fp32=keep_fp32, per_channel=per_channel)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,9 +146,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=HEADS_DIR)
     parser.add_argument("--only", choices=("emotion", "sentiment"), default=None)
     parser.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER)
+    parser.add_argument("--keep-fp32", default="", help="e5-int8 only: comma-separated Linear module-name "
+                        "substrings left in fp32 (partial quantisation; benchmarks/e5_quant.py measures them)")
+    parser.add_argument("--per-channel", action="store_true", help="e5-int8 only: per-channel int8 weights")
     parser.add_argument("--threads", type=int, default=1, help="encoder threads (the MLPs train on one)")
     args = parser.parse_args(argv)
-    enc = build_encoder(args.encoder, args.threads)
+    enc = build_encoder(args.encoder, args.threads, tuple(k for k in args.keep_fp32.split(",") if k),
+                        args.per_channel)
     torch.set_num_threads(1)  # see train._train: small MLPs on a shared machine
     if args.only in (None, "sentiment"):
         cfg = train_sentiment(args.out, enc)
