@@ -1,6 +1,6 @@
 """fp32 vs int8 vs partly-int8 multilingual-e5-small: agreement, speed and a Polish probe (measure only).
 
-    python -m benchmarks.e5_quant [--n 256] [--configs int8,attn-out,...] [--probe] [--heldout]
+    python -m benchmarks.e5_quant [--n 256] [--configs int8,pc,pc:layer.4.output+layer.5.output,...] [--probe] [--heldout]
 
 Per configuration (`CONFIGS`: per-tensor or per-channel int8 weights, Linear layers kept in fp32 by
 module-name substring), one thread:
@@ -51,7 +51,11 @@ CONFIGS: dict[str, dict] = {
 
 
 def encoder(config: str) -> E5Encoder:
-    return E5Encoder(threads=1, **CONFIGS[config])
+    """A `CONFIGS` entry, or `int8:a+b` / `pc:a+b`: (per-channel) int8 with modules a, b kept in fp32."""
+    if config in CONFIGS:
+        return E5Encoder(threads=1, **CONFIGS[config])
+    kind, _, keep = config.partition(":")
+    return E5Encoder(threads=1, int8=True, per_channel=kind == "pc", keep_fp32=tuple(keep.split("+")))
 
 
 def chinese_phrases() -> list[str]:
