@@ -5,7 +5,9 @@
 The users are split in two (seeded): labels are drawn from one half's tweets, macro-F1 is measured
 on the other half's (split by user, not by tweet, as a center's new customers would be). For each
 label count: the taught head (`pipelines.models.teach`, what `teach sentiment` fits), a plain probe
-(logistic regression on the embeddings alone) and the shipped head, averaged over seeds. The airline
+(logistic regression on the embeddings alone), their logit mix with the weight chosen by
+cross-validation grouped by user on the drawn labels (`teach.fit_mix`) and the shipped head,
+averaged over seeds. The airline
 tweets are CC BY-NC: this measures only, nothing trained here ships.
 """
 
@@ -24,9 +26,9 @@ from pipelines.models.labels import SENTIMENT_LABELS
 SIZES = (100, 300, 600, 1000, 3000)
 
 
-def airline_split(seed: int = 0, encoder=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Embeddings (`encoder`'s, default the shared one), labels, and masks of the label-pool users' and
-    the held-out users' tweets."""
+def airline_split(seed: int = 0, encoder=None) -> tuple[np.ndarray, ...]:
+    """Embeddings (`encoder`'s, default the shared one), labels, masks of the label-pool users' and
+    the held-out users' tweets, and each tweet's user."""
     df = pd.read_csv(datasets._path("twitter_us_airline_sentiment", "Tweets_shared.csv"))
     texts = df["text"].fillna("").tolist()
     y = df["airline_sentiment"].map(SENTIMENT_LABELS.index).to_numpy()
@@ -35,7 +37,7 @@ def airline_split(seed: int = 0, encoder=None) -> tuple[np.ndarray, np.ndarray, 
     unique = np.unique(users)
     held = set(np.random.default_rng(seed).permutation(unique)[: len(unique) // 2])
     test = np.array([u in held for u in users])
-    return x, y, ~test, test
+    return x, y, ~test, test, users
 
 
 def curve(sizes: tuple[int, ...] = SIZES, seeds: int = 3, settings=None, head=None,
@@ -46,19 +48,23 @@ def curve(sizes: tuple[int, ...] = SIZES, seeds: int = 3, settings=None, head=No
     from sklearn.linear_model import LogisticRegression
 
     head = head or load_sentiment(settings or load_settings())
-    x, y, pool, test = airline_split(encoder=encoder)
+    x, y, pool, test, users = airline_split(encoder=encoder)
     offset = fit.class_offsets("sentiment", head.head.layers, head.head.config, x)
     shipped = fit.macro_f1(y[test], offset[test].argmax(1), 3)
     out = {}
     for n in sizes:
-        taught, probe = [], []
+        taught, probe, mix = [], [], []
         for seed in range(seeds):
             idx = np.random.default_rng(seed).choice(np.flatnonzero(pool), min(n, int(pool.sum())), replace=False)
             f = fit.fit_correction(offset[idx], x[idx], y[idx], 3)
             taught.append(fit.macro_f1(y[test], f.logits(offset[test], x[test]).argmax(1), 3))
             lr = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(x[idx], y[idx])
             probe.append(fit.macro_f1(y[test], lr.predict(x[test]), 3))
-        out[n] = {"taught": float(np.mean(taught)), "probe": float(np.mean(probe)), "shipped": shipped}
+            # the mix weight is chosen by cross-validation grouped by user, on the drawn labels only
+            m = fit.fit_mix(offset[idx], x[idx], y[idx], users[idx], 3)[0]
+            mix.append(fit.macro_f1(y[test], m.logits(offset[test], x[test]).argmax(1), 3))
+        out[n] = {"taught": float(np.mean(taught)), "probe": float(np.mean(probe)), "mix": float(np.mean(mix)),
+                  "shipped": shipped}
     return out
 
 
@@ -75,14 +81,14 @@ def main(argv: list[str] | None = None) -> dict:
 
         ml = MultilingualModels.load()
         head, encoder = ml.sentiment, ml.encoder
-    x, _, pool, test = airline_split(encoder=encoder)
+    x, _, pool, test, _ = airline_split(encoder=encoder)
     print(f"Taught sentiment head{' on ' + encoder.name if encoder else ''}: airline tweets, labels from "
           f"{int(pool.sum()):,} tweets of half the users, macro-F1 on the other half's {int(test.sum()):,} "
           f"(mean of {args.seeds} draws)")
     result = curve(seeds=args.seeds, head=head, encoder=encoder)
-    print(f"  {'labels':>7s} {'taught':>7s} {'probe':>7s} {'shipped':>8s}")
+    print(f"  {'labels':>7s} {'taught':>7s} {'probe':>7s} {'mix':>7s} {'shipped':>8s}")
     for n, r in result.items():
-        print(f"  {n:7d} {r['taught']:7.3f} {r['probe']:7.3f} {r['shipped']:8.3f}", flush=True)
+        print(f"  {n:7d} {r['taught']:7.3f} {r['probe']:7.3f} {r['mix']:7.3f} {r['shipped']:8.3f}", flush=True)
     return result
 
 
