@@ -45,3 +45,21 @@ def test_informative_embeddings_and_a_wrong_shipped_head_move_the_weight_to_the_
     assert shipped < 0.1
     assert cv > 0.8
     assert (fit.logits(offset, x).argmax(1) == y).mean() > 0.8
+
+
+def test_learning_curve_scores_the_probe_teach_mixes_in():
+    """The curve's probe column is `teach.fit_probe` (one probe for the column and the mix), not another library's."""
+    from pipelines.models import learning_curve
+
+    rng, y, groups, d = _data()
+    centers = rng.normal(size=(3, d))
+    x = (centers[y] + rng.normal(size=(len(y), d))).astype(np.float32)
+    offset = rng.normal(size=(len(y), 3)).astype(np.float32)
+    idx, test = np.arange(0, 120), np.arange(len(y)) >= 120
+    got = learning_curve.draw_scores(offset, x, y, groups, idx, test)
+    probe = teach.fit_probe(x[idx], y[idx], 3)
+    assert got["probe"] == teach.macro_f1(y[test], probe.logits(offset[test], x[test]).argmax(1), 3)
+    taught = teach.fit_correction(offset[idx], x[idx], y[idx], 3)
+    assert got["taught"] == teach.macro_f1(y[test], taught.logits(offset[test], x[test]).argmax(1), 3)
+    mix = teach.fit_mix(offset[idx], x[idx], y[idx], groups[idx], 3)[0]
+    assert got["mix"] == teach.macro_f1(y[test], mix.logits(offset[test], x[test]).argmax(1), 3)

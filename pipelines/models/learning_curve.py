@@ -5,10 +5,10 @@
 The users are split in two (seeded): labels are drawn from one half's tweets, macro-F1 is measured
 on the other half's (split by user, not by tweet, as a center's new customers would be). For each
 label count: the taught head (`pipelines.models.teach`, what `teach sentiment` fits), a plain probe
-(logistic regression on the embeddings alone), their logit mix with the weight chosen by
-cross-validation grouped by user on the drawn labels (`teach.fit_mix`) and the shipped head,
-averaged over seeds. The airline
-tweets are CC BY-NC: this measures only, nothing trained here ships.
+(`teach.fit_probe`, the probe `teach.fit_mix` mixes in: L2 softmax regression on the embeddings
+alone), their logit mix with the weight chosen by cross-validation grouped by user on the drawn
+labels (`teach.fit_mix`) and the shipped head, averaged over seeds. The airline tweets are
+CC BY-NC: this measures only, nothing trained here ships.
 """
 
 from __future__ import annotations
@@ -40,31 +40,35 @@ def airline_split(seed: int = 0, encoder=None) -> tuple[np.ndarray, ...]:
     return x, y, ~test, test, users
 
 
+def draw_scores(offset: np.ndarray, x: np.ndarray, y: np.ndarray, users: np.ndarray, idx: np.ndarray,
+                test: np.ndarray) -> dict[str, float]:
+    """Macro-F1 on the `test` rows of the three heads fitted on the `idx` rows, each fitted the way
+    `teach` fits it: taught (`fit_correction`), probe (`fit_probe`), mix (`fit_mix`, the weight chosen
+    by cross-validation grouped by user on the drawn labels only)."""
+    taught = fit.fit_correction(offset[idx], x[idx], y[idx], 3)
+    probe = fit.fit_probe(x[idx], y[idx], 3)
+    mix = fit.fit_mix(offset[idx], x[idx], y[idx], users[idx], 3)[0]
+    return {name: fit.macro_f1(y[test], f.logits(offset[test], x[test]).argmax(1), 3)
+            for name, f in (("taught", taught), ("probe", probe), ("mix", mix))}
+
+
 def curve(sizes: tuple[int, ...] = SIZES, seeds: int = 3, settings=None, head=None,
           encoder=None) -> dict[int, dict[str, float]]:
-    """Mean macro-F1 on the held-out users per label count: taught, probe, shipped. `head` and
+    """Mean macro-F1 on the held-out users per label count: taught, probe, mix, shipped. `head` and
     `encoder` (default: the shipped English ones) measure another encoder's head, e.g. the
     multilingual route's (`python -m pipelines.models.learning_curve --multilingual`)."""
-    from sklearn.linear_model import LogisticRegression
-
     head = head or load_sentiment(settings or load_settings())
     x, y, pool, test, users = airline_split(encoder=encoder)
     offset = fit.class_offsets("sentiment", head.head.layers, head.head.config, x)
     shipped = fit.macro_f1(y[test], offset[test].argmax(1), 3)
     out = {}
     for n in sizes:
-        taught, probe, mix = [], [], []
+        draws = []
         for seed in range(seeds):
             idx = np.random.default_rng(seed).choice(np.flatnonzero(pool), min(n, int(pool.sum())), replace=False)
-            f = fit.fit_correction(offset[idx], x[idx], y[idx], 3)
-            taught.append(fit.macro_f1(y[test], f.logits(offset[test], x[test]).argmax(1), 3))
-            lr = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(x[idx], y[idx])
-            probe.append(fit.macro_f1(y[test], lr.predict(x[test]), 3))
-            # the mix weight is chosen by cross-validation grouped by user, on the drawn labels only
-            m = fit.fit_mix(offset[idx], x[idx], y[idx], users[idx], 3)[0]
-            mix.append(fit.macro_f1(y[test], m.logits(offset[test], x[test]).argmax(1), 3))
-        out[n] = {"taught": float(np.mean(taught)), "probe": float(np.mean(probe)), "mix": float(np.mean(mix)),
-                  "shipped": shipped}
+            draws.append(draw_scores(offset, x, y, users, idx, test))
+        out[n] = {name: float(np.mean([d[name] for d in draws])) for name in ("taught", "probe", "mix")}
+        out[n]["shipped"] = shipped
     return out
 
 
