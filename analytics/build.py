@@ -21,6 +21,7 @@ from tqdm import tqdm
 from analytics import clv, definitions, impact, loyalty, operations, qa, staffing, terms
 from analytics.operations import OperationsSettings
 from analytics.settings import AnalyticsSettings, load
+from pipelines.topics.labels import MIXED_LABEL
 from pipelines.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def sql_parameters(
     values["windows_hours"] = list(settings.windows_hours)
     values["window_hours"] = settings.default_window_hours
     values["topic_version"] = current_topic_version(con, settings)
+    values["mixed_reason"] = MIXED_LABEL  # the parent of topics whose texts share no phrase: no known issue
     # [operations]: service levels, conversation metrics
     values.update((ops or operations.load()).sql_parameters())
     return values

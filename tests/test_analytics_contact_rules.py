@@ -31,6 +31,9 @@ def _rows() -> list[dict]:
         # two "Other" contacts: never the same issue as each other
         dict(id="q1", customer="Q", hours=0, reason="Other", other=True),
         dict(id="q2", customer="Q", hours=24, reason="Other", other=True),
+        # two contacts of one mixed topic (its texts share no phrase): no known issue either
+        dict(id="m1", customer="M", hours=0, reason="Mixed reasons / god", parent="Mixed reasons"),
+        dict(id="m2", customer="M", hours=24, reason="Mixed reasons / god", parent="Mixed reasons"),
         # a burst of four posts 10 min apart: 0 and 20 min start contacts, 10 and 30 are transfers
         *[dict(id=f"b{i}", customer="B", hours=i * 10 * MIN, channel="chat", reason="login") for i in range(4)],
         # email, then chat, then call within the window: the email ends on the phone
@@ -48,7 +51,7 @@ def _rows() -> list[dict]:
 def _build(tmp_path, settings: AnalyticsSettings):
     con = connect(tmp_path / "voc.duckdb")
     add_interactions(con, _rows())
-    add_customers(con, [dict(customer_id=c, segment="S", margin=10.0) for c in "SPQBWRZ"])
+    add_customers(con, [dict(customer_id=c, segment="S", margin=10.0) for c in "SPQMBWRZ"])
     build.run(con, settings)
     return con
 
@@ -101,6 +104,11 @@ def test_same_issue_is_the_parent_reason_and_other_never_matches(con):
     assert q2 == (True, False, None)  # a repeat about anything, never "the same issue"
     assert one(con, "SELECT has_same_issue_recontact FROM marts.interactions WHERE interaction_id = 'q1'")[0][0] \
         is False
+    m2 = one(con, "SELECT is_repeat, is_same_issue_repeat, issue_key FROM marts.interactions "
+                  "WHERE interaction_id = 'm2'")[0]
+    assert m2 == (True, False, None)
+    action = one(con, "SELECT action FROM marts.value_irritant WHERE reason = 'Mixed reasons / god'")[0][0]
+    assert action == "Review: no reason found"  # never "Automate" a reason nobody can name
 
 
 def test_sub_reason_level_is_a_setting(tmp_path):
@@ -141,5 +149,5 @@ def test_repeats_are_blamed_on_the_trigger(con):
 def test_customers_denominator_as_documented(con):
     got = one(con, "SELECT numerator, denominator, denominator_definition FROM marts.repeat_rates "
                    "WHERE window_hours = 168 AND scope = 'any_issue' AND denominator_kind = 'customers_multi'")
-    # P, Q, B, W, R have more than one contact within 7 days; S and Z one each
-    assert got[0][:2] == (5, 7) and "more than one contact" in got[0][2]
+    # P, Q, M, B, W, R have more than one contact within 7 days; S and Z one each
+    assert got[0][:2] == (6, 8) and "more than one contact" in got[0][2]

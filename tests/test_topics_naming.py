@@ -177,3 +177,56 @@ def test_no_name_holds_profanity():
     got = {p for topic in cands for p, _, _ in topic}
     assert {"crew", "bag", "refund"} <= got
     assert not any(w in tl.profanity() for p in got for w in p.split())
+
+
+def test_unnamed_topics_get_parents_of_their_own_beside_many_library_parents():
+    # 16 library-named topics and 12 unnamed ones in 3 clear groups: the unnamed must not share one
+    # parent (on TWCS 40 unnamed topics, 51.5% of the customer texts, sat under one "Burrito & costume").
+    rng = np.random.default_rng(0)
+    axes = np.eye(32)
+    lib = [axes[i] for i in range(16)]
+    unnamed = [axes[16 + g] + 0.05 * rng.normal(size=32) for g in range(3) for _ in range(4)]
+    centroids = np.stack(lib + unnamed)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    n = len(centroids)
+    groups = [f"Reason {i}" for i in range(16)] + [None] * 12
+    keywords = [[f"w{i}"] for i in range(n)]
+    parents = build_parents(list(range(n)), centroids, [10] * n, keywords, [f"T{i}" for i in range(n)],
+                            min_parents=3, max_parents=30, groups=groups)
+    unnamed_parents = {parents[i][0] for i in range(16, n)}
+    assert len(unnamed_parents) == 3
+    # each clear group is one parent
+    assert all(len({parents[16 + 4 * g + j][0] for j in range(4)}) == 1 for g in range(3))
+
+
+def test_a_phrase_few_members_use_names_no_topic_on_its_own():
+    assert tl.make_label("god", None, share=0.04, min_share=0.08) == "Mixed reasons / god"
+    assert tl.make_label("mince pies", None, share=0.30, min_share=0.08) == "Mince pies"
+    # the library's name is not a phrase's claim: it stands on the topic's centre
+    assert tl.make_label("midnight", tl.LibraryReason("Long wait or no reply", "Service", ""), 0.03, 0.08) \
+        == "Long wait or no reply / midnight"
+
+
+def test_mixed_topics_share_one_parent_and_plurals_say_one_thing():
+    from pipelines.topics.hierarchy import parent_label
+
+    centroids = np.eye(4)
+    parents = build_parents([0, 1, 2, 3], centroids, [9, 8, 7, 6], [["god"], ["a"], ["wife"], ["b"]], ["G", "A", "W", "B"],
+                            min_parents=2, max_parents=4, groups=[tl.MIXED_LABEL, None, tl.MIXED_LABEL, None])
+    assert parents[0] == parents[2] == (1000, "Mixed reasons")
+    assert parents[1][1] != "Mixed reasons" and parents[3][1] != "Mixed reasons"
+    assert parent_label([["burrito", "burritos", "bowl"], ["burritos", "queso"]], [40, 30]) == "Burritos & bowl"
+    assert parent_label([["iphone", "ios"], ["ios"]], [30, 30], {"iphone": "iPhone", "ios": "iOS"}) == "iOS & iPhone"
+
+
+def test_typographic_apostrophes_keep_words_whole():
+    assert "s halloween" not in tl.phrases("it\u2019s halloween, my costume is ready")
+    assert "halloween" in tl.phrases("it\u2019s halloween, my costume is ready")
+
+
+def test_names_are_written_as_the_customers_write_them():
+    texts = ["my iPhone died after the iOS update"] * 6 + ["iOS update broke my iphone"] * 4
+    forms = tl.surface_forms(texts, {"iphone", "ios", "update"})
+    assert forms == {"iphone": "iPhone", "ios": "iOS"}
+    assert tl.make_label("ios update", None, forms=forms) == "iOS update"
+    assert tl.make_label("update", None, forms=forms) == "Update"

@@ -47,8 +47,10 @@ base AS (
         t.topic_confidence, t.topic_source,
         coalesce(t.topic_label, 'unassigned') AS reason,
         coalesce(t.parent_topic_label, t.topic_label, 'unassigned') AS parent_reason,
-        -- "Other" and unassigned contacts have no known issue: never the same issue as each other
-        CASE WHEN t.topic_label IS NULL OR t.topic_id = -1 OR t.topic_source = 'other' THEN NULL
+        -- "Other", unassigned and mixed contacts (topics whose texts share no phrase) have no known
+        -- issue: never the same issue as each other
+        CASE WHEN t.topic_label IS NULL OR t.topic_id = -1 OR t.topic_source = 'other'
+                  OR t.parent_topic_label = $mixed_reason THEN NULL
              WHEN $same_issue_level = 'reason' THEN t.topic_label
              ELSE coalesce(t.parent_topic_label, t.topic_label) END AS issue_key,
         coalesce(s.sentiment_label = 'negative' OR s.nev_text < 0, false) AS is_negative,

@@ -27,7 +27,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from pipelines.topics import corpora
 from pipelines.topics.cleaning import clean_texts
-from pipelines.topics.labels import library, stop_words
+from pipelines.topics.labels import MIXED_LABEL, library, stop_words
 from pipelines.topics.model import TopicModel, fit_topics, nearest_topic
 from pipelines.topics.settings import TopicSettings
 
@@ -81,7 +81,8 @@ def naming(model: TopicModel, topic: np.ndarray, gold: np.ndarray) -> None:
     either = np.mean([a or b for a, b in zip(share, near)])
     print(f"  naming ({len(rows)} topics): label shares a content word with the majority gold name "
           f"{np.mean(share):.0%}, gold name closest to the label is the majority's {np.mean(near):.0%}, "
-          f"either {either:.0%}")
+          f"either {either:.0%}; {MIXED_LABEL} (no phrase in {TopicSettings().min_name_share:.0%} of the texts) "
+          f"{np.mean([t.get('parent_label') == MIXED_LABEL for t, _, _ in rows]):.0%} of topics")
     sims = np.array([t.get("library_similarity", 0.0) for t, _, _ in rows])
     print("  library threshold: topics named by the library, and of those whose library name shares a "
           "content word with the gold name or is closest to it")
@@ -164,7 +165,7 @@ def reason_report(con, top: int = 12) -> dict:
     """Print a fitted warehouse's reasons: Other share of customer texts, the largest reasons, names
     that contain a brand term, and NMI against the source's own category where it has one.
 
-    Returns the figures printed (other_share, brand_named, nmi).
+    Returns the figures printed (other_share, brand_named, mixed_share, nmi).
     """
     import pandas as pd
 
@@ -179,12 +180,16 @@ def reason_report(con, top: int = 12) -> dict:
     labels = pd.Series(df["topic_label"].unique())
     named = [lab for lab in labels if content_words(lab) & {b.replace(" ", "") for b in brands}
              or any(b in lab.lower() for b in brands if " " in b)]
-    print(f"  {len(df):,} customer texts, {labels.size} reasons; Other {other:.1%}; "
-          f"reasons named after a brand: {len(named)}{' ' + str(named[:5]) if named else ''}")
+    mixed = float((df["parent_topic_label"] == MIXED_LABEL).mean())
+    print(f"  {len(df):,} customer texts, {labels.size} reasons; Other {other:.1%}; {MIXED_LABEL} (no phrase "
+          f"their texts share) {mixed:.1%}; reasons named after a brand: {len(named)}"
+          f"{' ' + str(named[:5]) if named else ''}")
+    parents = df.groupby("parent_topic_label").size().sort_values(ascending=False)
+    print("  largest parent reasons: " + "; ".join(f"{p} {n / len(df):.1%}" for p, n in parents.head(8).items()))
     counts = df.groupby(["parent_topic_label", "topic_label"]).size().sort_values(ascending=False)
     for (parent, label), n in counts.head(top).items():
         print(f"    {n:>6,}  {label[:50]:<50} < {parent}")
-    out = {"other_share": other, "brand_named": len(named)}
+    out = {"other_share": other, "brand_named": len(named), "mixed_share": mixed}
     gold = df[df["source_category"].notna() & ~df["source_category"].isin(["", "NaN", "nan"])]
     if len(gold):
         out["nmi"] = float(normalized_mutual_info_score(gold["source_category"], gold["topic_id"]))

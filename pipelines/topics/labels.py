@@ -29,11 +29,14 @@ import numpy as np
 OTHER_LABEL = "Other"
 OTHER_ID = -1
 NO_PHRASE_LABEL = "No reason given"
+MIXED_LABEL = "Mixed reasons"  # a topic whose texts share no phrase (see make_label)
 DATA = Path(__file__).with_name("data")
 MIN_PHRASE_SHARE = 0.03   # a name's phrase occurs in at least 3% of the topic's texts (and twice)
 N_CANDIDATES = 25         # c-TF-IDF candidates re-ranked by embedding closeness
 MAX_WORDS = 3
 PHRASE_BONUS = 0.05       # per extra word, see choose_phrases
+# Typographic apostrophes read as the ASCII one ("it\u2019s" is one word, not "it" + "s").
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Adjectives and participles that may open a phrase ("wrong item", "lost luggage", "late flight").
 OPENERS = frozenset({"wrong", "bad", "long", "late", "new", "old", "big", "last", "lost", "double", "extra",
@@ -54,7 +57,7 @@ class LibraryReason:
         return f"{self.name}: {self.description}"
 
 
-NAMING_METHOD = "phrase+library-2"
+NAMING_METHOD = "phrase+library-3"
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +151,7 @@ def corpus_words(texts: Sequence[str]) -> CorpusWords:
 
     uses, caps, mid, after, camel = Counter(), Counter(), Counter(), Counter(), set()
     for text in texts:
-        for sentence in re.split(r"[.!?]+\s+|\n", text):
+        for sentence in re.split(r"[.!?]+\s+|\n", text.translate(_APOSTROPHES)):
             words = _WORD.findall(sentence)
             for i, word in enumerate(words):
                 low = word.lower().replace("'", "")
@@ -188,7 +191,7 @@ def phrases(text: str, corpus: CorpusWords = CorpusWords()) -> list[str]:
     from pipelines.topics.cleaning import first_names
 
     stop, out = stop_words() | first_names() | corpus.broken, []
-    for run in re.split(r"#\w+|[^\w\s']|\d", text.lower()):
+    for run in re.split(r"#\w+|[^\w\s']|\d", text.translate(_APOSTROPHES).lower()):
         words = [w.replace("'", "") for w in _TOKEN.findall(run)]
         for i, first in enumerate(words):
             if first in stop:
@@ -270,6 +273,14 @@ def choose_phrases(candidates: list[list[tuple[str, float, int]]], centroids: np
     return out
 
 
+def phrase_share(candidates: list[tuple[str, float, int]], keywords: Sequence[str], size: int) -> float:
+    """Share of a topic's `size` texts that contain its phrase (its first keyword); 0 without one."""
+    if not keywords or size <= 0:
+        return 0.0
+    texts_with = {phrase: n for phrase, _, n in candidates}
+    return texts_with.get(keywords[0], 0) / size
+
+
 def match_library(centroids: np.ndarray, embed: Embed | None) -> list[tuple[LibraryReason | None, float]]:
     """Per topic: the closest library reason and its cosine (None without an encoder)."""
     if embed is None or len(centroids) == 0:
@@ -282,12 +293,17 @@ def match_library(centroids: np.ndarray, embed: Embed | None) -> list[tuple[Libr
     return [(lib[b], float(sims[i, b])) for i, b in enumerate(best)]
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A plural's singular, roughly ("refunds" -> "refund"): enough to tell two names say one thing."""
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
-def make_label(phrase: str | None, reason: LibraryReason | None = None) -> str:
-    """A topic's name: the library reason with the topic's phrase as sub-label, or the phrase.
+def make_label(phrase: str | None, reason: LibraryReason | None = None, share: float = 1.0,
+               min_share: float = 0.0, forms: dict[str, str] | None = None) -> str:
+    """A topic's name: the library reason with the topic's phrase as sub-label, or the phrase; a phrase
+    found in fewer than `min_share` of the topic's texts (`share`) names nothing on its own: the topic
+    is `MIXED_LABEL` with it as sub-label. `forms`: how the texts write a word ("iOS", see
+    `surface_forms`).
 
     >>> make_label("ticket refund", LibraryReason("Refund", "Billing", ""))
     'Refund / ticket refund'
@@ -295,15 +311,39 @@ def make_label(phrase: str | None, reason: LibraryReason | None = None) -> str:
     'Refund'
     >>> make_label("password reset link")
     'Password reset link'
+    >>> make_label("god", share=0.04, min_share=0.08), make_label("ios update", forms={"ios": "iOS"})
+    ('Mixed reasons / god', 'iOS update')
     """
     if not phrase:  # no content word in 3% of the texts: "ok", "I did", emoji
         return reason.name if reason else NO_PHRASE_LABEL
+    shown = " ".join((forms or {}).get(w, w) for w in phrase.split())
     if reason is None:
-        return phrase[:1].upper() + phrase[1:]
-    named = {_stem(w) for w in reason.name.lower().split()}
-    if {_stem(w) for w in phrase.split()} <= named:
+        if share < min_share:
+            return f"{MIXED_LABEL} / {shown}"
+        return shown if phrase.split()[0] in (forms or {}) else shown[:1].upper() + shown[1:]
+    named = {stem(w) for w in reason.name.lower().split()}
+    if {stem(w) for w in phrase.split()} <= named:
         return reason.name
-    return f"{reason.name} / {phrase}"
+    return f"{reason.name} / {shown}"
+
+
+def surface_forms(texts: Sequence[str], words: set[str]) -> dict[str, str]:
+    """How `texts` most often write each of `words` when that is neither lower case nor a sentence's
+    capital ("iOS", "iPhone", "TV", "PS4"): names are shown as customers write them.
+
+    >>> surface_forms(["my iPhone and iOS", "iphone", "new iPhone", "Ios broke"], {"iphone", "ios", "new"})
+    {'iphone': 'iPhone', 'ios': 'iOS'}
+    """
+    from collections import Counter
+
+    counts: dict[str, Counter] = {}
+    for text in texts:
+        for word in _WORD.findall(text.translate(_APOSTROPHES)):
+            low = word.lower().replace("'", "")
+            if low in words:
+                counts.setdefault(low, Counter())[word] += 1
+    best = {low: forms.most_common(1)[0][0] for low, forms in counts.items()}
+    return {low: form for low, form in best.items() if any(c.isupper() for c in form[1:])}
 
 
 def unique_labels(labels: Sequence[str], keywords: Sequence[Sequence[str]]) -> list[str]:

@@ -280,20 +280,25 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
         reason, (best, similarity) = reasons[i], closest[i]
         topics.append({"id": tid, "keywords": keywords[i], "size": int(len(members)),
                        "phrase": keywords[i][0] if keywords[i] else "",
+                       "phrase_share": round(tl.phrase_share(candidates[i], keywords[i], len(members)), 4),
                        "library_reason": reason.name if reason else None,
                        "library_group": reason.group if reason else None,
                        "library_best": best.name if best else None, "library_similarity": round(similarity, 4),
                        "representative_texts": _representatives(texts, x, members, centroids[i],
                                                                 settings.n_representative),
                        "anchor_texts": crosslingual.anchor_texts(texts, x, members, centroids[i])})
-    names = tl.unique_labels([tl.make_label(t["phrase"], r) for t, r in zip(topics, reasons)],
-                             [t["keywords"] for t in topics])
+    forms = tl.surface_forms(texts, {w for t in topics for k in t["keywords"][:5] for w in k.split()})
+    mixed = [r is None and t["phrase_share"] < settings.min_name_share for t, r in zip(topics, reasons)]
+    names = tl.unique_labels([tl.make_label(t["phrase"], r, t["phrase_share"], settings.min_name_share, forms)
+                              for t, r in zip(topics, reasons)], [t["keywords"] for t in topics])
     for topic, name in zip(topics, names):
         topic["label"] = name
     matching.inherit_labels(topics, previous, match_report, tl.naming_version())
-    parents = hierarchy.build_parents(ids, centroids, [t["size"] for t in topics], [t["keywords"] for t in topics],
+    parents = hierarchy.build_parents(ids, centroids, [t["size"] for t in topics],
+                                      [t["keywords"] for t in topics],
                                       [t["label"] for t in topics], settings.min_parents, settings.max_parents,
-                                      groups=[t["library_reason"] for t in topics])
+                                      groups=[t["library_reason"] or (tl.MIXED_LABEL if m else None)
+                                              for t, m in zip(topics, mixed)], forms=forms)
     for topic in topics:
         topic["parent_id"], topic["parent_label"] = parents[topic["id"]]
     return TopicModel(

@@ -59,6 +59,10 @@ class TopicSettings:
     # when the cosine of its centre and the entry's description is at least this (calibrated in
     # `make eval-topics`); 1.0 turns the library off.
     library_similarity: float = 0.5
+    # A topic not named by the library is named after its phrase only when at least this share of its
+    # texts contain the phrase; below it the topic has no common wording and is called "Mixed reasons
+    # / <phrase>" (TWCS: "God" was the best phrase of 4% of a 73-text topic of thanks and one-word replies).
+    min_name_share: float = 0.08
     n_keywords: int = 10
     n_representative: int = 3
     min_parents: int = 10
