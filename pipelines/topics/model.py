@@ -278,9 +278,9 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, settings: TopicSettings
     for i, tid in enumerate(ids):
         members = np.flatnonzero(final == i)
         reason, (best, similarity) = reasons[i], closest[i]
+        phrase, share = tl.name_phrase(candidates[i], keywords[i], len(members), settings.min_name_share)
         topics.append({"id": tid, "keywords": keywords[i], "size": int(len(members)),
-                       "phrase": keywords[i][0] if keywords[i] else "",
-                       "phrase_share": round(tl.phrase_share(candidates[i], keywords[i], len(members)), 4),
+                       "phrase": phrase, "phrase_share": round(share, 4),
                        "library_reason": reason.name if reason else None,
                        "library_group": reason.group if reason else None,
                        "library_best": best.name if best else None, "library_similarity": round(similarity, 4),

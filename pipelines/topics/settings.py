@@ -59,9 +59,10 @@ class TopicSettings:
     # when the cosine of its centre and the entry's description is at least this (calibrated in
     # `make eval-topics`); 1.0 turns the library off.
     library_similarity: float = 0.5
-    # A topic not named by the library is named after its phrase only when at least this share of its
-    # texts contain the phrase; below it the topic has no common wording and is called "Mixed reasons
-    # / <phrase>" (TWCS: "God" was the best phrase of 4% of a 73-text topic of thanks and one-word replies).
+    # A topic is named after the first of its 3 best phrases that at least this share of its texts
+    # contain; when none does and the library does not name it, its texts share no wording and it is
+    # "Mixed reasons / <phrase>" (TWCS: "God" was the only phrase of a 73-text topic of thanks and
+    # one-word replies, in 4% of them).
     min_name_share: float = 0.08
     n_keywords: int = 10
     n_representative: int = 3
