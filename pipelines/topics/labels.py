@@ -57,7 +57,7 @@ class LibraryReason:
         return f"{self.name}: {self.description}"
 
 
-NAMING_METHOD = "phrase+library-3"
+NAMING_METHOD = "phrase+library-4"
 
 
 @lru_cache(maxsize=1)
