@@ -60,8 +60,9 @@ def bind_address(auth_mode: str, named: str | None = None) -> str:
 
 
 def streamlit_args(port: int, address: str) -> list[str]:
-    """The `streamlit run app.py` command line for a headless server."""
-    return [sys.executable, "-m", "streamlit", "run", "app.py",
+    """The `streamlit run app.py` command line for a headless server (through `dashboard.server`, which
+    does the first visitor's one-time work before Streamlit listens)."""
+    return [sys.executable, "-m", "dashboard.server", "run", "app.py",
             "--server.port", str(port), "--server.address", address, "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
 

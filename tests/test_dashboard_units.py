@@ -270,6 +270,24 @@ def test_missing_warehouse_says_how_to_build_it(tmp_path: Path, monkeypatch: pyt
         data.check_ready()
 
 
+def test_server_warm_up_reads_the_serving_copy_and_leaves_a_broken_one_to_the_page(
+    served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import server
+
+    assert server.warm()["serving copy"] >= 0
+    assert data.check_ready() > 0
+    # no serving copy, then a corrupt one: the server still starts; the page names the fix
+    monkeypatch.setenv("VOC_DB", str(tmp_path / "nothing.duckdb"))
+    server.warm()
+    with pytest.raises(data.WarehouseMissing):
+        data.check_ready()
+    data.warehouse_path().write_bytes(b"not a duckdb file" * 1000)
+    server.warm()
+    with pytest.raises(data.ServingCopyUnreadable):
+        data.check_ready()
+
+
 def test_drill_downs_by_week_emotion_and_term(served: Path) -> None:
     fig = charts.trend(queries.weekly_kpis(Filters()), "week", "volume", "t")
     week = fig.data[0].customdata[0]
