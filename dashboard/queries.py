@@ -353,8 +353,27 @@ def switch_reasons(window: int) -> list[str]:
     return df["reason"].tolist() or ["(all)"]
 
 
+TOP_CHAINS_KEPT = 200  # rows of marts.top_chains (analytics/sql/top_chains.sql)
+
+
+def _covers_everything(filters: Filters) -> bool:
+    """True when the filters narrow nothing: no dimension, no search, dates spanning all the data."""
+    if filters.channels or filters.segments or filters.reasons or filters.languages or filters.search.strip():
+        return False
+    span = query(f"SELECT min(day) AS a, max(day) AS b FROM {_DAILY}")
+    first, last = _as_date(span.iloc[0]["a"]), _as_date(span.iloc[0]["b"])
+    return (filters.start is None or (first is not None and filters.start <= first)) and (
+        filters.end is None or (last is not None and filters.end >= last)
+    )
+
+
 def top_chains(filters: Filters, limit: int = 20) -> pd.DataFrame:
-    """The customers with the most repeat contacts in the filtered data."""
+    """The customers with the most repeat contacts in the filtered data: `marts.top_chains` when the
+    filters narrow nothing (the same rows, precomputed), else grouped from the contacts."""
+    if limit <= TOP_CHAINS_KEPT and has_mart("top_chains") and _covers_everything(filters):
+        return query(
+            "SELECT customer_id, contacts, repeats FROM marts.top_chains ORDER BY rank LIMIT ?", [limit]
+        )
     where, params = filters.where()
     return query(
         "SELECT customer_id, count(*) AS contacts, count(*) FILTER (WHERE is_repeat) AS repeats "

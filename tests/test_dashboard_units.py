@@ -6,7 +6,7 @@ import io
 import os
 import shutil
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -245,6 +245,34 @@ def test_row_reads_come_from_marts_verbatims_and_equal_the_contacts(served: Path
     pd.testing.assert_frame_equal(queries.customer_timeline(who), timeline)
     pd.testing.assert_frame_equal(queries.verbatims(f, (("is_negative", True),), 7, 3), page)
     assert queries.count_verbatims(f, (("is_negative", True),)) == _count(served, f"{where} AND is_negative", params)
+
+
+def test_top_chains_mart_is_the_live_query_unfiltered(served: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the default filters the Repeat page reads marts.top_chains: the same rows, in the same
+    order, as grouping the contacts; any filter goes back to the contacts."""
+    live = (
+        "SELECT customer_id, count(*) AS contacts, count(*) FILTER (WHERE is_repeat) AS repeats "
+        "FROM marts.verbatims WHERE {where} AND customer_id IS NOT NULL GROUP BY 1 "
+        "ORDER BY repeats DESC, contacts DESC, customer_id LIMIT ?"
+    )
+    _, first, last = queries.options()
+    with duckdb.connect(str(data.warehouse_path()), read_only=True) as con:
+        kept = con.execute("SELECT count(*), max(rank) FROM marts.top_chains").fetchone()
+        unfiltered = con.execute(live.format(where="TRUE"), [queries.TOP_CHAINS_KEPT]).df()
+        on_call = con.execute(live.format(where="channel = 'call'"), [20]).df()
+    assert kept[0] == kept[1] == len(unfiltered) > 20 and unfiltered["repeats"].iloc[0] > 0
+    for default in (Filters(), Filters(start=first, end=last)):
+        for limit in (20, queries.TOP_CHAINS_KEPT):
+            pd.testing.assert_frame_equal(queries.top_chains(default, limit), unfiltered.head(limit))
+    read: list[str] = []
+    monkeypatch.setattr(queries, "query", lambda sql, params=(): read.append(sql) or data.query(sql, params))
+    queries.top_chains(Filters(start=first, end=last))
+    assert "FROM marts.top_chains" in read[-1]
+    queries.top_chains(Filters(start=first + timedelta(days=1), end=last))
+    assert "FROM marts.verbatims" in read[-1]
+    pd.testing.assert_frame_equal(queries.top_chains(Filters(channels=("call",))), on_call)
+    assert not on_call.equals(unfiltered.head(20))
+
 
 
 def test_connection_is_read_only_and_follows_a_new_publish(served: Path) -> None:

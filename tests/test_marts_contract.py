@@ -32,6 +32,7 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
                      {"channel": CHANNELS, "direction": ("inbound",)}),
     "verbatims": (("interaction_id",), ("interaction_id", "occurred_at", "day", "week", "channel", "reason",
                                         "parent_reason", "is_negative", "is_repeat"), {"channel": CHANNELS}),
+    "top_chains": (("customer_id",), ("rank", "customer_id", "contacts", "repeats"), {}),
     "outbound_volume": (("day", "channel", "kind"), ("day", "channel", "kind", "messages"),
                         {"kind": ("reply", "outreach"), "channel": CHANNELS}),
     "turns": (("interaction_id", "turn_no"), ("interaction_id", "turn_no", "speaker"),
