@@ -409,21 +409,32 @@ def impact(
     return _layout(fig, title)
 
 
-def clv_nev(df: pd.DataFrame) -> go.Figure:
-    """Customers by CLV and mean NEV (text proxy), by segment; the quadrant lines at the medians."""
+STATUS_SYMBOLS = {"active": "circle", "churned": "x", "unknown": "circle-open"}
+
+
+def clv_nev(df: pd.DataFrame, median_clv: float | None = None) -> go.Figure:
+    """Customers by CLV and mean NEV (text proxy), one trace per segment, churned customers as crosses;
+    the quadrant lines at NEV 0 and `median_clv` (the median of every customer the points were chosen
+    from; default: of the points). graph_objects: plotly express costs ~10x more per figure."""
     if df.empty:
         return _empty(f"CLV x {NEV}")
     status = df["churned"].map({True: "churned", False: "active"}).fillna("unknown")
-    fig = px.scatter(
-        _escaped(df.assign(status=status), ["segment"]),
-        x="nev",
-        y="clv",
-        color="segment",
-        symbol="status",
-        custom_data=["customer_id"],
-        labels={"nev": NEV, "clv": "CLV"},
-        opacity=0.7,
-    )
+    df = df.assign(status=status, segment=df["segment"].fillna("(none)").astype(str))
+    fig = go.Figure()
+    for segment, part in df.groupby("segment", sort=True):
+        fig.add_scatter(
+            x=part["nev"],
+            y=part["clv"],
+            mode="markers",
+            name=segment,
+            customdata=part["customer_id"],  # the drill key, never displayed
+            hovertext=part["customer_id"].astype(str) + " (" + part["status"] + ")",
+            hovertemplate=f"%{{hovertext}}<br>{NEV} %{{x:.2f}}<br>CLV %{{y:,.0f}}"
+            "<extra>%{fullData.name}</extra>",
+            marker={"symbol": part["status"].map(STATUS_SYMBOLS).tolist(), "opacity": 0.7},
+        )
     fig.add_vline(x=0, line_dash="dot")
-    fig.add_hline(y=float(df["clv"].median()), line_dash="dot")
+    fig.add_hline(y=float(df["clv"].median() if median_clv is None else median_clv), line_dash="dot")
+    fig.update_xaxes(title=NEV)
+    fig.update_yaxes(title="CLV")
     return _layout(fig, f"Customers: CLV x {NEV}")

@@ -392,29 +392,60 @@ def customer_timeline(customer_id: str) -> pd.DataFrame:
     )
 
 
+def _segment_sql(filters: Filters) -> tuple[str, list[object]]:
+    if not filters.segments:
+        return "TRUE", []
+    return f"segment IN ({', '.join('?' * len(filters.segments))})", list(filters.segments)
+
+
 def customer_value(filters: Filters, limit: int = 3000) -> pd.DataFrame:
     """Customers with CLV and mean NEV (text proxy), the largest CLVs first, narrowed by segment."""
     if not has_mart("customer_value"):
         return pd.DataFrame()
-    where, params = "clv IS NOT NULL AND mean_nev IS NOT NULL", []
-    if filters.segments:
-        where += f" AND segment IN ({', '.join('?' * len(filters.segments))})"
-        params += list(filters.segments)
+    where, params = _segment_sql(filters)
     return query(
-        f"SELECT * FROM marts.customer_value WHERE {where} ORDER BY clv DESC LIMIT ?", [*params, limit]
+        f"SELECT * FROM marts.customer_value WHERE clv IS NOT NULL AND mean_nev IS NOT NULL AND {where} "
+        "ORDER BY clv DESC, customer_id LIMIT ?",
+        [*params, limit],
     )
 
 
-def customer_list(table: str, filters: Filters, limit: int = 200) -> pd.DataFrame:
-    """The first `limit` rows by rank of a ranked customer mart (`callback_list`,
+def clv_population(filters: Filters) -> dict[str, float | int | None]:
+    """How many customers `customer_value` chooses from, and their median CLV (for the quadrant line)."""
+    if not has_mart("customer_value"):
+        return {"customers": 0, "median_clv": None}
+    where, params = _segment_sql(filters)
+    row = query(
+        "SELECT count(*) AS customers, median(clv) AS median_clv FROM marts.customer_value "
+        f"WHERE clv IS NOT NULL AND mean_nev IS NOT NULL AND {where}",
+        params,
+    ).iloc[0]
+    return {"customers": int(row["customers"]),
+            "median_clv": None if pd.isna(row["median_clv"]) else float(row["median_clv"])}
+
+
+CUSTOMER_LISTS = ("callback_list", "proactive_candidates")
+
+
+def customer_list(table: str, filters: Filters, limit: int | None = 200, offset: int = 0) -> pd.DataFrame:
+    """Rows `offset`.. (`limit` of them; None = all) by rank of a ranked customer mart (`callback_list`,
     `proactive_candidates`) in the chosen segments: the segment filter runs before the LIMIT."""
-    if table not in ("callback_list", "proactive_candidates") or not has_mart(table):
+    if table not in CUSTOMER_LISTS or not has_mart(table):
         return pd.DataFrame()
-    where, params = "TRUE", []
-    if filters.segments:
-        where = f"segment IN ({', '.join('?' * len(filters.segments))})"
-        params = list(filters.segments)
-    return query(f"SELECT * FROM marts.{table} WHERE {where} ORDER BY rank LIMIT ?", [*params, limit])
+    where, params = _segment_sql(filters)
+    page = "" if limit is None else " LIMIT ? OFFSET ?"
+    return query(
+        f"SELECT * FROM marts.{table} WHERE {where} ORDER BY rank{page}",
+        params if limit is None else [*params, limit, offset],
+    )
+
+
+def count_customer_list(table: str, filters: Filters) -> int:
+    """How many customers a ranked customer mart lists in the chosen segments (for the pager)."""
+    if table not in CUSTOMER_LISTS or not has_mart(table):
+        return 0
+    where, params = _segment_sql(filters)
+    return int(query(f"SELECT count(*) AS n FROM marts.{table} WHERE {where}", params).iloc[0, 0])
 
 
 def _drill_sql(drill: tuple[tuple[str, object], ...]) -> tuple[str, list[object]]:

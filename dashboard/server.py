@@ -42,13 +42,15 @@ def _warm(seconds: dict[str, float], t0: float) -> dict[str, float]:
     from streamlit import dataframe_util
 
     # every module app.py and the pages import (the page scripts themselves run per visit)
-    from dashboard import auth, charts, corrections, data, export, filters, ops_charts, ops_queries, queries, report, ui
+    from dashboard import (auth, charts, corrections, data, export, filters, ops_charts, ops_queries, queries,
+                           report, ui)
 
     del auth, corrections, export, filters, ops_charts, ops_queries, report, ui
 
     seconds["imports"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    frame = pd.DataFrame({"day": pd.to_datetime(["2026-01-01", "2026-01-02"]), "reason": ["a", "b"], "n": [2, 1]})
+    days = pd.to_datetime(["2026-01-01", "2026-01-02"])
+    frame = pd.DataFrame({"day": days, "reason": ["a", "b"], "n": [2, 1]})
     for fig in (charts.bar(frame, "reason", "n", "warm-up"), charts.trend(frame, "day", "n", "warm-up"),
                 px.scatter(frame, x="day", y="n", color="reason")):
         pio.to_json(fig, validate=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import pandas as pd
@@ -154,6 +154,17 @@ def chart(
         verbatim_table(filters or Filters(), ((column, chosen),), key=f"{key}_rows")
 
 
+def pager(total: int, key: str, noun: str, page_rows: int = PAGE_ROWS) -> int:
+    """A page number box when `total` rows fill more than one page (else their count); returns the
+    offset of the chosen page's first row."""
+    pages = max(1, -(-total // page_rows))
+    if pages == 1:
+        st.caption(f"{total:,} {noun}")
+        return 0
+    page = int(st.number_input(f"Page (of {pages}, {total:,} {noun})", 1, pages, 1, key=f"{key}_page"))
+    return (page - 1) * page_rows
+
+
 def verbatim_table(
     filters: Filters,
     drill: tuple[tuple[str, object], ...] = (),
@@ -166,15 +177,8 @@ def verbatim_table(
     With `selectable`, the clicked row's interaction_id is in `st.session_state[key + "_clicked"]`.
     """
     total = queries.count_verbatims(filters, drill)
-    pages = max(1, -(-total // page_rows))
-    page = 1
-    if pages > 1:
-        page = int(
-            st.number_input(f"Page (of {pages}, {total:,} interactions)", 1, pages, 1, key=f"{key}_page")
-        )
-    else:
-        st.caption(f"{total:,} interactions")
-    rows = queries.verbatims(filters, drill, page_rows, (page - 1) * page_rows)
+    offset = pager(total, key, "interactions", page_rows)
+    rows = queries.verbatims(filters, drill, page_rows, offset)
     # st.dataframe renders cells as text: markdown or HTML typed by a customer never renders.
     if not selectable:
         st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
@@ -206,16 +210,21 @@ def text_block(label: str, value: object) -> None:
     st.text("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
 
 
-def downloads(df: pd.DataFrame, name: str, key: str) -> None:
-    """CSV, Excel and Parquet of exactly the rows shown (formulas neutralised)."""
+def downloads(rows: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str) -> None:
+    """CSV, Excel and Parquet of `rows` (formulas neutralised): the rows shown, or a function that reads
+    a whole list the page shows one page of (run only when a button is clicked)."""
     cols = st.columns(3)
     for col, fmt in zip(cols, ("csv", "xlsx", "parquet"), strict=True):
         # Deferred: the file is written only when clicked, not on every rerun.
         col.download_button(
             f"Download {fmt.upper()}",
-            functools.partial(export.WRITERS[fmt], df),
+            functools.partial(_export, fmt, rows),
             file_name=f"{name}.{fmt}",
             mime=export.MIME[fmt],
             key=f"{key}_{fmt}",
             on_click="ignore",
         )
+
+
+def _export(fmt: str, rows: pd.DataFrame | Callable[[], pd.DataFrame]) -> bytes:
+    return export.WRITERS[fmt](rows if isinstance(rows, pd.DataFrame) else rows())

@@ -274,6 +274,40 @@ def test_top_chains_mart_is_the_live_query_unfiltered(served: Path, monkeypatch:
     assert not on_call.equals(unfiltered.head(20))
 
 
+def test_customer_lists_page_through_the_whole_ranked_list(served: Path) -> None:
+    for table in queries.CUSTOMER_LISTS:
+        whole = queries.customer_list(table, Filters(), None)
+        total = queries.count_customer_list(table, Filters())
+        pages = [queries.customer_list(table, Filters(), 2, o) for o in range(0, total, 2)]
+        assert total == len(whole) > 2
+        pd.testing.assert_frame_equal(pd.concat(pages, ignore_index=True), whole)
+        assert whole["rank"].is_monotonic_increasing
+        segment = whole["segment"].dropna().iloc[-1]  # a segment whose customers rank late: filtered first
+        mine = queries.customer_list(table, Filters(segments=(segment,)), 3)
+        assert len(mine) == min(3, int((whole["segment"] == segment).sum()))
+        assert (mine["segment"] == segment).all()
+    # the download of a paged list is the whole list, read when clicked
+    csv = ui._export("csv", lambda: queries.customer_list("callback_list", Filters(), None))
+    assert len(pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")) == queries.count_customer_list(
+        "callback_list", Filters()
+    )
+
+
+def test_clv_scatter_draws_the_top_customers_with_the_population_median(served: Path) -> None:
+    top = queries.customer_value(Filters(), limit=5)
+    everyone = queries.customer_value(Filters(), limit=10**6)
+    population = queries.clv_population(Filters())
+    assert population["customers"] == len(everyone) > 5
+    assert population["median_clv"] == pytest.approx(everyone["clv"].median())
+    pd.testing.assert_frame_equal(top, everyone.head(5))
+    fig = charts.clv_nev(top.rename(columns={"mean_nev": "nev"}), population["median_clv"])
+    drawn = [c for trace in fig.data for c in trace.customdata]
+    assert sorted(drawn) == sorted(top["customer_id"]) and all(t.type == "scatter" for t in fig.data)
+    assert fig.layout.shapes[1].y0 == pytest.approx(population["median_clv"])
+    churned = charts.clv_nev(pd.DataFrame({"nev": [1.0, -1.0], "clv": [5.0, 9.0], "segment": ["a", "a"],
+                                           "churned": [True, None], "customer_id": ["c1", "c2"]}))
+    assert list(churned.data[0].marker.symbol) == ["x", "circle-open"]
+
 
 def test_connection_is_read_only_and_follows_a_new_publish(served: Path) -> None:
     con = data.connection()

@@ -1,4 +1,10 @@
-"""Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive list."""
+"""Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive list.
+
+At a million contacts the scatter draws the customers with the highest CLV (`CLV_POINTS`), not every
+customer, and the lists show one page of rows; each list's download is the whole list.
+"""
+
+import functools
 
 import pandas as pd
 import streamlit as st
@@ -6,11 +12,20 @@ import streamlit as st
 from dashboard import charts, data, queries, ui
 from dashboard.filters import current
 
+CLV_POINTS = 500
+
 f = current()
 st.title("Customers and value")
-cv = queries.customer_value(f)
-fig = charts.clv_nev(cv.rename(columns={"mean_nev": "nev"}) if len(cv) else cv)
+cv = queries.customer_value(f, limit=CLV_POINTS)
+population = queries.clv_population(f)
+fig = charts.clv_nev(cv.rename(columns={"mean_nev": "nev"}) if len(cv) else cv, population["median_clv"])
 ui.chart(fig, "cu_clv", "customer_id", cv["customer_id"].head(200).tolist() if len(cv) else (), f)
+if len(cv):
+    st.caption(
+        f"The {len(cv):,} highest CLVs of {population['customers']:,} customers with a CLV and an NEV "
+        "(text proxy); crosses are churned customers, open circles unknown; the dotted lines are NEV 0 "
+        "and the median CLV of all of them."
+    )
 loyalty = data.mart("nev_vs_loyalty")
 if len(loyalty):
     st.caption("How closely emotion tracks loyalty in this data (AUC 0.5 = no link; Spearman 0 = none):")
@@ -32,26 +47,39 @@ if len(seg):
     for row in seg[seg["revenue_at_risk"].isna()].itertuples():
         st.caption(f"{ui.md(row.key)}: unknown, {ui.md(row.note or 'not measurable')}.")
 
+
+def _unknown_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(
+        clv=df["clv"].map(lambda v: "unknown" if pd.isna(v) else f"{v:,.0f}"),
+        priority=df["priority"].map(lambda v: "unknown" if pd.isna(v) else f"{v:,.0f}"),
+    )
+
+
+def customer_table(table: str, key: str, empty: str, caption: str = "", shown=None) -> None:
+    """One page of a ranked customer list, with a pager, and the whole list as a download."""
+    total = queries.count_customer_list(table, f)
+    if total == 0:
+        st.info(empty)
+        return
+    if caption:
+        st.caption(caption)
+    offset = ui.pager(total, key, "customers")
+    rows = queries.customer_list(table, f, ui.PAGE_ROWS, offset)
+    st.dataframe(shown(rows) if shown else rows, hide_index=True, width="stretch", key=f"{key}_table")
+    # the whole list in the chosen segments, read only when a button is clicked
+    ui.downloads(functools.partial(queries.customer_list, table, f, None), table, key)
+
+
 st.subheader("Closed loop: who to call back")
-cb = queries.customer_list("callback_list", f)
-if cb.empty:
-    st.info("No customer with an unanswered contact or a repeated issue.")
-else:
-    st.caption(
-        "Unanswered contacts first, then CLV x severity; a CLV the data does not give is shown as "
-        "unknown (ranked after known ones). The last verbatim is shown as plain text."
-    )
-    shown = cb.assign(
-        clv=cb["clv"].map(lambda v: "unknown" if pd.isna(v) else f"{v:,.0f}"),
-        priority=cb["priority"].map(lambda v: "unknown" if pd.isna(v) else f"{v:,.0f}"),
-    )
-    st.dataframe(shown, hide_index=True, width="stretch")
-    ui.downloads(cb, "callback_list", "cu_cb")
+customer_table(
+    "callback_list",
+    "cu_cb",
+    "No customer with an unanswered contact or a repeated issue.",
+    "Unanswered contacts first, then CLV x severity; a CLV the data does not give is shown as "
+    "unknown (ranked after known ones). The last verbatim is shown as plain text.",
+    _unknown_as_text,
+)
 
 st.subheader("Proactive candidates")
-pc = queries.customer_list("proactive_candidates", f)
-if pc.empty:
-    st.info("No customer whose contacts recur regularly.")
-else:
-    st.dataframe(pc, hide_index=True, width="stretch")
+customer_table("proactive_candidates", "cu_pc", "No customer whose contacts recur regularly.")
 ui.explain("clv", "mean_nev", "revenue_at_risk")
