@@ -23,9 +23,21 @@ _PIECES = [
     "bitte", "merci", "gracias", "proszę", "a", "the", "number", "DE89 3704 0044 0532 0130 00", "GB82WEST",
     "12345698765432", "er", "at", "no", "IBAN", "4111 1111 1111 1111", "AB 12 34 56 C", "QQ123456A", "ssn",
     "078-05-1120", "12345678Z", "X1234567L", "DNI", "NINO", "PESEL", "44051401458", "1 84 12 76 451 089 46",
+    # what glues a run's start ("@115725", "#704004571", "UA8570"), "00" inside or at the start of a run
+    "@", "#", "$", "_", "UA", ":", "15:", "704004571", "0044207946095", "1500700", "9100020", "00491512345678",
 ]
 _EVERY_PAIR = frozenset(a + b for a in string.ascii_uppercase for b in string.ascii_uppercase)
 _texts = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join) | st.text(max_size=40)
+
+
+def _real_texts_with_seven_digits() -> list[str]:
+    """The shared sets' texts (eval_redaction's 50k) and bench-ingest's templates that reach the phone matcher."""
+    from benchmarks.bench_ingest import TEMPLATES
+    from benchmarks.eval_redaction import real_texts
+
+    numbers = ["70400457", "91454164", "051191036", "700400457", "0070400457"]
+    texts = real_texts() + [t.replace("{n}", n) for t in TEMPLATES for n in numbers]
+    return [t for t in texts if phones._GATE.search(t)]
 
 
 def _without_shortcut(monkeypatch: pytest.MonkeyPatch, text: str) -> list:
@@ -50,12 +62,25 @@ def test_shortcuts_change_no_span_on_the_labelled_sets(path, monkeypatch: pytest
         assert find_pii(case["text"]) == _without_shortcut(monkeypatch, case["text"]), case["text"]
 
 
+def test_shortcuts_change_no_span_on_real_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _real_texts_with_seven_digits()
+    if len(texts) < 100:
+        pytest.skip("the shared datasets are absent")
+    for text in texts:
+        assert find_pii(text) == _without_shortcut(monkeypatch, text), text
+
+
 def test_phone_shortcut_spares_passes() -> None:
     assert phones._passes_needed("order 91454164 still not shipped", []) == 0  # eight digits, no cue
     assert phones._passes_needed("order 914541649 still not shipped", []) == 1
     assert phones._passes_needed("mail user1234567@x.com", [(5, 22, "EMAIL")]) == 0
     assert phones._passes_needed("call me on 601234567", []) is None
     assert phones._passes_needed("ring (020) 7946 0958", []) is None
+    assert phones._passes_needed("order 70400457 still not shipped", []) == 0  # "00" inside the run
+    assert phones._passes_needed("order 0070400457 still not shipped", []) is None  # "00" starts it
+    assert phones._passes_needed("@115725115 thanks", []) == 0  # a handle
+    assert phones._passes_needed("ticket #704004571", []) == 0
+    assert phones._passes_needed("ticket 704004571", []) == 1
 
 
 def _cue_re_without_lookahead(words: list[str]) -> str:

@@ -61,6 +61,9 @@ def _passes_needed(text: str, spans: list[Span]) -> int | None:
     run: bare digits, not international (no "00" in it), with no phone cue after it and, when no
     phone cue lies within reach before it (`CueWindow.width`), none before it either; the later
     regions keep such a match only after a cue, and no region one of fewer than nine digits.
+    Such a match starts at the run's start (one starting inside it is glued to the digit before),
+    so it is international only when the run starts with "00", and none is kept when the run's
+    start is glued (`_glued_before`: "UA857...", "#123...", "@115725...").
     """
     runs = list(_RUN.finditer(text))
     if all(any(s <= m.start() and m.end() <= e for s, e, _ in spans) for m in runs):
@@ -70,7 +73,9 @@ def _passes_needed(text: str, spans: list[Span]) -> int | None:
     run = runs[0]
     if _LEAD.search(text, max(0, run.start() - _LEAD_REACH), run.start()):
         return None
-    if "00" in run.group() or _TRAILING_CUE.match(text, run.end()):
+    if _glued_before(text, run.start()):
+        return 0
+    if run.group().startswith("00") or _TRAILING_CUE.match(text, run.end()):
         return None
     if _PHONE_CUE.search(text, max(0, run.start() - CUES.width), run.end()):
         return None
@@ -88,15 +93,21 @@ def regions_for(text: str, hints: Sequence[str] = ()) -> list[str]:
     return out[:MAX_REGIONS]
 
 
+def _glued_before(text: str, start: int) -> bool:
+    """What comes before `start` makes a number there part of a code, a longer number, a time or a handle."""
+    before = text[start - 1] if start else " "
+    if (before.isascii() and before.isalpha()) or before in "@#_$€£¥" or before.isdigit() or before == ")":
+        return True
+    # the tail of a longer number ("7712 3456 7890") or of a time ("15:13:...")
+    return before in " .:/-" and start >= 2 and (text[start - 2].isdigit() or text[start - 2] == ")")
+
+
 def _glued(text: str, start: int, end: int) -> bool:
     """Part of a code, a longer number, a time, an IP address, a price or a handle, not a number of its own."""
-    before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
-    if (before.isascii() and before.isalpha()) or before in "@#_$€£¥" or (after.isascii() and after.isalpha()):
+    if _glued_before(text, start):
         return True
-    if before in " .:/-" and start >= 2 and (text[start - 2].isdigit() or text[start - 2] == ")"):
-        return True  # the tail of a longer number ("7712 3456 7890") or of a time ("15:13:...")
-    if before.isdigit() or before == ")":
+    after = text[end] if end < len(text) else " "
+    if after.isascii() and after.isalpha():
         return True
     return after in " .:/-" and end + 1 < len(text) and text[end + 1].isdigit()
 
