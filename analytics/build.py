@@ -29,8 +29,8 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 # Dependency order: each file reads only staging/enriched and the marts above it.
 SQL_MARTS: tuple[str, ...] = (
-    "thread_messages", "interactions", "verbatims", "top_chains", "outbound_volume", "turns", "customer_value",
-    "repeat_rates",
+    "thread_messages", "interactions", "verbatims", "top_chains", "label_candidates", "outbound_volume", "turns",
+    "customer_value", "repeat_rates",
     "channel_switch", "daily_volume", "emotion_daily", "topic_trends", "emerging_issues", "revenue_at_risk", "reason_pareto",
     "value_irritant", "callback_list", "proactive_candidates", "executive_summary",
     # operations (issue 16): read marts.interactions / thread_messages and marts.business_calendar

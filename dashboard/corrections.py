@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries
+from dashboard import data, queries
 from pipelines.models import taught
 from pipelines.models.labels import SENTIMENT_LABELS
 from pipelines.settings import default_db
@@ -50,9 +50,34 @@ def labelled_ids() -> list[str]:
     return taught.current_labels(default_db(), "sentiment")["interaction_id"].tolist()
 
 
+# The same ranking over marts.label_candidates (each reason's 20 least sure contacts, built with the
+# marts), unless labels have used up the candidates of a reason that has more contacts than that.
+CANDIDATES_SQL = """
+    WITH ranked AS (
+        SELECT * FROM marts.label_candidates WHERE interaction_id NOT IN (SELECT unnest(?::VARCHAR[]))
+    ), final AS (
+        SELECT *, row_number() OVER (PARTITION BY reason ORDER BY sureness, interaction_id) AS k FROM ranked
+    )
+    SELECT interaction_id, reason, sentiment_label, round(sentiment_score, 2) AS sentiment_score, text
+    FROM final WHERE k <= ? ORDER BY k, sureness, interaction_id LIMIT ?"""
+EXHAUSTED_SQL = """
+    SELECT count(*) AS n FROM (
+        SELECT reason FROM marts.label_candidates GROUP BY reason
+        HAVING max(reason_contacts) > count(*)
+           AND count(*) FILTER (WHERE interaction_id NOT IN (SELECT unnest(?::VARCHAR[]))) < ?
+    )"""
+
+
 def suggestions(limit: int = NEXT_ROWS) -> pd.DataFrame:
-    """Contacts to label next: the least certain, at most `PER_REASON` per reason."""
-    return queries.query(SUGGEST_SQL, [labelled_ids(), PER_REASON, limit])
+    """Contacts to label next: the least certain, at most `PER_REASON` per reason (from
+    `marts.label_candidates` while it holds enough unlabelled contacts of every reason)."""
+    labelled = labelled_ids()
+    exhausted = not data.has_mart("label_candidates") or bool(
+        queries.query(EXHAUSTED_SQL, [labelled, PER_REASON]).iloc[0, 0]
+    )
+    if not exhausted:
+        return queries.query(CANDIDATES_SQL, [labelled, PER_REASON, limit])
+    return queries.query(SUGGEST_SQL, [labelled, PER_REASON, limit])
 
 
 def render(row: pd.Series) -> None:

@@ -309,6 +309,36 @@ def test_clv_scatter_draws_the_top_customers_with_the_population_median(served: 
     assert list(churned.data[0].marker.symbol) == ["x", "circle-open"]
 
 
+def test_label_suggestions_from_the_mart_are_the_live_ranking(
+    served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What to label next reads marts.label_candidates: the same rows as ranking every contact, with
+    no labels, with labels on the first suggestions, and (back to the live ranking) once labels have
+    used up a reason's candidates."""
+    from dashboard import corrections
+
+    def live(labelled: list[str]) -> pd.DataFrame:
+        return data.query(corrections.SUGGEST_SQL, [labelled, corrections.PER_REASON, corrections.NEXT_ROWS])
+
+    with duckdb.connect(str(data.warehouse_path()), read_only=True) as con:
+        big = con.execute(
+            "SELECT reason, list(interaction_id ORDER BY candidate_rank) FROM marts.label_candidates "
+            "WHERE reason_contacts > 20 GROUP BY reason ORDER BY reason LIMIT 1"
+        ).fetchone()
+    assert big is not None and len(big[1]) == 20
+    read: list[str] = []
+    monkeypatch.setattr(corrections.queries, "query",
+                        lambda sql, params=(): read.append(sql) or data.query(sql, params))
+    cases = [[], live([])["interaction_id"].head(5).tolist(), big[1][:19]]
+    sources = ("label_candidates", "label_candidates", "marts.interactions")
+    for labelled, source in zip(cases, sources, strict=True):
+        monkeypatch.setattr(corrections, "labelled_ids", lambda labelled=labelled: labelled)
+        got = corrections.suggestions()
+        assert source in read[-1]
+        pd.testing.assert_frame_equal(got, live(labelled))
+        assert len(got) == corrections.NEXT_ROWS and not set(got["interaction_id"]) & set(labelled)
+
+
 def test_connection_is_read_only_and_follows_a_new_publish(served: Path) -> None:
     con = data.connection()
     with pytest.raises(duckdb.Error):

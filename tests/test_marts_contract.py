@@ -32,6 +32,8 @@ CONTRACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[obj
                      {"channel": CHANNELS, "direction": ("inbound",)}),
     "verbatims": (("interaction_id",), ("interaction_id", "occurred_at", "day", "week", "channel", "reason",
                                         "parent_reason", "is_negative", "is_repeat"), {"channel": CHANNELS}),
+    "label_candidates": (("interaction_id",), ("interaction_id", "reason", "sentiment_score", "sureness",
+                                               "candidate_rank", "reason_contacts"), {}),
     "top_chains": (("customer_id",), ("rank", "customer_id", "contacts", "repeats"), {}),
     "outbound_volume": (("day", "channel", "kind"), ("day", "channel", "kind", "messages"),
                         {"kind": ("reply", "outreach"), "channel": CHANNELS}),
