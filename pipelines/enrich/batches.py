@@ -29,7 +29,9 @@ import pyarrow.compute as pc
 from pipelines.embeddings.hashing import text_hash
 from pipelines.embeddings.index import StoreIndex
 from pipelines.enrich import language as lang
-from pipelines.enrich.scoring import RESULT_SCHEMA, Models, score_multilingual, score_stored, score_texts
+from pipelines.enrich.scoring import (
+    RESULT_SCHEMA, Models, score_multilingual, score_route, score_stored, score_texts, with_route_sentiment,
+)
 from pipelines.enrich.settings import EnrichSettings
 from pipelines.models.multilingual import scorable as multilingual_scorable
 from pipelines.warehouse import registered, transaction
@@ -118,12 +120,14 @@ class Stats:
     not_scored: int = 0
     encoded: int = 0
     reused: int = 0
+    route_encoded: int = 0  # texts the taught sentiment head's own encoder (e5) encoded / reused
+    route_reused: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = dataclasses.field(default_factory=lambda: defaultdict(float))
 
     def add(self, other: Stats) -> None:
         """Add another batch's counts and phase times to these."""
-        for field in ("interactions", "turns", "not_scored", "encoded", "reused"):
+        for field in ("interactions", "turns", "not_scored", "encoded", "reused", "route_encoded", "route_reused"):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         for name, seconds in other.phases.items():
             self.phases[name] += seconds
@@ -173,13 +177,17 @@ def pending_batches(con: duckdb.DuckDBPyConnection, size: int) -> Iterator[pd.Da
 def compute_results(
     store: StoreIndex, models: Models, settings: EnrichSettings, texts: dict[str, str], encode,
     timer: Stats | None = None, multilingual: set[str] | frozenset[str] = frozenset(),
+    route_store: StoreIndex | None = None,
 ) -> tuple[pa.Table, int, int]:
     """`RESULT_SCHEMA` rows for every distinct text: stored vectors reused, the rest encoded and stored.
 
     `encode(hashes, texts) -> pa.Table` runs `scoring.score_texts`, here (local engine) or on Ray
     actors (`ray_engine`); either way the new vectors are stored here, by the single writer. The
     hashes in `multilingual` are scored here by the multilingual route (`scoring.score_multilingual`).
-    Returns (results, texts encoded, texts reused); `timer` collects the time of each phase.
+    With a taught sentiment head on another encoder (`models.sentiment_route`), the English texts'
+    sentiment is then read from that encoder's vectors, here too (`scoring.score_route`, its vectors in
+    `route_store`). Returns (results, texts encoded, texts reused); `timer` collects the time of each
+    phase (and the route's counts).
     """
     timer = timer or Stats()
     with timer.phase("multilingual"):
@@ -205,7 +213,15 @@ def compute_results(
     with timer.phase("reuse"):
         vectors = store.vectors(reuse)
         old = score_stored(models, reuse, [texts[h] for h in reuse], vectors, settings.top_emotions)
-    return pa.concat_tables([new, old, other.cast(RESULT_SCHEMA)]), len(fresh) + len(routed), len(reuse)
+    english = pa.concat_tables([new, old])
+    if models.sentiment_route is not None and route_store is not None:
+        with timer.phase("sentiment route"):
+            hashes = english.column("text_hash").to_pylist()
+            probs, n_encoded, n_reused = score_route(models, route_store, hashes, [texts[h] for h in hashes])
+            english = with_route_sentiment(english, probs, tuple(models.sentiment_route.head.labels))
+        timer.route_encoded += n_encoded
+        timer.route_reused += n_reused
+    return pa.concat_tables([english, other.cast(RESULT_SCHEMA)]), len(fresh) + len(routed), len(reuse)
 
 
 def _matrix(column: pa.ChunkedArray) -> np.ndarray:
@@ -424,7 +440,7 @@ class LocalEngine:
 
 def score_round(
     con, store: StoreIndex, models: Models, settings: EnrichSettings, version: str, engine: Engine,
-    frame: pd.DataFrame, bar=None,
+    frame: pd.DataFrame, bar=None, route_store: StoreIndex | None = None,
 ) -> Stats:
     """One round: plan each committed batch of `frame`, score their distinct texts once, write each batch."""
     timer = Stats()
@@ -439,7 +455,8 @@ def score_round(
     def encode(hashes, texts):
         return engine.score(hashes, texts, progress.units_done)
 
-    results, timer.encoded, timer.reused = compute_results(store, models, settings, distinct, encode, timer, routed)
+    results, timer.encoded, timer.reused = compute_results(store, models, settings, distinct, encode, timer, routed,
+                                                           route_store)
     progress.finish()
     for plan in plans:
         timer.add(write_batch(con, settings, version, plan, results))
@@ -448,10 +465,12 @@ def score_round(
 
 
 def score_pending(
-    con, store: StoreIndex, models: Models, settings: EnrichSettings, version: str, engine: Engine, bar=None
+    con, store: StoreIndex, models: Models, settings: EnrichSettings, version: str, engine: Engine, bar=None,
+    route_store: StoreIndex | None = None,
 ) -> Stats:
-    """Score the staged interactions and turns (`staged_pending`) on `engine`; returns the counts."""
+    """Score the staged interactions and turns (`staged_pending`) on `engine`; returns the counts.
+    `route_store`: the embedding store's index for `models.sentiment_route`'s encoder, when it is set."""
     stats = Stats()
     for frame in pending_batches(con, engine.round_rows):
-        stats.add(score_round(con, store, models, settings, version, engine, frame, bar))
+        stats.add(score_round(con, store, models, settings, version, engine, frame, bar, route_store))
     return stats

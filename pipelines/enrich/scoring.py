@@ -26,6 +26,60 @@ PIPELINE_VERSION = "enrich1"
 
 
 @dataclass
+class SentimentRoute:
+    """A taught sentiment head that reads another encoder's vectors than the shared one: the
+    multilingual route's e5 (`[models] teach_encoder`). English texts' sentiment comes from it, on
+    e5 vectors stored under e5's own name in the embedding store; emotions stay on the shared encoder.
+    The encoder is loaded on first use (Ray workers, which never run the route, never load it)."""
+
+    head: object
+    encoder_name: str
+    threads: int = 1
+    _encoder: object | None = None
+
+    def encoder(self, multilingual=None) -> Encoder:
+        """The route's encoder: the multilingual route's own when it is the same, else loaded once."""
+        if self._encoder is None:
+            if multilingual is not None and multilingual.encoder.name == self.encoder_name:
+                self._encoder = multilingual.encoder
+            else:
+                from pipelines.models.multilingual import encoder_for
+
+                self._encoder = encoder_for(self.encoder_name, self.threads)
+        return self._encoder
+
+
+def split_taught(sentiment, emotion, db, encoder_name: str, settings: ModelSettings, threads: int = 1,
+                 multilingual=None):
+    """(sentiment, emotion, route): the active taught heads of the warehouse `db` in place of the given
+    ones; a sentiment head taught on the multilingual route's encoder becomes the `SentimentRoute` (the
+    given sentiment head stays for the shared pass)."""
+    from pipelines.models.taught import load_taught
+
+    if db is None:
+        return sentiment, emotion, None
+    route_name = teach_route_encoder(settings, multilingual)
+    taught_sentiment, emotion = load_taught(db, encoder_name, sentiment, emotion, route=route_name)
+    if route_name and getattr(taught_sentiment, "encoder_name", "") == route_name != encoder_name:
+        return sentiment, emotion, SentimentRoute(taught_sentiment, route_name, threads)
+    return taught_sentiment, emotion, None
+
+
+def teach_route_encoder(settings: ModelSettings, multilingual=None) -> str:
+    """The encoder name `teach sentiment` fits on when it is not the shared one (the multilingual
+    route's sentiment head's encoder: of `multilingual`, loaded, else of the shipped route's head),
+    or "" (`[models] teach_encoder` resolves to "shared")."""
+    if settings.teach_on != "multilingual":
+        return ""
+    if multilingual is not None:
+        return multilingual.sentiment.encoder_name
+    from pipelines.models.heads import HeadSentimentModel
+    from pipelines.models.multilingual import HEADS_DIR
+
+    return HeadSentimentModel.load(HEADS_DIR / "sentiment").encoder_name
+
+
+@dataclass
 class Models:
     """Everything enrichment loads once: the shared encoder and the two heads."""
 
@@ -37,6 +91,9 @@ class Models:
     # The route for Chinese, Polish and the other USE languages (`pipelines.models.multilingual`);
     # None: such texts are marked not_english, as before.
     multilingual: object | None = None
+    # A taught sentiment head on the multilingual route's encoder: it scores English texts' sentiment
+    # (`batches.compute_results`); `sentiment` above then only runs in the shared pass, overwritten.
+    sentiment_route: SentimentRoute | None = None
 
     @classmethod
     def load(
@@ -48,7 +105,6 @@ class Models:
         `[enrich] multilingual` (on by default) adds the multilingual route's encoder and heads."""
         from pipelines.models import load_encoder
         from pipelines.models.fast import check_heads
-        from pipelines.models.taught import load_taught
 
         s = settings or load_settings()
         if enrich is not None:
@@ -56,20 +112,37 @@ class Models:
                 s, batch_size=enrich.batch_size or s.batch_size, threads=enrich.threads or s.threads
             )
         encoder, sentiment, emotion = load_encoder(s), load_sentiment(s), load_emotion(s)
-        sentiment, emotion = load_taught(db, encoder.name, sentiment, emotion)
-        check_heads(encoder, sentiment, emotion)
         multilingual = None
         if enrich is None or enrich.multilingual:
             from pipelines.models.multilingual import MultilingualModels
 
             multilingual = MultilingualModels.load(threads=s.threads or 1)
-        return cls(encoder, sentiment, emotion, s, str(db) if db else None, multilingual)
+        sentiment, emotion, route = split_taught(sentiment, emotion, db, encoder.name, s, s.threads or 1,
+                                                 multilingual)
+        check_heads(encoder, sentiment, emotion)
+        return cls(encoder, sentiment, emotion, s, str(db) if db else None, multilingual, route)
+
+    def with_taught(self, db) -> "Models":
+        """These models with the active taught heads of the warehouse `db` in place of theirs (each only
+        where one is active; e.g. one `teach_pending` just accepted)."""
+        from pipelines.models.fast import check_heads
+
+        if db is None:
+            return self
+        sentiment, emotion, route = split_taught(self.sentiment, self.emotion, db, self.encoder.name,
+                                                 self.settings, self.settings.threads or 1, self.multilingual)
+        check_heads(self.encoder, sentiment, emotion)
+        if route is not None and self.sentiment_route is not None \
+                and route.head.version == self.sentiment_route.head.version:
+            route = self.sentiment_route  # keeps its loaded encoder
+        return dataclasses.replace(self, sentiment=sentiment, emotion=emotion, sentiment_route=route)
 
     @property
     def version(self) -> str:
         """The tag every result carries: encoder + sentiment head + emotion head + pipeline logic, and the
         multilingual route's models when it is on (its texts are scored, not marked, so rows differ)."""
-        parts = (self.encoder.name, self.sentiment.version, self.emotion.version, PIPELINE_VERSION)
+        sentiment = self.sentiment.version if self.sentiment_route is None else self.sentiment_route.head.version
+        parts = (self.encoder.name, sentiment, self.emotion.version, PIPELINE_VERSION)
         if self.multilingual is not None:
             parts += (f"ml:{self.multilingual.version}",)
         return "|".join(parts)
@@ -206,6 +279,38 @@ def score_multilingual(models: Models, hashes: list[str], texts: list[str], top_
     routed = dataclasses.replace(models, encoder=ml.encoder, sentiment=ml.sentiment, emotion=ml.emotion,
                                  multilingual=None)
     return results_table(hashes, encoded, routed, top_k, with_vectors=False)
+
+
+def score_route(models: Models, store, hashes: list[str], texts: list[str]) -> tuple[np.ndarray, int, int]:
+    """Sentiment probabilities (n, 3) of English texts from the taught head of `models.sentiment_route`,
+    on its encoder's vectors: read from `store` (a `StoreIndex` of that encoder) where stored, else
+    encoded (long texts chunked, as on the shared path) and stored. Returns (probs, encoded, reused)."""
+    route = models.sentiment_route
+    probs = np.zeros((len(hashes), 3), dtype=np.float32)
+    if route is None or not hashes:
+        return probs, 0, 0
+    encoder = route.encoder(models.multilingual)
+    budget = encoder.max_tokens - 2
+    stored = store.stored(hashes)
+    fresh = [i for i, h in enumerate(hashes) if h not in stored or len(texts[i]) > budget]
+    reuse = [i for i, h in enumerate(hashes) if h in stored and len(texts[i]) <= budget]
+    if fresh:
+        encoded = encode_units(encoder, [texts[i] for i in fresh])
+        units = encoded.units
+        probs[fresh] = pool(route.head.predict_proba(units.texts, encoded.unit_vectors), units)
+        unseen = [j for j, i in enumerate(fresh) if hashes[i] not in stored]
+        store.store([hashes[fresh[j]] for j in unseen], encoded.vectors[unseen])
+    if reuse:
+        probs[reuse] = route.head.predict_proba([texts[i] for i in reuse], store.vectors([hashes[i] for i in reuse]))
+    return probs, len(fresh), len(reuse)
+
+
+def with_route_sentiment(table: pa.Table, probs: np.ndarray, labels: tuple[str, ...]) -> pa.Table:
+    """`RESULT_SCHEMA` rows with their sentiment label and score replaced by those of `probs`."""
+    label = pa.array([labels[j] for j in probs.argmax(axis=1)] if len(probs) else [], pa.string())
+    value = pa.array(np.asarray(_sentiment_score(probs), dtype=np.float64) if len(probs) else [], pa.float64())
+    table = table.set_column(table.schema.get_field_index("sentiment_label"), "sentiment_label", label)
+    return table.set_column(table.schema.get_field_index("sentiment_score"), "sentiment_score", value)
 
 
 _MAPPING: list = []

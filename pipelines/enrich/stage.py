@@ -24,7 +24,7 @@ from pipelines.enrich.scoring import Models
 from pipelines.enrich.settings import EnrichSettings, load
 from pipelines.models import ModelSettings
 from pipelines.models.nev import load_mapping
-from pipelines.models.taught import load_taught, warehouse_file
+from pipelines.models.taught import warehouse_file
 from pipelines.models.teacher import teach_pending
 from pipelines.warehouse import registered, transaction
 
@@ -79,8 +79,7 @@ def run(
     for line in taught_lines:
         log.info("enrich: %s", line)
     # The active taught heads (just taught or earlier) replace the given ones; none = unchanged.
-    sentiment, emotion = load_taught(db, models.encoder.name, models.sentiment, models.emotion)
-    models = dataclasses.replace(models, sentiment=sentiment, emotion=emotion)
+    models = models.with_taught(db)
     version = settings.model_version or models.version
     log.info("enrich: %s", describe(models, version))
     load_nev_mapping(con)
@@ -97,7 +96,10 @@ def run(
     return "; ".join(taught_lines) + ("; " if taught_lines else "") + (
         f"scored {stats.interactions} interactions ({stats.not_scored} not scored: empty, no words, "
         f"in no language the models score, or too long) and {stats.turns} turns; encoded {stats.encoded} distinct texts, "
-        f"reused {stats.reused} stored embeddings; {rate:.1f} texts/s; model version {version}"
+        f"reused {stats.reused} stored embeddings; "
+        + (f"sentiment on {models.sentiment_route.encoder_name}: encoded {stats.route_encoded}, reused "
+           f"{stats.route_reused}; " if models.sentiment_route is not None else "")
+        + f"{rate:.1f} texts/s; model version {version}"
         + (f"; engine ray ({settings.ray_workers} workers)" if settings.engine == "ray" else "")
     )
 
@@ -125,8 +127,10 @@ def _score_pending(
     try:
         with stats.phase("index"):
             store = StoreIndex.load(con, models.encoder)
+            route = models.sentiment_route
+            route_store = StoreIndex.load(con, route.encoder_name) if route is not None else None
         with engine(settings, models, version) as chosen:
-            stats.add(score_pending(con, store, models, settings, version, chosen, bar))
+            stats.add(score_pending(con, store, models, settings, version, chosen, bar, route_store))
     finally:
         if bar is not None:
             bar.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipelines.settings import SettingsError, load_section
 
 MODES = ("full", "fast")
+TEACH_ENCODERS = ("", "multilingual", "shared")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +28,10 @@ class ModelSettings:
         large backlogs; lower quality, see MODEL_CARD "Fast mode"). Env VOC_MODELS_MODE, CLI --fast.
     fast_model_path: a distilled model2vec directory for fast mode; empty = distil from the encoder
         into ~/.cache/voc/model2vec on first use.
+    teach_encoder: what `teach sentiment` fits on: "multilingual" (the multilingual route's e5 vectors,
+        the route's shipped head as the start: the better taught head, at one more encoder pass per
+        English text once it is active), "shared" (the shared encoder's vectors and head, no extra
+        pass); empty = "multilingual" in full mode, "shared" in fast mode (whose point is speed).
     """
 
     encoder_path: str = ""
@@ -38,10 +43,19 @@ class ModelSettings:
     nev_min_emotion: float = 1.2
     mode: str = "full"
     fast_model_path: str = ""
+    teach_encoder: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise SettingsError(f'[models] mode must be "full" or "fast", got {self.mode!r}')
+        if self.teach_encoder not in TEACH_ENCODERS:
+            raise SettingsError(f'[models] teach_encoder must be "multilingual", "shared" or empty, '
+                                f'got {self.teach_encoder!r}')
+
+    @property
+    def teach_on(self) -> str:
+        """`teach_encoder` resolved: "multilingual" or "shared"."""
+        return self.teach_encoder or ("shared" if self.mode == "fast" else "multilingual")
 
 
 def load_settings(path: Path | None = None) -> ModelSettings:

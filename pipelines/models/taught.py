@@ -7,9 +7,12 @@
   written by either, so a dashboard can take corrections while the pipeline runs.
 - Heads: `<warehouse>.heads/<task>/v<N>/` (`head.safetensors` + `config.json`, what
   `pipelines.models.heads.Head` reads), registered in the same DuckDB (`heads`, one row per attempt,
-  refused ones too, with their cross-validated figures). At most one active head per (task, encoder):
+  refused ones too, with their cross-validated figures, the encoder whose vectors the head reads and,
+  for sentiment, the weight of its mix with a probe). At most one active head per (task, encoder):
   `Models.load` swaps it in for the shipped head; a new warehouse has none, so the shipped heads
-  stay the default.
+  stay the default. A sentiment head taught on the multilingual route's encoder (e5, `[models]
+  teach_encoder`) is registered under that encoder's name; when several of a task's encoders have an
+  active head, the newest version wins.
 
 Tasks: `sentiment` (negative/neutral/positive), `emotion` (Ekman), `reason` (contact-reason labels:
 pinned topic assignments, see `pipelines.models.reasons`).
@@ -47,6 +50,8 @@ _DDL = (
         head_version VARCHAR, base_version VARCHAR, n_labels INTEGER, labels_batch BIGINT,
         cv_macro_f1 DOUBLE, shipped_macro_f1 DOUBLE, accepted BOOLEAN NOT NULL, active BOOLEAN NOT NULL,
         created_at TIMESTAMP NOT NULL)""",
+    # A store written before sentiment heads were mixed (teach.fit_mix) gains the column; NULL = not mixed.
+    "ALTER TABLE heads ADD COLUMN IF NOT EXISTS mix_weight DOUBLE",
 )
 
 
@@ -143,11 +148,11 @@ def register_head(db: Path | str, row: dict) -> None:
         if row["accepted"]:
             con.execute("UPDATE heads SET active = false WHERE task = ? AND encoder = ?", [row["task"], row["encoder"]])
         cols = ("task", "encoder", "version", "path", "head_version", "base_version", "n_labels", "labels_batch",
-                "cv_macro_f1", "shipped_macro_f1", "accepted")
+                "cv_macro_f1", "shipped_macro_f1", "mix_weight", "accepted")
         con.execute(
             f"INSERT INTO heads ({', '.join(cols)}, active, created_at) "
             f"VALUES ({', '.join('?' for _ in cols)}, ?, now()::TIMESTAMP)",
-            [row[c] for c in cols] + [bool(row["accepted"])],
+            [row.get(c) for c in cols] + [bool(row["accepted"])],
         )
         con.execute("COMMIT")
 
@@ -165,14 +170,17 @@ def history(db: Path | str, task: str | None = None) -> pd.DataFrame:
         return con.execute(f"SELECT * FROM heads {where} ORDER BY task, version DESC", params).fetch_df()
 
 
-def active_head(db: Path | str | None, task: str, encoder: str) -> Path | None:
-    """Folder of the active taught head of `task` for `encoder`, or None (then the shipped head is used)."""
+def active_head(db: Path | str | None, task: str, encoder: str | tuple[str, ...]) -> Path | None:
+    """Folder of the newest active taught head of `task` on `encoder` (or on any of several encoders),
+    or None (then the shipped head is used)."""
     if db is None or str(db) == ":memory:" or not labels_path(db).exists():
         return None
+    encoders = [encoder] if isinstance(encoder, str) else list(encoder)
     with open_labels(db, read_only=True) as con:
         row = con.execute(
-            "SELECT path FROM heads WHERE task = ? AND encoder = ? AND active ORDER BY version DESC LIMIT 1",
-            [task, encoder],
+            "SELECT path FROM heads WHERE task = ? AND list_contains(?, encoder) AND active "
+            "ORDER BY version DESC LIMIT 1",
+            [task, encoders],
         ).fetchone()
     if not row or not row[0]:
         return None
@@ -186,11 +194,13 @@ def active_head(db: Path | str | None, task: str, encoder: str) -> Path | None:
     return Path(row[0])
 
 
-def load_taught(db: Path | str | None, encoder: str, sentiment, emotion):
-    """The active taught heads of `encoder` in place of the shipped ones (each only if taught)."""
+def load_taught(db: Path | str | None, encoder: str, sentiment, emotion, route: str = ""):
+    """The active taught heads of `encoder` in place of the shipped ones (each only if taught). With
+    `route` (the multilingual route's encoder name), a sentiment head taught on that encoder's vectors
+    counts too: the caller reads its `encoder_name` to feed it that encoder's vectors."""
     from pipelines.models.heads import HeadEmotionModel, HeadSentimentModel
 
-    path = active_head(db, "sentiment", encoder)
+    path = active_head(db, "sentiment", (encoder, route) if route else encoder)
     if path is not None:
         sentiment = HeadSentimentModel.load(path)
     path = active_head(db, "emotion", encoder)

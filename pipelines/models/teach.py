@@ -120,6 +120,35 @@ def fit_mix(
     return fit, float(weight), scores[best], macro_f1(y, offset.argmax(1), k)
 
 
+@dataclasses.dataclass(frozen=True)
+class NestedScore:
+    """A nested cross-validation of `fit_mix`: out-of-fold macro-F1 of the mix, the shipped head's on the
+    same labels, and the weight each outer fold's training labels chose."""
+
+    mix_macro_f1: float
+    shipped_macro_f1: float
+    weights: tuple[float, ...]
+
+
+def nested_cross_validate(
+    offset: np.ndarray, x: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int,
+    weights: tuple[float, ...] = MIX_WEIGHTS,
+) -> NestedScore:
+    """Score `fit_mix` as teach deploys it: in each outer fold (grouped by customer) the weight is chosen
+    by `fit_mix` on that fold's training labels only (its own inner grouped folds), then the mix is scored
+    on the outer test fold. The weight-picking score of `fit_mix` is optimistic (the best of several
+    weights on the same folds); this one is not, so it is what an accept gate compares."""
+    fold = folds(y, groups)
+    pred = np.zeros(len(y), dtype=np.int64)
+    chosen = []
+    for f in np.unique(fold):
+        tr, te = fold != f, fold == f
+        mix, weight, _, _ = fit_mix(offset[tr], x[tr], y[tr], groups[tr], k, weights)
+        pred[te] = mix.logits(offset[te], x[te]).argmax(1)
+        chosen.append(weight)
+    return NestedScore(macro_f1(y, pred, k), macro_f1(y, offset.argmax(1), k), tuple(chosen))
+
+
 def macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
     """Macro-F1 over the classes present in `y` or `pred`."""
     from sklearn.metrics import f1_score

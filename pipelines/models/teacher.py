@@ -139,7 +139,7 @@ def teach(
             report.message = (f"{n} contact-reason labels stored; the next `run` (topics stage) pins them "
                               "as the contacts' reasons and adds labels no topic carries to the taxonomy")
         else:
-            _train(con, db, task, report, models, model_settings)
+            _train(con, db, task, report, models, model_settings, writable=not own)
     finally:
         if own:
             con.close()
@@ -147,22 +147,54 @@ def teach(
     return report
 
 
-def _train(con, db: Path, task: str, report: Report, models, model_settings=None) -> None:
-    """Fit, cross-validate and (when better) activate a head on the task's stored labels."""
+def teach_base(task: str, models):
+    """(shipped head, encoder) a task is taught on: for sentiment with `[models] teach_encoder` =
+    "multilingual" (the default in full mode), the multilingual route's shipped head and its encoder
+    (e5), whose vectors are stored under e5's own name; otherwise the shared encoder and its shipped head."""
+    from pipelines.models import load_emotion, load_sentiment
+
+    if task == "sentiment" and models.settings.teach_on == "multilingual":
+        multilingual = models.multilingual
+        if multilingual is None:
+            from pipelines.models.multilingual import MultilingualModels
+
+            multilingual = MultilingualModels.load(threads=models.settings.threads or 1)
+        route = models.sentiment_route
+        encoder = route.encoder(multilingual) if route is not None else multilingual.encoder
+        return multilingual.sentiment, encoder
+    # A taught head always starts from the shipped one (never from an earlier taught head).
+    return (load_sentiment if task == "sentiment" else load_emotion)(models.settings), models.encoder
+
+
+def teach_encoder_name(task: str, models) -> str:
+    """The name of the encoder whose vectors `task`'s taught head reads (what `heads.encoder` records)."""
+    if task == "sentiment" and models.settings.teach_on == "multilingual":
+        from pipelines.enrich.scoring import teach_route_encoder
+
+        return teach_route_encoder(models.settings, models.multilingual)
+    return models.encoder.name
+
+
+def _train(con, db: Path, task: str, report: Report, models, model_settings=None, writable: bool = False) -> None:
+    """Fit, cross-validate and (when better) activate a head on the task's stored labels.
+
+    Sentiment: the taught head mixed with a probe (`teach.fit_mix`), accepted only when its nested
+    cross-validated macro-F1 (`teach.nested_cross_validate`: the mix weight chosen inside each outer
+    fold) beats the shipped head's on the same labels. Emotion: the taught head alone (`cross_validate`).
+    """
     from pipelines.enrich.scoring import Models
     from pipelines.models import teach as fit
     from pipelines.models.heads import save_head
 
-    from pipelines.models import load_emotion, load_sentiment
-
     models = models or Models.load(None, model_settings, db=None)
-    # A taught head always starts from the shipped one (never from an earlier taught head).
-    shipped = (load_sentiment if task == "sentiment" else load_emotion)(models.settings)
+    shipped, encoder = teach_base(task, models)
     if not getattr(shipped, "needs_embeddings", False):
         report.message = f"teach needs the builtin {task} head ([models] {task}_model = \"builtin\")"
         return
     labels = taught.current_labels(db, task)
     x, y, groups, report.no_vector = training_set(con, labels, models.encoder.name, fit.classes(task))
+    if encoder.name != models.encoder.name and len(y):
+        x = route_vectors(con, labels, models.encoder.name, fit.classes(task), encoder, writable)
     report.n_train = len(y)
     k = len(fit.classes(task))
     if len(y) < fit.MIN_LABELS or len(np.unique(y)) < 2:
@@ -171,23 +203,33 @@ def _train(con, db: Path, task: str, report: Report, models, model_settings=None
         return
     layers, config = shipped.head.layers, shipped.head.config
     offset = fit.class_offsets(task, layers, config, x)
-    learn_scale = task == "sentiment"
-    report.cv_macro_f1, report.shipped_macro_f1 = fit.cross_validate(offset, x, y, groups, k, learn_scale)
+    mix_weight = None
+    if task == "sentiment":
+        nested = fit.nested_cross_validate(offset, x, y, groups, k)
+        report.cv_macro_f1, report.shipped_macro_f1 = nested.mix_macro_f1, nested.shipped_macro_f1
+    else:
+        report.cv_macro_f1, report.shipped_macro_f1 = fit.cross_validate(offset, x, y, groups, k, False)
     report.accepted = report.cv_macro_f1 > report.shipped_macro_f1
     version = taught.next_version(db, task)
-    row = {"task": task, "encoder": models.encoder.name, "version": version, "path": None, "head_version": None,
+    row = {"task": task, "encoder": encoder.name, "version": version, "path": None, "head_version": None,
            "base_version": shipped.version, "n_labels": len(y), "labels_batch": taught.last_batch(db, task),
            "cv_macro_f1": report.cv_macro_f1, "shipped_macro_f1": report.shipped_macro_f1,
-           "accepted": report.accepted}
+           "mix_weight": None, "accepted": report.accepted}
     figures = (f"cross-validated macro-F1 {report.cv_macro_f1:.3f} vs the shipped head's "
-               f"{report.shipped_macro_f1:.3f} on the same {len(y)} labels")
+               f"{report.shipped_macro_f1:.3f} on the same {len(y)} labels"
+               + (" (nested: the mix weight chosen within each outer fold)" if task == "sentiment" else ""))
     if report.accepted:
-        correction = fit.fit_correction(offset, x, y, k, learn_scale=learn_scale)
+        if task == "sentiment":
+            correction, mix_weight, _, _ = fit.fit_mix(offset, x, y, groups, k)
+            row["mix_weight"] = mix_weight
+            figures += f", on {encoder.name}, mix weight {mix_weight:g}"
+        else:
+            correction = fit.fit_correction(offset, x, y, k, learn_scale=False)
         new_layers, changes = fit.taught_layers(task, layers, config, correction)
         out = taught.heads_root(db) / task / f"v{version}"
-        cfg = {**config, **changes, "name": f"{task}-taught-v{version}", "encoder": models.encoder.name,
+        cfg = {**config, **changes, "name": f"{task}-taught-v{version}", "encoder": encoder.name,
                "taught": {"base": shipped.version, "labels": len(y), "labels_batch": row["labels_batch"],
-                          "classes": list(fit.classes(task)), "scale": correction.scale,
+                          "classes": list(fit.classes(task)), "scale": correction.scale, "mix_weight": mix_weight,
                           "l2": fit.L2, "cv_macro_f1": report.cv_macro_f1,
                           "shipped_macro_f1": report.shipped_macro_f1, "folds": fit.FOLDS}}
         cfg.pop("train", None)
@@ -202,6 +244,34 @@ def _train(con, db: Path, task: str, report: Report, models, model_settings=None
         report.message = (f"refused: {figures}; the shipped head stays active. More labels (or labels on "
                           "the contacts it gets wrong: see the dashboard's Explore page) may help")
     taught.register_head(db, row)
+
+
+def route_vectors(con, labels: pd.DataFrame, shared: str, classes: tuple[str, ...], encoder, writable: bool):
+    """`encoder`'s vectors of the rows `training_set` returns (same order): read from the embedding
+    store under `encoder`'s own name, the rest encoded and, on a writable warehouse, stored there (the
+    next enrich then reuses them)."""
+    from pipelines.embeddings.index import StoreIndex
+    from pipelines.embeddings.store import encode_units
+
+    wanted = labels[labels["label"].isin(classes)][["interaction_id", "label"]]
+    with registered(con, wanted=wanted):
+        df = con.execute("""
+            SELECT md5(i.text) AS h, i.text
+            FROM wanted w JOIN staging.interactions i USING (interaction_id)
+            JOIN enriched.embeddings e ON e.text_hash = md5(i.text) AND e.encoder = ?
+            ORDER BY w.interaction_id""", [shared]).fetch_df()
+    hashes, texts = df["h"].tolist(), dict(zip(df["h"], df["text"]))
+    index = StoreIndex.load(con, encoder)
+    missing = [h for h in dict.fromkeys(hashes) if h not in index.stored(hashes)]
+    fresh = {}
+    if missing:
+        vectors = encode_units(encoder, [texts[h] for h in missing]).vectors
+        fresh = dict(zip(missing, vectors))
+        if writable:
+            index.store(missing, vectors)
+    stored = [h for h in hashes if h not in fresh]
+    old = dict(zip(stored, index.vectors(stored))) if stored else {}
+    return np.stack([fresh[h] if h in fresh else old[h] for h in hashes]).astype(np.float32)
 
 
 def training_set(con, labels: pd.DataFrame, encoder: str, classes: tuple[str, ...]):
@@ -220,18 +290,22 @@ def training_set(con, labels: pd.DataFrame, encoder: str, classes: tuple[str, ..
     return x, y, df["grp"].to_numpy(), int((~has).sum())
 
 
-def pending_tasks(db: Path, encoder: str) -> list[str]:
-    """Head tasks with labels newer than the last teach attempt on `encoder` (e.g. dashboard corrections)."""
+def pending_tasks(db: Path, encoders: str | dict[str, str]) -> list[str]:
+    """Head tasks with labels newer than the last teach attempt on the encoder each is taught on
+    (`encoders`: task -> encoder name, or one name for both), e.g. dashboard corrections."""
     if not taught.labels_path(db).exists():
         return []
-    with taught.open_labels(db, read_only=True) as con:
+    if isinstance(encoders, str):
+        encoders = {"sentiment": encoders, "emotion": encoders}
+    on = pd.DataFrame(list(encoders.items()), columns=["task", "encoder"])
+    with taught.open_labels(db, read_only=True) as con, registered(con, on=on):
         rows = con.execute("""
-            SELECT l.task FROM labels l
+            SELECT l.task FROM labels l JOIN "on" o USING (task)
             WHERE l.task IN ('sentiment', 'emotion')
-            GROUP BY l.task
+            GROUP BY l.task, o.encoder
             HAVING max(l.batch_id) > coalesce((SELECT max(h.labels_batch) FROM heads h
-                                                WHERE h.task = l.task AND h.encoder = ?), 0)
-            ORDER BY l.task""", [encoder]).fetchall()
+                                                WHERE h.task = l.task AND h.encoder = o.encoder), 0)
+            ORDER BY l.task""").fetchall()
     return [r[0] for r in rows]
 
 
@@ -240,7 +314,7 @@ def teach_pending(con, db: Path | None, models) -> tuple[list[str], bool]:
     if db is None:
         return [], False
     lines, accepted = [], False
-    for task in pending_tasks(db, models.encoder.name):
+    for task in pending_tasks(db, {t: teach_encoder_name(t, models) for t in ("sentiment", "emotion")}):
         report = teach(db, task, models=models, con=con)
         lines.append(f"teach {task}: {report.lines()[-1]}")
         accepted = accepted or report.accepted
