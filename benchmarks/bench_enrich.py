@@ -19,12 +19,15 @@ narratives (long). Rows printed per set:
 - multilingual route: the same tweets plus Polish and Chinese texts (PolEmo's evaluation part and the
   Chinese reviews: evaluation use), enriched with the route off (those texts marked not_english, as
   before) and on (scored by the route's encoder and heads) in one run: the extra pass's cost;
+- taught sentiment route: the same tweets enriched with the shipped heads and with a sentiment head
+  taught on the route's encoder (`teach sentiment`, `[models] teach_encoder = "multilingual"`; a head of
+  the taught shape, the correction zero) in one run: the cost of the e5 pass on every English text;
 - demo mix: the same off/on on the demo's own contacts (`--demo` customers over 30 days, generated and
   ingested first: calls, chats, emails and social posts, 3% / 2% of email and social customers
   writing Polish / Chinese): the route's cost on the mix the dashboard shows.
 
 Usage: python -m benchmarks.bench_enrich [--short 10000] [--long 1000] [--threads 2] [--foreign 1000]
-       [--demo 300]
+       [--demo 300] [--route 1000]
 """
 
 from __future__ import annotations
@@ -166,6 +169,46 @@ def multilingual_cost(models: Models, tweets: list[str], foreign: list[str], set
           f"{(on - off) / max(len(foreign), 1) * 1000:.1f} CPU s more per 1,000 Polish/Chinese texts")
 
 
+def register_taught_route(models: Models, db: Path) -> str:
+    """Activate, beside the warehouse `db`, a sentiment head of the taught shape on the multilingual
+    route's encoder (the shipped route head plus a zero correction, `teach.taught_layers`), registered
+    as `teach sentiment` registers an accepted head; returns its version."""
+    from pipelines.models import taught, teach
+    from pipelines.models.heads import Head, save_head
+
+    shipped = models.multilingual.sentiment
+    zero = teach.Fit(np.zeros((3, models.multilingual.encoder.dim), np.float32), np.zeros(3, np.float32), 1.0)
+    layers, changes = teach.taught_layers("sentiment", shipped.head.layers, shipped.head.config, zero)
+    out = taught.heads_root(db) / "sentiment" / "v1"
+    save_head(out, layers, {**shipped.head.config, **changes, "name": "sentiment-taught-v1"})
+    version = Head.load(out).version
+    taught.register_head(db, {"task": "sentiment", "encoder": shipped.encoder_name, "version": 1,
+                              "path": str(out), "head_version": version, "base_version": shipped.version,
+                              "n_labels": 0, "labels_batch": 0, "cv_macro_f1": None, "shipped_macro_f1": None,
+                              "mix_weight": 1.0, "accepted": True})
+    return version
+
+
+def route_cost(models: Models, tweets: list[str], settings: EnrichSettings) -> None:
+    """Enrich the tweets with the shipped heads, then with a taught sentiment head on the route's encoder
+    (each on a fresh warehouse; a few tweets first, so lazy loads stay out of the timings)."""
+    print(f"\ntaught sentiment route: {len(tweets)} tweets, shipped heads vs a head taught on "
+          f"{models.multilingual.encoder.name}")
+    seconds = {}
+    for name in ("warm", "shipped", "taught"):
+        with tempfile.TemporaryDirectory() as tmp:
+            texts = tweets[:50] if name == "warm" else tweets
+            con = staged_warehouse(tmp, texts, "social")
+            if name != "shipped":
+                register_taught_route(models, Path(tmp) / "bench.duckdb")
+            seconds[name], summary = cpu_timed(lambda: stage.run(con, settings, models=models, progress=False))
+            con.close()
+        if name != "warm":
+            print(f"  {name:7s} {len(tweets) / seconds[name]:8.1f} texts per CPU s  ({seconds[name]:.1f} CPU s; "
+                  f"{summary.split(';')[0]}" + "".join(f";{part}" for part in summary.split(";") if "sentiment on" in part) + ")")
+    print(f"  taught sentiment route = {seconds['taught'] / seconds['shipped']:.2f}x the shipped heads")
+
+
 def demo_mix_cost(models: Models, settings: EnrichSettings, customers: int) -> None:
     """Enrich the demo's ingested contacts with the route off, then on (each on its own copy)."""
     import shutil
@@ -201,6 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--foreign", type=int, default=1_000, help="Polish/Chinese texts for the route (0 = skip)")
     parser.add_argument("--only-multilingual", action="store_true", help="time the multilingual route only")
     parser.add_argument("--demo", type=int, default=300, help="demo customers for the demo-mix timing (0 = skip)")
+    parser.add_argument("--route", type=int, default=1_000,
+                        help="tweets for the taught sentiment route's timing (0 = skip)")
+    parser.add_argument("--only-route", action="store_true", help="time the taught sentiment route only")
     args = parser.parse_args(argv)
 
     import torch
@@ -210,6 +256,10 @@ def main(argv: list[str] | None = None) -> None:
     models = Models.load(settings)
     print(f"bench-enrich: {stage.describe(models, models.version)}; batch size {models.encoder.batch_size}")
     tweets, labels = short_texts(args.short)
+    if args.route and models.multilingual is not None:
+        route_cost(models, tweets[: args.route], settings)
+    if args.only_route:
+        return
     if args.foreign and models.multilingual is not None:
         multilingual_cost(models, tweets, foreign_texts(args.foreign), settings)
     if args.demo and models.multilingual is not None:
