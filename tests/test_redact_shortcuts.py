@@ -1,17 +1,25 @@
 """The redactor's shortcuts (phones._passes_needed, numbers._IBAN_COUNTRIES, numbers._BARE_GATES, the
-first-letter lookahead of rules.cue_re) change no result: the same spans with them off."""
+first-letter lookahead of rules.cue_re) change no result: the same spans with them off. Redacting each
+distinct text once (redact_many, the tabular UDF) and in worker processes (redact.pool) gives the
+same strings as redacting one text at a time."""
 
 from __future__ import annotations
 
 import re
 import string
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.eval_redaction import CASES, EVAL_SET, HOLDOUT, load_cases
-from pipelines.redact import find_pii, numbers, phones, rules
+from pipelines.ingest import IngestOptions, ingest_paths, tabular
+from pipelines.redact import find_pii, numbers, phones, pool, redact, redact_many, rules
+from pipelines.warehouse import connect
 
 # Numbers, the words around them (phone cues, identifier cues, trailing cues) and the marks a
 # matcher reads: hypothesis joins them into texts.
@@ -104,3 +112,76 @@ def test_cue_lookahead_changes_no_match(text: str) -> None:
         new = re.compile(rules.cue_re(words), re.IGNORECASE)
         old = re.compile(_cue_re_without_lookahead(words), re.IGNORECASE)
         assert [m.span() for m in new.finditer(text)] == [m.span() for m in old.finditer(text)], text
+
+
+# --- once per distinct text, and in worker processes: the same strings --------------------------
+
+def _many_texts() -> list[str | None]:
+    """Labelled, bench-ingest and (when present) shared-set texts, each twice, with Nones between."""
+    from benchmarks.bench_ingest import TEMPLATES
+    from benchmarks.eval_redaction import real_texts
+
+    texts = [case["text"] for path in (EVAL_SET, HOLDOUT, CASES) for case in load_cases(path)]
+    texts += [t.replace("{n}", str(91454164 + 7919 * i)) for i in range(40) for t in TEMPLATES]
+    texts += real_texts(2_000)
+    return [t for text in texts for t in (text, None, text)]
+
+
+def test_redact_many_in_workers_equals_redact_one_by_one() -> None:
+    texts = _many_texts()
+    assert sum(map(bool, texts)) > 2 * pool.MIN_TEXTS
+    one_by_one = [None if t is None else redact(t) for t in texts]
+    before = pool.worker_cpu_seconds()
+    assert redact_many(texts, workers=2) == one_by_one
+    assert pool.worker_cpu_seconds() > before  # the worker process did take its share
+    assert redact_many(texts, workers=1) == one_by_one
+
+
+def test_redact_many_redacts_each_distinct_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipelines.redact as package
+
+    seen: list[str] = []
+    real = package.redact
+    monkeypatch.setattr(package, "redact", lambda t, regions=(): seen.append(t) or real(t, regions))
+    texts = ["call 020 7946 0958", "no digits", None, "call 020 7946 0958", "mail jo@x.com"] * 3
+    assert redact_many(texts) == [None if t is None else real(t) for t in texts]
+    assert sorted(seen) == ["call 020 7946 0958", "mail jo@x.com"]
+
+
+def test_tabular_udf_redacts_a_value_once_across_vectors() -> None:
+    calls: list[list[str]] = []
+
+    def counting(values: list[str]) -> list[str]:
+        calls.append(list(values))
+        return redact_many(values)
+
+    con = duckdb.connect()
+    tabular._register_udf(con, counting)
+    values = [f"call 020 7946 {i % 50:04d}" if i % 7 else None for i in range(10_000)]
+    rows = pa.table({"text": values, "i": list(range(len(values)))})  # noqa: F841 (read by DuckDB)
+    con.execute("CREATE TABLE t AS SELECT * FROM rows")
+    got = [r[0] for r in con.execute("SELECT voc_redact(text) FROM t ORDER BY i").fetchall()]
+    expected = {v: redact(v) for v in set(values) - {None}}
+    assert got == [None if v is None else expected[v] for v in values]
+    passed = [v for call in calls for v in call]
+    assert sorted(passed) == sorted({v for v in values if v is not None})  # each distinct value once
+
+
+def test_ingest_in_workers_lands_the_same_rows(tmp_path: Path) -> None:
+    from benchmarks.bench_ingest import generate
+
+    path = tmp_path / "posts.csv"
+    generate(path, 3_000)  # a third of the texts carry a number: over MIN_TEXTS per DuckDB vector
+    landed = []
+    for workers in (1, 2):
+        con = connect(tmp_path / f"w{workers}.duckdb")
+        [report] = ingest_paths(con, "social", [path], IngestOptions(redact_workers=workers))
+        assert report.error is None and report.rejected == 0, report.line()
+        landed.append(con.execute(
+            # the payload's author is a keyed hash, and each warehouse has its own key
+            "SELECT r.record_no, r.payload->>'text', i.text FROM raw.records r "
+            "LEFT JOIN staging.interactions i ON i.source_id = r.payload->>'tweet_id' ORDER BY r.record_no"
+        ).fetchall())
+        con.close()
+    assert landed[0] == landed[1]
+    assert any("[PHONE]" in (text or "") for _, _, text in landed[0])

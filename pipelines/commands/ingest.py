@@ -83,6 +83,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "+44 7700 900123 (default: [ingest] phone_region, else none)",
     )
     p.add_argument(
+        "--redact-workers",
+        type=int,
+        metavar="N",
+        help="processes that redact a big file's texts (default: [ingest] redact_workers, 0 = one per CPU, "
+        "at most 4; 1 = none)",
+    )
+    p.add_argument(
         "--keep-originals",
         action="store_true",
         default=None,
@@ -110,6 +117,7 @@ def options_from_args(args: argparse.Namespace, options: IngestOptions) -> Inges
         ("keep_originals", "keep_originals"),
         ("replace", "replace"),
         ("phone_region", "phone_region"),
+        ("redact_workers", "redact_workers"),
     ):
         value = getattr(args, flag)
         if value is not None:

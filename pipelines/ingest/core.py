@@ -8,6 +8,7 @@ tables of `pipelines.ingest.load`, which validates and writes them like every ot
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -175,10 +176,12 @@ def after_load(con: duckdb.DuckDBPyConnection, kind: str, file_ids: list[str]) -
 # --- redaction -------------------------------------------------------------------------------
 
 def redactor(options: IngestOptions) -> Callable[[list[str | None]], list[str | None]]:
-    """`pipelines.redact.redact_many`, or the identity when originals are kept."""
+    """`pipelines.redact.redact_many` with `[ingest] redact_workers`, or the identity (originals kept)."""
     if options.keep_originals:
         return lambda texts: list(texts)
-    return redact.redact_many
+    workers = redact.pool.auto_workers(options.redact_workers)
+    redact.pool.start(workers)
+    return functools.partial(redact.redact_many, workers=workers)
 
 
 def _strings(obj: Any, out: list[str]) -> None:

@@ -12,6 +12,7 @@ lines land in `_voc_bad` with a reason and a redacted excerpt. Validation is the
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 import re
@@ -352,26 +353,48 @@ def register_redaction(con: duckdb.DuckDBPyConnection, options: IngestOptions) -
     """Register `voc_redact` on `con` unless originals are kept; call it outside any transaction.
 
     (A function registered inside a transaction that rolls back can be neither called nor registered again.)
+    The connection's first registration fixes its `redact_workers`.
     """
     if options.keep_originals:
         return False
     if not has_function(con, "voc_redact"):
-        _register_udf(con, redact.redact_many)
+        workers = redact.pool.auto_workers(options.redact_workers)
+        redact.pool.start(workers)
+        _register_udf(con, functools.partial(redact.redact_many, workers=workers))
         mark_function(con, "voc_redact")
     return True
 
 
+UDF_CACHE_CHARS = 20_000_000  # redacted values remembered across vectors, counted in characters
+
+
 def _register_udf(con: duckdb.DuckDBPyConnection, redact_many: Callable[[list], list]) -> None:
-    """`voc_redact(VARCHAR)` over `redact_many`, each distinct value of a vector redacted once.
+    """`voc_redact(VARCHAR)` over `redact_many`, each distinct value redacted once per connection.
 
     Identifier columns repeat within a file (an utterance CSV carries the caller's number on
-    every row of the call), so deduplicating a vector saves most Python calls there.
+    every row of the call) and so do canned agent replies, in one vector and across vectors: values
+    already redacted are remembered (up to UDF_CACHE_CHARS characters, then forgotten at once).
+    DuckDB may call the function from several threads at a time.
     """
+    seen: dict[str, str] = {}
+    size = [0]
 
     def udf(values: pa.Array) -> pa.Array:
         items = values.to_pylist()
-        unique = list(dict.fromkeys(v for v in items if v is not None))
-        done = dict(zip(unique, redact_many(unique), strict=True))
+        done, new = {}, []
+        for v in dict.fromkeys(items):
+            if v is not None:
+                if (hit := seen.get(v)) is None:
+                    new.append(v)
+                else:
+                    done[v] = hit
+        fresh = dict(zip(new, redact_many(new), strict=True))
+        done.update(fresh)
+        if size[0] > UDF_CACHE_CHARS:
+            seen.clear()
+            size[0] = 0
+        seen.update(fresh)
+        size[0] += sum(len(v) for v in fresh)
         return pa.array([None if v is None else done[v] for v in items], type=pa.string())
 
     con.create_function(

@@ -20,19 +20,22 @@ Identifier cues keep order, tracking, contract and customer numbers readable; ti
 addresses, EANs and IMEIs stay too. The vocabularies live in `patterns.toml`, with examples that
 the tests check. Names are not redacted: that needs a NER model and the project ships none for it.
 
-`redact_many` is the bulk path: texts that `PREFILTER_RE` does not match skip every finder, and
-`sql_candidate_pattern()` is the same gate for DuckDB SQL. `register_udf(con)` exposes `redact` to
+`redact_many` is the bulk path: texts that `PREFILTER_RE` does not match skip every finder (and
+`sql_candidate_pattern()` is the same gate for DuckDB SQL), each distinct text is redacted once,
+and many texts can be split over worker processes (`pool.py`). `register_udf(con)` exposes `redact` to
 DuckDB SQL as `voc_redact(VARCHAR)`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.redact import pool
 from pipelines.redact.addresses import address_spans
 from pipelines.redact.emails import email_spans
 from pipelines.redact.numbers import card_spans, iban_ok, iban_spans, luhn_ok, national_id_spans
@@ -98,10 +101,26 @@ def redact(text: str, regions: Sequence[str] = ()) -> str:
     return "".join(out)
 
 
-def redact_many(texts: Iterable[str | None], regions: Sequence[str] = ()) -> list[str | None]:
-    """`redact` over many texts; None stays None, texts the prefilter rules out pass untouched."""
+def redact_many(
+    texts: Iterable[str | None], regions: Sequence[str] = (), workers: int = 1
+) -> list[str | None]:
+    """`redact` over many texts; None stays None, texts the prefilter rules out pass untouched.
+
+    Each distinct text is redacted once. With `workers` > 1 and at least `pool.MIN_TEXTS` distinct
+    texts past the prefilter, they are redacted in that many worker processes (`pool.py`); the
+    result is the same.
+    """
+    texts = list(texts)
     gate = PREFILTER_RE.search
-    return [t if t is None or not gate(t) else redact(t, regions) for t in texts]
+    todo = list(dict.fromkeys(t for t in texts if t is not None and gate(t)))
+    if not todo:
+        return texts
+    if workers > 1 and len(todo) >= pool.MIN_TEXTS:
+        one = functools.partial(redact, regions=tuple(regions))
+        done = dict(zip(todo, pool.apply(one, todo, workers), strict=True))
+    else:
+        done = {t: redact(t, regions) for t in todo}
+    return [done.get(t, t) if t is not None else None for t in texts]
 
 
 def register_udf(con: duckdb.DuckDBPyConnection) -> None:
