@@ -86,8 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--redact-workers",
         type=int,
         metavar="N",
-        help="processes that redact a big file's texts (default: [ingest] redact_workers, 0 = one per CPU, "
-        "at most 4; 1 = none)",
+        help="processes that redact a big file's texts (default: [ingest] redact_workers = 1, none; "
+        "0 = one per CPU, at most 4)",
     )
     p.add_argument(
         "--keep-originals",

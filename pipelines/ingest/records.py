@@ -32,9 +32,10 @@ class IngestOptions:
     # phones without a country code (`07700 900123`) are read in this country (ISO code, e.g. "GB") so
     # they stitch with `+44 7700 900123`; "" = no default (such numbers are kept as their digits)
     phone_region: str = ""
-    # processes that redact a big file's texts (pipelines.redact.pool): 0 = one per CPU (at most 4),
-    # 1 = none (all in this process); the redacted text is the same either way
-    redact_workers: int = 0
+    # processes that redact a big file's texts (pipelines.redact.pool): 1 = none (all in this process),
+    # 0 = one per CPU (at most 4); the redacted text is the same either way. Default 1 until a gain is
+    # measured on an idle machine: on a shared 2-core one, 2 workers showed none (issue 13 note).
+    redact_workers: int = 1
 
 
 @dataclass
