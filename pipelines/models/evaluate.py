@@ -388,7 +388,7 @@ def evaluate_languages(throughput_texts: int = 500, heads: Path | None = None) -
                                            throughput(ml.encoder, ge_texts[:throughput_texts], 3.0)),
     }
     short = ml.encoder.name.split("@")[0].replace("multilingual-", "").replace("use-", "USE ")
-    short += "-int8" if ml.encoder.name.endswith("-int8") else ""
+    short += "-int8" if "-int8" in ml.encoder.name else ""
     out["english"] = {k: {"minilm": a, "multilingual": b} for k, (a, b) in rows.items()}
     print(f"\n{'English: the English path versus the multilingual heads':58s}{'MiniLM':>10s}{short:>16s}")
     for label, (a, b) in rows.items():

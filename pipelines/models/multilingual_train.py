@@ -1,7 +1,7 @@
 """Train the multilingual route's sentiment and emotion heads on its encoder's embeddings.
 
     python -m pipelines.models.multilingual_train [--out models/multilingual] [--only sentiment|emotion]
-        [--encoder e5-int8|e5|use] [--per-channel] [--keep-fp32 layer.10.,layer.11.]
+        [--encoder e5-int8|e5|use] [--no-per-channel] [--keep-fp32 layer.10.,layer.11.]
 
 The encoder (`ENCODERS`; the default is the shipped route's, see MODEL_CARD.md) is recorded in each
 head's config.json, and `MultilingualModels.load` builds the one the heads name.
@@ -30,6 +30,10 @@ from pipelines.models.multilingual import HEADS_DIR, MultilingualEncoder
 
 ENCODERS = ("e5-int8", "e5", "use")
 DEFAULT_ENCODER = "e5-int8"
+# The shipped route's quantisation (MODEL_CARD "Multilingual route"): int8 per output channel, with the
+# FFN outputs of layers 0-5 kept fp32 (what per-tensor int8 cost Polish and Chinese, benchmarks/e5_quant.py).
+DEFAULT_KEEP_FP32 = tuple(f"layer.{i}.output" for i in range(6))
+DEFAULT_PER_CHANNEL = True
 
 # PolEmo counts twice GoEmotions' weight: it is the only in-language (Polish) and service-domain set.
 SOURCES = {**train.SENTIMENT_SOURCES, "polemo": 2.0}
@@ -146,9 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=HEADS_DIR)
     parser.add_argument("--only", choices=("emotion", "sentiment"), default=None)
     parser.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER)
-    parser.add_argument("--keep-fp32", default="", help="e5-int8 only: comma-separated Linear module-name "
-                        "substrings left in fp32 (partial quantisation; benchmarks/e5_quant.py measures them)")
-    parser.add_argument("--per-channel", action="store_true", help="e5-int8 only: per-channel int8 weights")
+    parser.add_argument("--keep-fp32", default=",".join(DEFAULT_KEEP_FP32),
+                        help="e5-int8 only: comma-separated Linear module-name substrings left in fp32 (partial "
+                        "quantisation; benchmarks/e5_quant.py measures them; '' = none; default: the shipped route's)")
+    parser.add_argument("--per-channel", action=argparse.BooleanOptionalAction, default=DEFAULT_PER_CHANNEL,
+                        help="e5-int8 only: per-channel int8 weights (default: on, as shipped)")
     parser.add_argument("--threads", type=int, default=1, help="encoder threads (the MLPs train on one)")
     args = parser.parse_args(argv)
     enc = build_encoder(args.encoder, args.threads, tuple(k for k in args.keep_fp32.split(",") if k),
