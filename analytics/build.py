@@ -71,6 +71,7 @@ def sql_parameters(
     values["windows_hours"] = list(settings.windows_hours)
     values["window_hours"] = settings.default_window_hours
     values["topic_version"] = current_topic_version(con, settings)
+    values["top_chains_kept"] = definitions.TOP_CHAINS_KEPT
     values["mixed_reason"] = MIXED_LABEL  # the parent of topics whose texts share no phrase: no known issue
     # [operations]: service levels, conversation metrics
     values.update((ops or operations.load()).sql_parameters())

@@ -15,6 +15,8 @@ import pandas as pd
 from analytics.settings import AnalyticsSettings
 
 DOC = "docs/metrics.md"
+# Customers kept in marts.top_chains (the Repeat page reads it under default filters).
+TOP_CHAINS_KEPT = 200
 
 # Additive per-contact counts of marts.daily_volume: name -> aggregate over marts.interactions.
 CONTACT_MEASURES: dict[str, str] = {

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from analytics.definitions import CONTACT_MEASURES, KPIS, select_list
+from analytics.definitions import CONTACT_MEASURES, KPIS, TOP_CHAINS_KEPT, select_list
 from dashboard.data import build_info, columns, has_mart, query
 from dashboard.filters import Filters
 
@@ -351,9 +351,6 @@ def switch_reasons(window: int) -> list[str]:
         [window],
     )
     return df["reason"].tolist() or ["(all)"]
-
-
-TOP_CHAINS_KEPT = 200  # rows of marts.top_chains (analytics/sql/top_chains.sql)
 
 
 def _covers_everything(filters: Filters) -> bool:

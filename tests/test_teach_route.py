@@ -21,9 +21,9 @@ from test_teach import _fast_env, corpus, enriched_db, fast_models, write_labels
 from pipelines import warehouse
 from pipelines.enrich import stage
 from pipelines.enrich.settings import EnrichSettings
-from pipelines.models import ModelSettings, taught
+from pipelines.models import taught
 from pipelines.models import teach as fit
-from pipelines.models.heads import HeadEmotionModel, HeadSentimentModel, save_head
+from pipelines.models.heads import HeadSentimentModel, save_head
 from pipelines.models.labels import SENTIMENT_LABELS
 from pipelines.models.multilingual import MultilingualModels
 

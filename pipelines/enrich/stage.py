@@ -12,7 +12,6 @@ bulk-insert turn scores, then interaction scores joined with the call trajectory
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 
