@@ -153,6 +153,9 @@ _ID_NOT_CUES = CueWindow(["ssn"], patterns()["phone"]["not_cues"], width=25)
 # Each family's cue words (first word of each), to skip its regex in texts that name no such id.
 _CUE_HEADS = {fam.name: heads([c for c in fam.cues if c.isascii()]) for fam in ID_FAMILIES}
 _CUE_CJK = {fam.name: tuple(c for c in fam.cues if not c.isascii()) for fam in ID_FAMILIES}
+# All families' cues together: most texts name none, and skip every family's cue check at once.
+_ANY_CUE_HEAD = frozenset().union(*_CUE_HEADS.values())
+_ANY_CUE_CJK = tuple(c for cues in _CUE_CJK.values() for c in cues)
 
 
 # What every bare match of a family's shape holds (patterns.toml: bare_shape / shape), found faster
@@ -162,6 +165,9 @@ _BARE_GATES = {
     "gb_nino": re.compile(r"[A-Z]{2} ?[0-9]{2}"),
     "es_dni": re.compile(r"[0-9]{7}"),
 }
+# (family, gate) of the families found bare: all of them next to a long digit run, else the NINO alone
+_BARE_SCANS = tuple((fam, _BARE_GATES.get(fam.name)) for fam in ID_FAMILIES if fam.bare is not None)
+_BARE_SCANS_SHORT = tuple(scan for scan in _BARE_SCANS if scan[0].name == "gb_nino")
 
 
 def national_id_spans(text: str, spans: list[Span]) -> None:
@@ -169,17 +175,14 @@ def national_id_spans(text: str, spans: list[Span]) -> None:
     if not _SIX_RUN.search(text):
         return
     words = tokens(text)
-    for fam in ID_FAMILIES:
-        if words.isdisjoint(_CUE_HEADS[fam.name]) and not any(c in text for c in _CUE_CJK[fam.name]):
-            continue
-        for m in fam.after_cue.finditer(text):
-            if not overlaps(spans, m.start("id"), m.end("id")):
-                spans.append((m.start("id"), m.end("id"), "SSN"))
-    long_run = _LONG_RUN.search(text) is not None
-    for fam in ID_FAMILIES:
-        if fam.bare is None or (not long_run and fam.name != "gb_nino"):
-            continue
-        gate = _BARE_GATES.get(fam.name)
+    if not words.isdisjoint(_ANY_CUE_HEAD) or any(c in text for c in _ANY_CUE_CJK):
+        for fam in ID_FAMILIES:
+            if words.isdisjoint(_CUE_HEADS[fam.name]) and not any(c in text for c in _CUE_CJK[fam.name]):
+                continue
+            for m in fam.after_cue.finditer(text):
+                if not overlaps(spans, m.start("id"), m.end("id")):
+                    spans.append((m.start("id"), m.end("id"), "SSN"))
+    for fam, gate in _BARE_SCANS if _LONG_RUN.search(text) else _BARE_SCANS_SHORT:
         if gate is not None and not gate.search(text):
             continue
         for m in fam.bare.finditer(text):
