@@ -132,3 +132,14 @@ def test_the_key_is_private_and_per_warehouse(tmp_path: Path) -> None:
     assert path.exists() and path.stat().st_mode & 0o777 == 0o600
     again = connect(tmp_path / "a" / "voc.duckdb")
     assert _pseudo(again, "email", "Jo@Example.com") == in_a
+
+
+def test_keyed_hash_is_hmac_sha256_of_kind_and_value(monkeypatch) -> None:
+    import hashlib
+    import hmac
+
+    for secret in (b"k" * 32, b"another secret of 32 bytes......"):
+        monkeypatch.setattr(keys, "_secret", secret)
+        for kind, value in [("customer-email", "jo@example.com"), ("message-id", "<m1@x>"), ("customer-crm", "é")]:
+            digest = hmac.new(secret, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+            assert keys.keyed_hash(value, kind) == digest[: keys.KEY_CHARS].translate(keys._LETTERS)
