@@ -34,7 +34,8 @@ def skip_blank_rows(con: duckdb.DuckDBPyConnection, header: list[str]) -> int:
     """Move rows without a single non-blank value from `_voc_src` to `_voc_skipped`; returns how many."""
     if not header:
         return 0
-    blank = f"trim(concat_ws('', {', '.join(quote(c) for c in header)})) = ''"
+    # column by column (= trim(concat_ws(...)) = ''): most rows fail on their first column, no row is concatenated
+    blank = " AND ".join(f"({quote(c)} IS NULL OR trim({quote(c)}) = '')" for c in header)
     payload = "to_json(struct_pack(" + ", ".join(f"{quote(c)} := {quote(c)}" for c in header) + "))::VARCHAR"
     con.execute(
         f"CREATE TEMP TABLE _voc_skipped AS SELECT record_no, {payload} AS payload "
