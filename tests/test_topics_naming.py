@@ -74,13 +74,14 @@ def test_no_name_is_a_place_alone_a_verb_alone_or_a_glued_token():
              + ["you suck, my bag is lost and the flight crew shrugged"] * 12
              + ["reFlight my trip please, the flight is full"] * 12)
     words = tl.corpus_words(texts)
-    assert "denver" in words.proper and {"flightled", "reflight"} <= words.broken
+    # Capitalised in every mid-sentence use: a name, never part of a reason name.
+    assert "denver" in words.names and {"flightled", "reflight"} <= words.broken
     assert {"miss", "suck"} <= words.not_nouns and not {"flight", "bag", "suitcase"} & words.not_nouns
     cands = tl.rank_phrases(texts, np.zeros(len(texts), dtype=np.int64), 1)[0]
     got = {p for p, _, _ in cands}
     assert {"flight", "bag", "suitcase"} <= got
     assert not {"denver", "miss", "suck", "flightled", "cancelled flightled", "reflight"} & got
-    assert not any(w in p.split() for p in got for w in ("flightled", "reflight"))
+    assert not any(w in p.split() for p in got for w in ("flightled", "reflight", "denver"))
 
 
 def test_chit_chat_has_library_names():
@@ -230,3 +231,30 @@ def test_names_are_written_as_the_customers_write_them():
     assert forms == {"iphone": "iPhone", "ios": "iOS"}
     assert tl.make_label("ios update", None, forms=forms) == "iOS update"
     assert tl.make_label("update", None, forms=forms) == "Update"
+
+
+def test_proper_nouns_are_learned_from_how_customers_capitalise_them():
+    texts = (["I disputed the late payment with Experian and Wells Fargo twice"] * 6
+             + ["my report at Experian still shows the Wells Fargo account"] * 6
+             + ["the flight was Cancelled and Late again, no ATMs at the gate"] * 12   # airline file's artefact
+             + ["My Flight Was Delayed By Hours"] * 12                                 # Title Case says nothing
+             + ["Experian. Experian! Wells: the bank"] * 12)                           # sentence starts say nothing
+    found = tl.proper_nouns(texts)
+    assert {"experian", "wells", "fargo"} == found
+    # Library words ("cancelled", "late"), acronyms and Title Case words are never taken for names.
+    assert not {"cancelled", "late", "atms", "delayed", "hours", "bank"} & found
+
+
+def test_a_company_the_customers_name_is_never_part_of_a_reason_name():
+    # CFPB narratives name the bank or bureau they complain about; no brand column says so.
+    texts = (["Wells Fargo bank charged an overdraft fee on my checking account, the bank will not refund it"] * 15
+             + ["the overdraft at Wells Fargo bank again, my checking account is empty and my bank says no"] * 15)
+    cands = tl.rank_phrases(texts, np.zeros(len(texts), dtype=np.int64), 1)[0]
+    got = {p for p, _, _ in cands}
+    assert got and not any({"wells", "fargo"} & set(p.split()) for p in got)
+    assert "overdraft" in got
+
+
+def test_disambiguating_suffix_is_never_a_plural_of_the_name():
+    got = tl.unique_labels(["Flight experience", "Flight experience"], [["flights", "crew"], ["crews", "wifi"]])
+    assert got == ["Flight experience (crew)", "Flight experience (wifi)"]

@@ -12,9 +12,9 @@ import pandas as pd
 from pipelines.models import datasets
 
 CFPB_FILES = (
-    # (file, narrative column, product column, issue column): the 2023 extract renamed its headers.
-    ("complaints_sample.csv", "Consumer complaint narrative", "Product", "Issue"),
-    ("complaints_2023-03_04_extract.csv", "Consumer_complaint_narrative", "Product", "Issue"),
+    # (file, narrative, product, issue, company columns): the 2023 extract renamed its headers.
+    ("complaints_sample.csv", "Consumer complaint narrative", "Product", "Issue", "Company"),
+    ("complaints_2023-03_04_extract.csv", "Consumer_complaint_narrative", "Product", "Issue", "Company"),
 )
 
 
@@ -24,12 +24,13 @@ def banking77(split: str = "test") -> pd.DataFrame:
 
 
 def cfpb_narratives() -> pd.DataFrame:
-    """CFPB complaints that carry a narrative: columns text, product, issue (gold labels)."""
+    """CFPB complaints that carry a narrative: columns text, product, issue (gold labels), company."""
     frames = []
-    for name, text_col, product_col, issue_col in CFPB_FILES:
+    for name, text_col, product_col, issue_col, company_col in CFPB_FILES:
         df = pd.read_csv(datasets._path("cfpb_complaints_sample", name), dtype=str, keep_default_na=False)
         df = df[df[text_col].str.strip().str.len() > 0]
-        frames.append(pd.DataFrame({"text": df[text_col], "product": df[product_col], "issue": df[issue_col]}))
+        frames.append(pd.DataFrame({"text": df[text_col], "product": df[product_col], "issue": df[issue_col],
+                                    "company": df[company_col]}))
     return pd.concat(frames, ignore_index=True)
 
 

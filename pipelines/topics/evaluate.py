@@ -103,8 +103,27 @@ def _best_library(topic: dict) -> str | None:
     return topic.get("library_best")
 
 
+# Words of a company's registered name that say what it does, not who it is.
+CORPORATE_WORDS = frozenset("""inc llc ltd plc corp corporation company companies holdings holding group financial
+services service national association bank banking trust solutions information intermediate international
+america american usa federal capital one first credit card cards mortgage loan loans home union""".split())
+
+
+def company_named(labels: list[str], companies: np.ndarray, top_companies: int = 25) -> list[str]:
+    """Labels holding a word of the name of one of the `top_companies` the texts are most often
+    about (CFPB's `Company`)."""
+    from pipelines.topics.labels import reason_words
+
+    # The most complained-about companies; the first two words carry the name ("WELLS FARGO &
+    # COMPANY", "Experian Information Solutions Inc.").
+    names, counts = np.unique(np.asarray(companies, dtype=str), return_counts=True)
+    top = names[np.argsort(-counts, kind="stable")[:top_companies]]
+    words = {w for c in top for w in content_words(" ".join(c.split()[:2]))} - CORPORATE_WORDS - reason_words()
+    return [lab for lab in labels if content_words(lab) & words]
+
+
 def evaluate(name: str, texts: list[str], x: np.ndarray, gold: dict[str, np.ndarray], seed: int = 42,
-             named_by: str | None = None) -> None:
+             named_by: str | None = None, companies: np.ndarray | None = None) -> None:
     s = TopicSettings(seed=seed)
     topic, model, secs = labels_of(clean_texts(texts), x, s, embed=encode)
     k = len(model.ids)
@@ -114,6 +133,10 @@ def evaluate(name: str, texts: list[str], x: np.ndarray, gold: dict[str, np.ndar
               f"ARI {adjusted_rand_score(g, topic):.3f}")
     if named_by:
         naming(model, topic, gold[named_by])
+    if companies is not None:
+        named = company_named([t["label"] for t in model.topics], companies)
+        print(f"  labels naming one of the 25 companies most complained about: {len(named)} of {len(model.topics)}"
+              f"{' ' + str(named[:6]) if named else ''}")
     # Stability: another seed and a shuffled order, ids mapped back to the original rows.
     order = np.random.default_rng(seed + 1).permutation(len(texts))
     other, _, _ = labels_of([texts[i] for i in order], x[order], TopicSettings(seed=seed + 1))
@@ -146,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     cfpb = corpora.cfpb_narratives()
     evaluate("CFPB narratives", cfpb["text"].tolist(), corpora.embed(cfpb["text"].tolist(), "cfpb-narratives"),
-             {"product": cfpb["product"].to_numpy(), "issue": cfpb["issue"].to_numpy()}, named_by="issue")
+             {"product": cfpb["product"].to_numpy(), "issue": cfpb["issue"].to_numpy()}, named_by="issue",
+             companies=cfpb["company"].to_numpy())
 
 
 if __name__ == "__main__":

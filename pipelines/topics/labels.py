@@ -4,7 +4,8 @@
    names, greetings): no stop word anywhere, and a light noun-phrase heuristic in place of a
    part-of-speech tagger (no spaCy model can be shipped here): the last word is never a verb, adverb
    or chat word (`data/not_heads.txt`), nor an "-ly" word, so "double charge" and "lost luggage"
-   pass and "just", "Theres" or "Rest / week" do not.
+   pass and "just", "Theres" or "Rest / week" do not. A word the texts nearly always capitalise
+   mid-sentence (a company, person or place: `CorpusWords.names`) is never part of one.
 2. A phrase must occur in at least `MIN_PHRASE_SHARE` of the topic's texts; the top candidates by
    c-TF-IDF (a phrase's frequency in the topic against its frequency in all topics, as BERTopic's
    ClassTfidfTransformer) are re-ranked by closeness of their embedding to the topic's centre
@@ -13,7 +14,8 @@
    description each) names a topic when the topic's centre is within `library_similarity` of an
    entry's description; the phrase stays as the sub-label: "Refund / ticket refund". Topics named
    after one entry share it as their parent reason ("Late flight" over "Late flight / gate").
-Labels are made unique within a model. The business's taxonomy file renames on top of all this.
+Labels are made unique within a model (a suffix that only repeats the name in the plural does not
+count). The business's taxonomy file renames on top of all this.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class LibraryReason:
         return f"{self.name}: {self.description}"
 
 
-NAMING_METHOD = "phrase+library-4"
+NAMING_METHOD = "phrase+library-5"
 
 
 @lru_cache(maxsize=1)
@@ -121,8 +123,11 @@ class CorpusWords:
       lower case ("Flightled", "Flightr", "Flighted": the airline file replaced "cancel" and "late"
       in its tweets). They break a phrase like a stop word.
     - `proper`: words capitalised (or in capitals) in most of their mid-sentence uses (places,
-      airport codes, people: "Denver", "JFK").
-      A phrase of proper words only is never a name.
+      airport codes, people: "Denver", "JFK"). A phrase of proper words only is never a name.
+    - `names`: words capitalised in nine of ten mid-sentence uses, never in capitals and never a word
+      of the reason library: the companies a complaint is about ("Experian", "Wells Fargo") when no
+      brand column names them, people, places, days. They break a phrase like a stop word, so
+      "Wells Fargo bank" is never a name and "bank" may be.
     - `not_nouns`: words that never follow a determiner, possessive or preposition ("miss",
       "suck"): verbs and adjectives; such a word never ends a phrase.
     """
@@ -130,6 +135,7 @@ class CorpusWords:
     broken: frozenset[str] = frozenset()
     proper: frozenset[str] = frozenset()
     not_nouns: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
@@ -137,19 +143,75 @@ _DETERMINERS = frozenset({"a", "an", "the", "my", "your", "our", "their", "his",
                           "every", "each", "some", "another", "of", "for", "with", "about", "on", "in", "at"})
 MIN_WORD_USES = 10      # fewer uses than this: too little evidence to judge a word
 PROPER_SHARE = 0.6      # capitalised in at least this share of its mid-sentence uses
+NAME_SHARE = 0.9        # ... for a name (CFPB narratives: "Experian" 91%, "Wells" 98%; "refund" far below)
 NOUN_SHARE = 0.05       # after a determiner, possessive or preposition in at least this share of uses
+
+# Each word with the word before it (split on spaces only, so a word after a line break is glued to
+# it and skipped): a word counts where it cannot open a sentence (the word before does not end in
+# ".", "!", "?", ":" ...), in a text where at most half the words are capitalised (not Title Case
+# or shouting), and, unless `$acronyms`, not in capitals itself ("USA", "ATMs").
+PROPER_NOUNS_SQL = r"""
+WITH said AS (
+    SELECT toks FROM (SELECT string_split(text, ' ') AS toks FROM texts)
+    WHERE len(toks) > 1 AND len(list_filter(toks, lambda x: x[1] BETWEEN 'A' AND 'Z')) <= 0.5 * len(toks)
+), pairs AS (
+    SELECT unnest(toks[1:len(toks) - 1]) AS prev, unnest(toks[2:]) AS tok FROM said
+), words AS (
+    SELECT regexp_extract(tok, '^([A-Za-z][A-Za-z]+)(?:[^A-Za-z0-9_@]|$)', 1) AS word FROM pairs
+    WHERE (tok[1] BETWEEN 'A' AND 'Z' OR tok[1] BETWEEN 'a' AND 'z')
+      AND prev <> '' AND NOT regexp_matches(prev, '[.!?:;"“(\[]$')
+)
+SELECT lower(word) AS word FROM words
+WHERE word <> '' AND ($acronyms OR NOT regexp_matches(word, '^[A-Z]+s?$')) AND length(word) >= $min_chars
+GROUP BY 1 HAVING count(*) >= $min_count AND avg(CASE WHEN word[1] BETWEEN 'A' AND 'Z' THEN 1 ELSE 0 END) >= $min_share
+"""
+
+
+def proper_nouns(texts: Sequence[str], min_count: int = MIN_WORD_USES, min_share: float = NAME_SHARE,
+                 acronyms: bool = False, min_chars: int = 3) -> set[str]:
+    """Lower-case words capitalised in at least `min_share` of at least `min_count` mid-sentence uses.
+
+    Texts mostly in capitals say nothing and are skipped, and so are words in capitals ("USA",
+    "NEVER") unless `acronyms`; words of the reason library and function words are never returned
+    (the airline tweets write "Cancelled" and "Late" capitalised every time). Counted in DuckDB.
+
+    >>> sorted(proper_nouns(["my Experian report is wrong", "I called Experian twice",
+    ...                      "the refund from Experian never came", "ATMs at the airport"], min_count=3))
+    ['experian']
+    """
+    import duckdb
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": pd.Series(list(texts), dtype=object).dropna().astype(str)})
+    if frame.empty:
+        return set()
+    con = duckdb.connect()
+    try:
+        con.register("texts", frame)
+        params = {"acronyms": acronyms, "min_chars": min_chars, "min_count": min_count, "min_share": min_share}
+        found = {w for (w,) in con.execute(PROPER_NOUNS_SQL, params).fetchall()}
+    finally:
+        con.close()
+    return found - reason_words()
+
+
+@lru_cache(maxsize=1)
+def reason_words() -> frozenset[str]:
+    """Words that are never a name: function words and every word of the reason library."""
+    words = {w for r in library() for w in re.findall(r"[a-z]+", f"{r.name} {r.group} {r.description}".lower())}
+    return frozenset(words) | stop_words()
 
 
 def corpus_words(texts: Sequence[str]) -> CorpusWords:
     """Count each word's uses in `texts` (case kept) and derive `CorpusWords`.
 
     >>> w = corpus_words(["We land in Denver soon."] * 10 + ["I miss my bag, the bag is lost."] * 10)
-    >>> sorted(w.proper), "miss" in w.not_nouns, "bag" in w.not_nouns
+    >>> sorted(w.names), "miss" in w.not_nouns, "bag" in w.not_nouns
     (['denver'], True, False)
     """
     from collections import Counter
 
-    uses, caps, mid, after, camel = Counter(), Counter(), Counter(), Counter(), set()
+    uses, caps, after, camel = Counter(), Counter(), Counter(), set()
     for text in texts:
         for sentence in re.split(r"[.!?]+\s+|\n", text.translate(_APOSTROPHES)):
             words = _WORD.findall(sentence)
@@ -160,7 +222,6 @@ def corpus_words(texts: Sequence[str]) -> CorpusWords:
                 if re.match(r"[a-z]{2,}[A-Z]", word):
                     camel.add(low)
                 if i > 0:
-                    mid[low] += 1
                     after[low] += words[i - 1].lower() in _DETERMINERS
     broken = set(camel)
     for word, n in uses.items():
@@ -171,9 +232,10 @@ def corpus_words(texts: Sequence[str]) -> CorpusWords:
             if uses.get(head, 0) >= 3 * n and caps[head] <= 0.5 * uses[head]:
                 broken.add(word)
                 break
-    proper = {w for w, n in mid.items() if n >= MIN_WORD_USES and caps[w] >= PROPER_SHARE * n}
+    names = proper_nouns(texts)
+    proper = proper_nouns(texts, MIN_WORD_USES, PROPER_SHARE, acronyms=True, min_chars=2)
     not_nouns = {w for w, n in uses.items() if n >= MIN_WORD_USES and after[w] < NOUN_SHARE * n}
-    return CorpusWords(frozenset(broken), frozenset(proper - broken), frozenset(not_nouns))
+    return CorpusWords(frozenset(broken), frozenset(proper - broken - names), frozenset(not_nouns), frozenset(names))
 
 
 def phrases(text: str, corpus: CorpusWords = CorpusWords()) -> list[str]:
@@ -190,7 +252,7 @@ def phrases(text: str, corpus: CorpusWords = CorpusWords()) -> list[str]:
     """
     from pipelines.topics.cleaning import first_names
 
-    stop, out = stop_words() | first_names() | corpus.broken, []
+    stop, out = stop_words() | first_names() | corpus.broken | corpus.names, []
     for run in re.split(r"#\w+|[^\w\s']|\d", text.translate(_APOSTROPHES).lower()):
         words = [w.replace("'", "") for w in _TOKEN.findall(run)]
         for i, first in enumerate(words):
@@ -365,6 +427,8 @@ def unique_labels(labels: Sequence[str], keywords: Sequence[Sequence[str]]) -> l
 
     >>> unique_labels(["Refund", "Refund"], [["refund", "ticket refund"], ["refund", "voucher"]])
     ['Refund (ticket)', 'Refund (voucher)']
+    >>> unique_labels(["Flight experience", "Flight experience"], [["flights", "crew"], ["crew", "wifi"]])
+    ['Flight experience (crew)', 'Flight experience (wifi)']
     """
     out = list(labels)
     seen: dict[str, list[int]] = {}
@@ -375,9 +439,10 @@ def unique_labels(labels: Sequence[str], keywords: Sequence[Sequence[str]]) -> l
             continue
         taken: set[str] = set()
         for n, i in enumerate(idxs):
-            words = set(out[i].lower().replace("/", " ").split())
-            new = (" ".join(w for w in k.split() if w not in words) for k in keywords[i])
-            extra = next((k for k in new if k and k not in taken), None)
+            # A plural adds nothing to its singular: "Flight experience (flights)" says no more.
+            words = {stem(w) for w in re.findall(r"\w+", out[i].lower())} | {stem(w) for t in taken for w in t.split()}
+            new = (" ".join(w for w in k.split() if stem(w) not in words) for k in keywords[i])
+            extra = next((k for k in new if k), None)
             if extra:
                 taken.add(extra)
             out[i] = f"{out[i]} ({extra})" if extra else f"{out[i]} ({n + 1})"
