@@ -28,6 +28,8 @@ class DashboardSettings:
     """`[dashboard]` settings."""
 
     auth: str = "none"  # none | password | oidc
+    # gzip Streamlit's frontend bundle, compressed once at server start (dashboard.static_gzip)
+    compress_static: bool = True
 
 
 def _secrets(section: str) -> dict:
