@@ -34,8 +34,9 @@ def skip_blank_rows(con: duckdb.DuckDBPyConnection, header: list[str]) -> int:
     """Move rows without a single non-blank value from `_voc_src` to `_voc_skipped`; returns how many."""
     if not header:
         return 0
-    # column by column (= trim(concat_ws(...)) = ''): most rows fail on their first column, no row is concatenated
-    blank = " AND ".join(f"({quote(c)} IS NULL OR trim({quote(c)}) = '')" for c in header)
+    # column by column (= trim(concat_ws(...)) = ''): most rows fail on their first column, no row is
+    # concatenated; the cast because a sniffed column may be typed (a BIGINT id is never blank)
+    blank = " AND ".join(f"({quote(c)} IS NULL OR trim({quote(c)}::VARCHAR) = '')" for c in header)
     payload = "to_json(struct_pack(" + ", ".join(f"{quote(c)} := {quote(c)}" for c in header) + "))::VARCHAR"
     con.execute(
         f"CREATE TEMP TABLE _voc_skipped AS SELECT record_no, {payload} AS payload "
@@ -61,7 +62,7 @@ def notes(
         _when, _origin, warning = file_dates.file_date(path, file_dates.parse_fallback(options.occurred_at))
         if warning:
             cols = [found[f] for f in ("occurred_at", FALLBACK_FIELD) if f in found]
-            undated = " AND ".join(f"NULLIF(trim({quote(c)}), '') IS NULL" for c in cols) or "true"
+            undated = " AND ".join(f"NULLIF(trim({quote(c)}::VARCHAR), '') IS NULL" for c in cols) or "true"
             n = con.execute(f"SELECT count(*) FROM _voc_src WHERE {undated}").fetchall()[0][0]
             if n:
                 warnings[warning] = int(n)
