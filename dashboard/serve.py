@@ -90,17 +90,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(db: Path, port: int | None = None, timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+def start(
+    db: Path,
+    port: int | None = None,
+    timeout: float = 90.0,
+    root: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` over warehouse `db`; returns (process, url) once the health check answers.
 
-    The server's output goes to a temp log file (a pipe nobody reads would block it), quoted in the
-    error when the server exits or does not answer in time.
+    `root` is the checkout served (another one's code, e.g. a benchmark's before), `env` extra
+    environment variables (settings, e.g. VOC_DASHBOARD_COMPRESS_STATIC=false). The server's output
+    goes to a temp log file (a pipe nobody reads would block it), quoted in the error when the server
+    exits or does not answer in time.
     """
     port = port or free_port()
     log = tempfile.NamedTemporaryFile(prefix="voc-streamlit-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [*streamlit_args(port, LOCALHOST), "--client.toolbarMode", "viewer"],
-        cwd=ROOT, env={**os.environ, "VOC_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=root, env={**os.environ, **(env or {}), "VOC_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
