@@ -77,10 +77,9 @@ def build(db: Path, n: int) -> str:
     return "benchmarks/bench_build.py + analytics build"
 
 
-def idle(page, min_charts: int = 1) -> None:
-    """Script finished and at least `min_charts` charts drawn (the explore page has none)."""
-    if "/explore" in page.url:
-        min_charts = 0
+def idle(page, min_charts: int = 0) -> None:
+    """Script finished, no element still loading its code, every chart drawn (IDLE_JS); a page whose
+    first view has no chart (the explore page, a summary of figures) is idle without one."""
     page.wait_for_function(IDLE_JS, arg=min_charts, timeout=120_000)
     errors = page.locator('[data-testid="stException"]')
     if errors.count():
@@ -197,7 +196,7 @@ def fresh_tab(browser, url: str, pid: int | None) -> dict:
             "script": metrics.get("ScriptDuration", 0.0), "charts": charts}
 
 
-def measure(servers: dict[str, tuple[str, int | None]], loads: int) -> dict:
+def measure(servers: dict[str, tuple[str, int | None]], loads: int, pages: list[tuple[str, str]] = PAGES) -> dict:
     """Print and return per server label the page times: {label: {"pages": {title: {cold, warm, nav}},
     "filter": {median, max}}}; the servers' loads alternate."""
     from playwright.sync_api import sync_playwright
@@ -220,7 +219,7 @@ def measure(servers: dict[str, tuple[str, int | None]], loads: int) -> dict:
               f"{'sent kB':>8}{'ws 1st':>7}{'ws end':>7}{'ws kB':>7}{'js':>4}{'js end':>7}{'script':>7}"
               f"{'charts':>7}{'browser CPU s':>14}")
         chunks: dict[str, set[str]] = {}
-        for path, title in PAGES:
+        for path, title in pages:
             runs: dict[str, list[dict]] = {label: [] for label in labels}
             for _ in range(loads):
                 for label in labels:
@@ -250,9 +249,9 @@ def measure(servers: dict[str, tuple[str, int | None]], loads: int) -> dict:
             tabs[label] = browser.new_page(viewport={"width": 1280, "height": 900})
             tabs[label].goto(servers[label][0])
             idle(tabs[label])
-        nav: dict[str, dict[str, list[float]]] = {label: {t: [] for _, t in PAGES} for label in labels}
+        nav: dict[str, dict[str, list[float]]] = {label: {t: [] for _, t in pages} for label in labels}
         for _ in range(loads):
-            for _, title in PAGES[1:] + PAGES[:1]:
+            for _, title in pages[1:] + pages[:1]:
                 for label in labels:
                     page = tabs[label]
                     t0 = time.perf_counter()
@@ -263,7 +262,7 @@ def measure(servers: dict[str, tuple[str, int | None]], loads: int) -> dict:
                     nav[label][title].append(time.perf_counter() - t0)
         print("page switch within a session (sidebar click, same tab), median s")
         print(f"{'page':<22}" + "".join(f"{label:>{max(width, 8) + 2}}" for label in labels))
-        for _, title in PAGES:
+        for _, title in pages:
             cells = ""
             for label in labels:
                 value = statistics.median(nav[label][title])
@@ -308,7 +307,15 @@ def main() -> None:
                         help="LABEL=TREE [VAR=VALUE ...]: a server to compare (repeatable; default: this checkout)")
     parser.add_argument("--compare-compress", action="store_true",
                         help="this checkout with the frontend bundle gzip-compressed and without")
+    parser.add_argument("--pages", help="comma-separated URL paths to time ('' or 'executive' = the "
+                        "executive summary), e.g. executive,reasons; default every page")
     args = parser.parse_args()
+    pages = PAGES
+    if args.pages:
+        wanted = {"" if p.strip() == "executive" else p.strip() for p in args.pages.split(",")}
+        pages = [p for p in PAGES if p[0] in wanted]
+        if len(pages) < len(wanted):
+            raise SystemExit(f"--pages: choose among executive, {', '.join(p for p, _ in PAGES[1:])}")
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found: apt-get install -y chromium")
     variants = list(args.variant)
@@ -335,7 +342,7 @@ def main() -> None:
                 print(f"server {v.label}: {v.root} {env}".rstrip())
             # the machine may be shared: wall times only mean something next to the load they ran under
             print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
-            measure(servers, args.loads)
+            measure(servers, args.loads, pages)
             print("load average (1, 5, 15 min) after: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
         finally:
             for proc in procs:

@@ -35,10 +35,12 @@ CHROMIUM_ARGS = [
 
 
 # Playwright `wait_for_function` condition (arg: minimum number of charts): the Streamlit script has
-# finished its run and every Plotly chart on the page has drawn its SVG.
+# finished its run, no element is still a skeleton (its code, e.g. plotly.js, still loading) and every
+# Plotly chart on the page has drawn its SVG.
 IDLE_JS = """(minCharts) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
 }"""

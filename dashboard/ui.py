@@ -90,10 +90,25 @@ def metric(
     value: str,
     delta: str | None = None,
     delta_color: str = "normal",
+    trend: Sequence[float] | None = None,
 ) -> None:
-    """A metric whose hover text is its definition and source."""
+    """A metric whose hover text is its definition and source; `trend` (e.g. the weekly values) is drawn
+    under it as a sparkline (Streamlit's own, which needs no plotly.js)."""
     d = defs().get(key, Definition(key, "", definitions.DOC))
-    col.metric(d.label, value, delta, help=d.help(), delta_color=delta_color)
+    col.metric(d.label, value, delta, help=d.help(), delta_color=delta_color,
+               chart_data=list(trend) if trend is not None and len(trend) > 1 else None)
+
+
+def on_demand(label: str, key: str) -> st.delta_generator.DeltaGenerator | None:
+    """A collapsed expander whose content runs only once it is opened (Streamlit's lazy expander,
+    `on_change="rerun"`): the container while open, else None.
+
+    A fresh tab's first chart costs the browser plotly.js (about 1.7 s of CPU on this project's 2-core
+    machine, each further chart about 0.2 s: benchmarks/bench_dashboard.py), so a page keeps its
+    secondary charts here and draws them when asked; it stays open across the session's reruns.
+    """
+    box = st.expander(label, key=key, on_change="rerun")
+    return box if box.open else None
 
 
 def explain(*keys: str) -> None:

@@ -36,6 +36,8 @@ PAGES = [
     ("agents", "agents_and_quality", "Agents and quality"),
     ("operations", "operations", "Operations"),
 ]
+# Pages whose first view draws no plotly chart (the executive summary's charts open on demand).
+FIRST_VIEW_WITHOUT_CHARTS = {"executive_summary", "explore_and_export"}
 # The real demo warehouse (`python -m pipelines demo`) when it builds; the fixture otherwise.
 DEMO_ARGS = ["--customers", "300", "--days", "60"]  # plus --out <tmp>/demo: never write into data/
 
@@ -151,10 +153,21 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
         try:
             for path, name, heading in PAGES:
                 page.goto(f"{url}/{path}")
-                wait_idle(page, min_charts=0 if name == "explore_and_export" else 1, heading=heading)
+                wait_idle(page, min_charts=0 if name in FIRST_VIEW_WITHOUT_CHARTS else 1, heading=heading)
                 n_charts = check_page(page, heading)
-                assert n_charts > 0 or name == "explore_and_export", f"{heading}: no chart"
+                assert n_charts > 0 or name in FIRST_VIEW_WITHOUT_CHARTS, f"{heading}: no chart"
                 save_small_png(page.screenshot(), SCREENSHOTS / f"{name}.png")
+
+            # The executive summary's charts draw when their expander is opened (not on the first view).
+            page.goto(url)
+            wait_idle(page, heading="Executive summary")
+            assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+            assert page.locator('[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas').count() >= 4, (
+                "the weekly trends as sparklines")
+            page.get_by_text("Charts: weekly trends and top reasons").click()
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 5])
+            wait_idle(page, min_charts=5)
+            check_page(page, "Executive summary")
 
             # A click on a Pareto bar lists the verbatims behind it.
             page.goto(f"{url}/reasons")

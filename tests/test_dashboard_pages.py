@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, str(Path(__file__).parent))
 import dashboard_fixture  # noqa: E402
 
+from dashboard import ui  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "dashboard/pages/executive.py",
@@ -27,12 +29,46 @@ PAGES = [
 ]
 
 
+# Pages whose charts draw when an expander (ui.on_demand) is opened: its key.
+ON_DEMAND = {"dashboard/pages/executive.py": "exec_charts"}
+
+
+def open_on_demand(at: AppTest, key: str, is_open: bool = True) -> AppTest:
+    """Open (or close) a page's on-demand expander, as a click on it does, and rerun."""
+    at.session_state[key] = is_open
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_without_exception(app: AppTest, page: str) -> None:
     at = dashboard_fixture.open_page(app, page)
     assert at.title, f"{page} has no title"
-    charts = at.get("plotly_chart")
-    assert charts or page.endswith("explore.py"), f"{page} shows no chart"
+    try:
+        if page in ON_DEMAND:
+            open_on_demand(at, ON_DEMAND[page])
+        charts = at.get("plotly_chart")
+        assert charts or page.endswith("explore.py"), f"{page} shows no chart"
+    finally:
+        if page in ON_DEMAND:
+            open_on_demand(at, ON_DEMAND[page], False)
+
+
+def test_executive_first_view_draws_no_plotly_chart_and_the_charts_open_on_demand(app: AppTest) -> None:
+    # a fresh tab's first plotly chart costs the browser plotly.js: the summary's first view does
+    # without, its trends are the metrics' sparklines, the top reasons a list
+    at = dashboard_fixture.open_page(app, PAGES[0])
+    assert not at.get("plotly_chart")
+    trends = {m.label: list(m.proto.chart_data) for m in at.metric}
+    assert all(len(v) > 1 for k, v in trends.items() if k != "Revenue at risk"), trends
+    assert any(md.value.startswith("1. ") for md in at.markdown), "the top reasons are listed"
+    try:
+        open_on_demand(at, ON_DEMAND[PAGES[0]])
+        charts = at.get("plotly_chart")
+        assert len(charts) == 5, "four weekly trends and the top reasons"
+    finally:
+        open_on_demand(at, ON_DEMAND[PAGES[0]], False)
 
 
 def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path) -> None:
@@ -62,8 +98,15 @@ def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path
     assert metrics["FCR (proxy)"] == f"{fcr:.1%}"
     assert metrics["Revenue at risk"] == f"{rar / 1000:,.2f}k"
     assert all(m.delta for m in at.metric if m.label != "Revenue at risk"), "each trend shows its change"
-    top_chart = at.get("plotly_chart")[-1].proto.spec
-    assert all(f'"{key}"' in top_chart for (key,) in top)
+    listed = next(md.value for md in at.markdown if md.value.startswith("1. "))
+    assert [line.split(". ", 1)[1].rsplit(": ", 1)[0] for line in listed.splitlines()] == [
+        ui.md(key) for (key,) in top
+    ]
+    try:
+        top_chart = open_on_demand(at, ON_DEMAND[PAGES[0]]).get("plotly_chart")[-1].proto.spec
+        assert all(f'"{key}"' in top_chart for (key,) in top)
+    finally:
+        open_on_demand(at, ON_DEMAND[PAGES[0]], False)
 
 
 def test_channel_filter_changes_the_figures(app: AppTest, warehouse: Path) -> None:
