@@ -191,12 +191,15 @@ def fresh_tab(browser, url: str, pid: int | None) -> dict:
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     charts = tab.locator('[data-testid="stPlotlyChart"]').count()
     context.close()
-    return {"wall": wall, "cpu": server_cpu(pid) - c0, "browser": browser_s, "bytes": got["bytes"], "js": got["js"],
+    return {"wall": wall, "cpu": server_cpu(pid) - c0, "browser": browser_s, "bytes": got["bytes"],
+            "js": got["js"],
             "ws_first": got["ws_first"] or 0.0, "ws_last": got["ws_last"] or 0.0, "ws_bytes": got["ws_bytes"],
             "script": metrics.get("ScriptDuration", 0.0), "charts": charts}
 
 
-def measure(servers: dict[str, tuple[str, int | None]], loads: int, pages: list[tuple[str, str]] = PAGES) -> dict:
+def measure(
+    servers: dict[str, tuple[str, int | None]], loads: int, pages: list[tuple[str, str]] = PAGES
+) -> dict:
     """Print and return per server label the page times: {label: {"pages": {title: {cold, warm, nav}},
     "filter": {median, max}}}; the servers' loads alternate."""
     from playwright.sync_api import sync_playwright
@@ -232,12 +235,16 @@ def measure(servers: dict[str, tuple[str, int | None]], loads: int, pages: list[
                     return statistics.median(r[key] for r in rest)
 
                 js_end = statistics.median(max((t for t, _ in r["js"]), default=0.0) for r in rest)
+                js_files = statistics.median(len(r["js"]) for r in rest)
                 print(f"{title:<22}{label:<{width + 2}}{first['wall']:>8.2f}{med('wall'):>8.2f}"
-                      f"{first['cpu']:>8.2f}{med('cpu'):>7.2f}{first['bytes'] / 1e3:>8.0f}{med('ws_first'):>7.2f}"
-                      f"{med('ws_last'):>7.2f}{med('ws_bytes') / 1e3:>7.0f}{statistics.median(len(r['js']) for r in rest):>4.0f}"
-                      f"{js_end:>7.2f}{med('script'):>7.2f}{first['charts']:>7}{med('browser'):>14.2f}", flush=True)
+                      f"{first['cpu']:>8.2f}{med('cpu'):>7.2f}{first['bytes'] / 1e3:>8.0f}"
+                      f"{med('ws_first'):>7.2f}{med('ws_last'):>7.2f}{med('ws_bytes') / 1e3:>7.0f}"
+                      f"{js_files:>4.0f}"
+                      f"{js_end:>7.2f}{med('script'):>7.2f}{first['charts']:>7}{med('browser'):>14.2f}",
+                      flush=True)
                 out[label]["pages"][title] = {"cold": round(first["wall"], 2), "warm": round(med("wall"), 2),
-                                              "cpu": round(med("cpu"), 2), "browser": round(med("browser"), 2)}
+                                              "cpu": round(med("cpu"), 2),
+                                              "browser": round(med("browser"), 2)}
                 chunks[title] = {name for _, name in runs[labels[0]][-1]["js"]}
         common = set.intersection(*chunks.values())
         print(f"JS files every page fetched ({labels[0]}): {len(common)}; beyond them:")
@@ -256,7 +263,8 @@ def measure(servers: dict[str, tuple[str, int | None]], loads: int, pages: list[
                     page = tabs[label]
                     t0 = time.perf_counter()
                     # a link: "Operations" is also the name of a section of the navigation
-                    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
+                    nav_links = page.locator('[data-testid="stSidebarNav"]')
+                    nav_links.get_by_role("link", name=title, exact=True).click()
                     page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
                     idle(page)
                     nav[label][title].append(time.perf_counter() - t0)
@@ -302,9 +310,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--loads", type=int, default=5)
-    parser.add_argument("--db", type=Path, help="a warehouse to reuse; generated there (and kept) when absent")
+    parser.add_argument("--db", type=Path,
+                        help="a warehouse to reuse; generated there (and kept) when absent")
     parser.add_argument("--variant", type=parse_variant, action="append", default=[],
-                        help="LABEL=TREE [VAR=VALUE ...]: a server to compare (repeatable; default: this checkout)")
+                        help="LABEL=TREE [VAR=VALUE ...]: a server to compare (repeatable; default: "
+                        "this checkout)")
     parser.add_argument("--compare-compress", action="store_true",
                         help="this checkout with the frontend bundle gzip-compressed and without")
     parser.add_argument("--pages", help="comma-separated URL paths to time ('' or 'executive' = the "

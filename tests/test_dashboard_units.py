@@ -407,3 +407,13 @@ def test_overview_marts_match_the_contacts(served: Path) -> None:
     assert searched["n"].sum() <= sum(mix.values())
     traj = queries.trajectory(Filters()).set_index("channel")
     assert (traj.loc["call", "start"], traj.loc["call", "end"]) == (pytest.approx(start), pytest.approx(end))
+
+
+def test_staffing_draws_forecast_and_agents_in_one_figure() -> None:
+    hours = pd.date_range("2026-03-02 08:00", periods=3, freq="h")
+    plan = pd.DataFrame({"interval_start": hours, "forecast_contacts": [4.0, 6.0, 5.0],
+                         "agents_needed": [2, 3, 2]})
+    fig = charts.staffing(plan, "call")
+    assert [list(t.y) for t in fig.data] == [[4.0, 6.0, 5.0], [2, 3, 2]]
+    assert fig.data[0].xaxis == "x" and fig.data[1].xaxis == "x2" and fig.layout.xaxis.matches == "x2"
+    assert charts.is_empty(charts.staffing(plan.iloc[:0], "call"))

@@ -64,9 +64,10 @@ if len(top):
         f"({report.money(float(top['revenue_at_risk'].iloc[0]))})."
     )
     # reason labels come from the data: escaped, so they read as text
+    amounts = [None if pd.isna(v) else float(v) for v in top["revenue_at_risk"]]
     st.markdown("\n".join(
-        f"{i}. {ui.md(row.key)}: {report.money(None if pd.isna(row.revenue_at_risk) else float(row.revenue_at_risk))}"
-        for i, row in enumerate(top.itertuples(), start=1)
+        f"{i}. {ui.md(key)}: {report.money(amount)}"
+        for i, (key, amount) in enumerate(zip(top["key"], amounts, strict=True), start=1)
     ))
 else:
     st.info("This build has no revenue at risk by reason.")

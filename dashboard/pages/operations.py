@@ -34,10 +34,7 @@ else:
     channel = st.selectbox("Channel", sorted(plan["channel"].unique()), key="op_channel")
     part = plan[plan["channel"] == channel]
     st.caption(f"Method: {ui.md(part['method'].iloc[0])}; mean handle time {part['aht_s'].iloc[0]:.0f} s.")
-    ui.chart(charts.trend(part, "interval_start", "forecast_contacts", f"Forecast contacts per hour: {channel}"),
-             "op_forecast")
-    ui.chart(charts.trend(part, "interval_start", "agents_needed", f"Agents needed per hour: {channel}"),
-             "op_agents")
+    ui.chart(charts.staffing(part, channel), "op_staffing")
 
 st.subheader("Self-service candidates")
 st.dataframe(ops_queries.self_service(), hide_index=True, width="stretch", key="op_self_service")

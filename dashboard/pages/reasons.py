@@ -1,4 +1,5 @@
-"""Contact reasons: Pareto with cumulative share, hierarchy, trends, emerging issues, value-irritant."""
+"""Contact reasons: Pareto with cumulative share, emerging issues, value-irritant; the hierarchy, the top
+reasons' weekly trend and the emerging issues' chart on demand."""
 
 import streamlit as st
 
@@ -26,13 +27,18 @@ if len(p):
     top = p[p["cum_share"] <= 0.8]
     st.caption(f"{len(top) + 1 if len(top) < len(p) else len(top)} of {len(p)} reasons make up 80% of {by}.")
 
-left, right = st.columns(2)
-with left:
-    h = queries.hierarchy(f)
-    ui.chart(charts.hierarchy(h), "rs_hier", "parent_reason", sorted(h["parent"].dropna().unique()), f)
-with right:
-    t = queries.reason_trend(f)
-    ui.chart(charts.reason_trend(t), "rs_trend", "reason", sorted(t["reason"].unique()), f)
+# secondary charts draw when asked (ui.on_demand): a fresh tab pays about 0.2 s of browser CPU a chart
+box = ui.on_demand("Charts: reasons under their parent, weekly trend of the top reasons", "rs_more")
+if box is not None:
+    with box:
+        left, right = st.columns(2)
+        with left:
+            h = queries.hierarchy(f)
+            parents = sorted(h["parent"].dropna().unique())
+            ui.chart(charts.hierarchy(h), "rs_hier", "parent_reason", parents, f)
+        with right:
+            t = queries.reason_trend(f)
+            ui.chart(charts.reason_trend(t), "rs_trend", "reason", sorted(t["reason"].unique()), f)
 
 by_language = queries.reasons_by_language(f)
 if by_language["language"].nunique() > 1:
@@ -52,13 +58,16 @@ if em.empty:
     st.info("No reason's weekly volume or negative share left its normal range.")
 else:
     st.dataframe(em, hide_index=True, width="stretch")
-    ui.chart(
-        charts.bar(em, "reason", "z_max", "Emerging issues: peak z-score above normal"),
-        "rs_em",
-        "reason",
-        em["reason"].tolist(),
-        f,
-    )
+    em_box = ui.on_demand("Chart: peak z-score above normal per emerging issue", "rs_em_chart")
+    if em_box is not None:
+        with em_box:
+            ui.chart(
+                charts.bar(em, "reason", "z_max", "Emerging issues: peak z-score above normal"),
+                "rs_em",
+                "reason",
+                em["reason"].tolist(),
+                f,
+            )
 
 st.subheader("Value-irritant matrix")
 vi = queries.mart_by_reason("value_irritant", f, "volume DESC")

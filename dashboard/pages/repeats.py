@@ -1,5 +1,5 @@
 """Repeat contacts: rates per window and dimension (both scopes, with denominators), channel switching,
-and one customer's chain as a timeline."""
+and (on demand) one customer's chain as a timeline."""
 
 import streamlit as st
 
@@ -62,16 +62,21 @@ if len(sw):
     )
 
 st.subheader("A customer's chain of contacts")
-chains = queries.top_chains(f)
-if chains.empty:
-    st.info("No identified customers under these filters.")
-else:
-    who = st.selectbox(
-        "Customer (most repeats first)",
-        chains["customer_id"].tolist(),
-        key="rp_customer",
-        format_func=lambda c: f"{c} ({int(chains.set_index('customer_id').loc[c, 'repeats'])} repeats)",
-    )
-    ui.chart(charts.timeline(queries.customer_timeline(who), who), "rp_timeline")
-    ui.verbatim_table(Filters(), (("customer_id", who),), key="rp_chain_rows")
+# on demand (ui.on_demand): the timeline chart and the customer's contacts draw when asked
+box = ui.on_demand("The customers with the most repeats: one's contacts as a timeline", "rp_chains")
+if box is not None:
+    with box:
+        chains = queries.top_chains(f)
+        if chains.empty:
+            st.info("No identified customers under these filters.")
+        else:
+            repeats = chains.set_index("customer_id")["repeats"]
+            who = st.selectbox(
+                "Customer (most repeats first)",
+                chains["customer_id"].tolist(),
+                key="rp_customer",
+                format_func=lambda c: f"{c} ({int(repeats.loc[c])} repeats)",
+            )
+            ui.chart(charts.timeline(queries.customer_timeline(who), who), "rp_timeline")
+            ui.verbatim_table(Filters(), (("customer_id", who),), key="rp_chain_rows")
 ui.explain("repeat_rate_any", "repeat_rate_same", "fcr_proxy", "channel_switch")
