@@ -35,12 +35,14 @@ CHROMIUM_ARGS = [
 
 
 # Playwright `wait_for_function` condition (arg: minimum number of charts): the Streamlit script has
-# finished its run, no element is still a skeleton (its code, e.g. plotly.js, still loading) and every
-# Plotly chart on the page has drawn its SVG.
+# finished its run, no element is still a skeleton (its code, e.g. plotly.js, still loading), every
+# metric's sparkline (Vega, loaded after the metric shows) and every Plotly chart has drawn its SVG.
 IDLE_JS = """(minCharts) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    const sparklines = [...document.querySelectorAll('[data-testid="stMetricChart"]')];
+    if (!sparklines.every(s => s.querySelector('svg, canvas'))) return false;
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     return charts.length >= minCharts && charts.every(c => c.querySelector('.main-svg'));
 }"""

@@ -162,7 +162,7 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
             page.goto(url)
             wait_idle(page, heading="Executive summary")
             assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
-            sparklines = page.locator('[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas')
+            sparklines = page.locator('[data-testid="stMetricChart"] svg, [data-testid="stMetricChart"] canvas')
             assert sparklines.count() >= 4, "the weekly trends as sparklines"
             page.get_by_text("Charts: weekly trends and top reasons").click()
             wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 5])
