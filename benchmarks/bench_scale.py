@@ -12,6 +12,7 @@ size ratio, 10x from 100k to 1M).
     python -m benchmarks.bench_scale                          # 100k then 1M (`nice -n 10`, >= 16 GB RAM)
     python -m benchmarks.bench_scale --interactions 20000 --mode full --no-dashboard
     python -m benchmarks.bench_scale --interactions 100000 --json data/bench/scale.json
+    python -m benchmarks.bench_scale --interactions 1000000 --only-ingest   # generate + ingest (full and day)
 
 `--mode fast` (the default from 100k) runs the static encoder (`VOC_MODELS_MODE=fast`); the
 transformer encoder (`full`) does a few hundred texts/s here, days for 1M. Sizes are approximate:
@@ -113,8 +114,8 @@ def fast_mode_available() -> bool:
     return "mode" in {f.name for f in dataclasses.fields(ModelSettings)}
 
 
-def measure(label: str, code: str, *args: str, log: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Run `code` in a child Python; returns (seconds, peak RSS in MB of it and its children)."""
+def measure(label: str, code: str, *args: str, log: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Run `code` in a child Python; returns (seconds, peak RSS in MB, CPU seconds) of it and its children."""
     start = time.perf_counter()
     with open(log, "a") as out:
         out.write(f"\n=== {label}\n")
@@ -129,11 +130,15 @@ def measure(label: str, code: str, *args: str, log: Path, env: dict[str, str]) -
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{label} failed (exit {os.waitstatus_to_exitcode(status)}); traceback in {log}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def run_size(interactions: int, workdir: Path, mode: str, dashboard: bool, loads: int) -> dict:
-    """Generate, run every stage, then the incremental day and the dashboard; returns the figures."""
+def run_size(interactions: int, workdir: Path, mode: str, dashboard: bool, loads: int,
+             only_ingest: bool = False) -> dict:
+    """Generate, run every stage, then the incremental day and the dashboard; returns the figures.
+
+    `only_ingest`: generate, then the full and the day's ingest only (the other stages are skipped).
+    """
     customers = max(20, math.ceil(interactions / (CONTACTS_PER_CUSTOMER_DAY * DAYS)))
     folder = workdir / f"n{interactions}"
     shutil.rmtree(folder, ignore_errors=True)
@@ -146,10 +151,12 @@ def run_size(interactions: int, workdir: Path, mode: str, dashboard: bool, loads
                     "full": {}, "day": {}, "load_start": os.getloadavg()}
 
     def step(part: str, label: str, code: str, *args: str) -> None:
-        seconds, peak = measure(f"{part} {label}", code, *args, log=log, env=env)
-        result[part][label] = {"seconds": round(seconds, 2), "peak_mb": round(peak)}
-        print(f"  {part:<5} {label:<14} {seconds:>9.1f} s  {peak:>8.0f} MB peak   load {os.getloadavg()[0]:.1f}",
-              flush=True)
+        if only_ingest and label not in ("generate", "ingest"):
+            return
+        seconds, peak, cpu = measure(f"{part} {label}", code, *args, log=log, env=env)
+        result[part][label] = {"seconds": round(seconds, 2), "peak_mb": round(peak), "cpu_seconds": round(cpu, 2)}
+        print(f"  {part:<5} {label:<14} {seconds:>9.1f} s  {peak:>8.0f} MB peak  {cpu:>9.1f} s CPU   "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
 
     def counts() -> dict:
         out = subprocess.run([sys.executable, "-c", COUNTS, db], capture_output=True, text=True, cwd=ROOT, env=env)
@@ -174,7 +181,7 @@ def run_size(interactions: int, workdir: Path, mode: str, dashboard: bool, loads
     result["load_end"] = os.getloadavg()
     with open(log) as fh:
         result["generator"] = next((line.strip() for line in fh if line.startswith("utterances ")), "")
-    if dashboard:
+    if dashboard and not only_ingest:
         result["dashboard"] = dashboard_times(Path(db), loads)
     shutil.rmtree(folder / "demo", ignore_errors=True)   # the files are GBs at 1M; the warehouse stays
     return result
@@ -205,6 +212,8 @@ def report(results: list[dict]) -> None:
     print(f"{'':<22}" + "".join(f"{'s':>10}{'peak MB':>10}{'':>6}" for _ in results))
     for part, labels in (("full", ("generate",) + FULL), ("day", DAY)):
         for label in labels:
+            if any(label not in r[part] for r in results):
+                continue  # skipped (--only-ingest)
             line = f"{part + ' ' + label:<22}"
             for r in results:
                 m = r[part][label]
@@ -214,19 +223,24 @@ def report(results: list[dict]) -> None:
                 line += f"   {b / a:>5.1f}x" if a > 0 else ""
             print(line)
     for r in results:
-        full = sum(r["full"][s]["seconds"] for s in FULL)
-        day = sum(r["day"][s]["seconds"] for s in DAY)
+        full = sum(r["full"][s]["seconds"] for s in FULL if s in r["full"])
+        day = sum(r["day"][s]["seconds"] for s in DAY if s in r["day"])
         added = r["counts_after_day"]["interactions"] - r["counts"]["interactions"]
         peak = max(m["peak_mb"] for part in ("full", "day") for m in r[part].values())
-        top = max(DAY, key=lambda s: r["day"][s]["seconds"])
+        top = max(r["day"], key=lambda s: r["day"][s]["seconds"])
         c = r["counts"]
         print(f"\n{c['interactions']:,} interactions, {c['turns']:,} turns, mode {r['mode']}: "
               f"{c['distinct_interaction_texts']:,} distinct customer texts, {c['embeddings']:,} embeddings "
               f"(distinct texts encoded) = {c['embeddings'] / max(1, c['interactions'] + c['turns']):.1%} of texts")
         print(f"  generator: {r['generator']}")
-        print(f"  full run (ingest..publish) {full:.1f} s, peak memory {peak:,} MB (goal < 8,192); "
-              f"incremental day (+{added:,} = {added / max(1, c['interactions']):.1%}) {day:.1f} s = "
-              f"{day / full:.1%} of the full run (goal < 5%); largest: {top} {r['day'][top]['seconds']:.1f} s")
+        if len(r["full"]) == 2:  # --only-ingest
+            print(f"  ingest only: full {full:.1f} s ({r['full']['ingest']['cpu_seconds']:.1f} s CPU), peak memory "
+                  f"{peak:,} MB; the day (+{added:,} = {added / max(1, c['interactions']):.1%}) {day:.1f} s "
+                  f"({r['day']['ingest']['cpu_seconds']:.1f} s CPU)")
+        else:
+            print(f"  full run (ingest..publish) {full:.1f} s, peak memory {peak:,} MB (goal < 8,192); "
+                  f"incremental day (+{added:,} = {added / max(1, c['interactions']):.1%}) {day:.1f} s = "
+                  f"{day / full:.1%} of the full run (goal < 5%); largest: {top} {r['day'][top]['seconds']:.1f} s")
         print(f"  load average at start {r['load_start'][0]:.2f}, at end {r['load_end'][0]:.2f} "
               f"({os.cpu_count()} CPUs)")
 
@@ -241,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-dashboard", action="store_true", help="skip the page times in Chromium")
     parser.add_argument("--loads", type=int, default=3, help="page loads per page for the dashboard times")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--only-ingest", action="store_true",
+                        help="generate and ingest only (the full run's and the day's), no other stage")
     args = parser.parse_args(argv)
     sizes = args.interactions or [100_000, 1_000_000]
     results = []
@@ -250,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: fast mode is not in this build ([models] mode); {size:,} runs the full encoder")
             mode = "full"
         print(f"encoder mode {mode}" + ("" if args.mode else f" (default for {size:,}: fast from {FAST_FROM:,})"))
-        results.append(run_size(size, args.workdir, mode, not args.no_dashboard, args.loads))
+        results.append(run_size(size, args.workdir, mode, not args.no_dashboard, args.loads, args.only_ingest))
         report(results)
         if args.json:
             args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
