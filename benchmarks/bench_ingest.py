@@ -1,7 +1,8 @@
 """Ingest throughput: 1,000,000 generated social posts through `ingest social`, next to DuckDB's read_csv.
 
 Run: `make bench-ingest` (1M rows; `make bench-ingest ROWS=300000` for another size, or
-`nice -n 10 .venv/bin/python -m benchmarks.bench_ingest --rows 1000000`).
+`nice -n 10 .venv/bin/python -m benchmarks.bench_ingest --rows 1000000`; `--profile` also prints
+the statements that took the most CPU in each run).
 Prints rows/s of DuckDB's own `read_csv` of the same file (materialised into a table), of our
 ingest without redaction (`--keep-originals`) and with the default PII redaction, and the ratios.
 CPU seconds include the redaction worker processes' (`--redact-workers`, default one per CPU).
@@ -71,13 +72,36 @@ def duckdb_read_csv(path: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
-def ingest(path: Path, db: Path, options: IngestOptions) -> tuple[float, float, str]:
+class Timed:
+    """A connection that records each statement's CPU and wall seconds (`--profile`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con, self.log = con, []
+
+    def execute(self, sql: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        start, cpu = time.perf_counter(), time.process_time()
+        result = self._con.execute(sql, *args, **kwargs)
+        self.log.append((time.process_time() - cpu, time.perf_counter() - start, " ".join(str(sql).split())))
+        return result
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._con, name)
+
+    def print_top(self, n: int = 8) -> None:
+        for cpu, wall, sql in sorted(self.log, reverse=True)[:n]:
+            print(f"    cpu {cpu:6.2f}s  wall {wall:6.2f}s  {sql[:110]}")
+
+
+def ingest(path: Path, db: Path, options: IngestOptions, profile: bool = False) -> tuple[float, float, str]:
     con = connect(db)
+    timed = Timed(con) if profile else None
     start, cpu = time.perf_counter(), time.process_time() + pool.worker_cpu_seconds()
-    [report] = ingest_paths(con, "social", [path], options)
+    [report] = ingest_paths(timed or con, "social", [path], options)
     seconds = time.perf_counter() - start
     cpu = time.process_time() + pool.worker_cpu_seconds() - cpu
     con.close()
+    if timed:
+        timed.print_top()
     return seconds, cpu, report.line()
 
 
@@ -86,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--no-redaction-run", action="store_true", help="skip the run with PII redaction")
     parser.add_argument("--redact-workers", type=int, default=0, help="[ingest] redact_workers (0: per CPU)")
+    parser.add_argument("--profile", action="store_true", help="print the statements that took the most CPU")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="voc-bench-") as tmp:
         csv_path = Path(tmp) / "posts.csv"
@@ -104,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
                          IngestOptions(redact_workers=workers)))
         ratios = []
         for name, options in runs:
-            wall, cpu, line = ingest(csv_path, Path(tmp) / f"{name[:2]}.duckdb", options)
+            wall, cpu, line = ingest(csv_path, Path(tmp) / f"{name[:2]}.duckdb", options, args.profile)
             print(
                 f"ingest social ({name}): {wall:7.2f}s  {args.rows / wall:12,.0f} rows/s  cpu {cpu:6.2f}s  "
                 f"ratio {wall / base:.1f}x (cpu {cpu / base_cpu:.1f}x)   [{line.split(': ', 1)[1]}]"
