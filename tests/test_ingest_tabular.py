@@ -460,3 +460,30 @@ def test_social_jsonl_nested_fields_map_with_dotted_paths(con, tmp_path):
     assert rows(con, "SELECT source_id, customer_id, text FROM staging.interactions") == [
         ("77", pseudonym_of("handle", "JoBloggs"), "where is my refund")
     ]
+
+
+
+def test_a_turn_number_given_twice_in_a_conversation_rejects_the_later_record(con, tmp_path):
+    # "2.0" is turn 2 again; the rejected "robot" turn 3 does not make the next turn 3 a duplicate;
+    # blank turn numbers never repeat; c2's turn 1 is another call's; "-0" is turn 0 and "NaN" is "nan"
+    utt = [("c1", "1", "agent"), ("c1", "2", "customer"), ("c1", "2.0", "customer"), ("c1", "3", "robot"),
+           ("c1", "3", "customer"), ("c1", "", "customer"), ("c1", "", "agent"), ("c2", "1", "customer"),
+           ("c2", "0", "customer"), ("c2", "-0", "agent"), ("c2", "nan", "customer"), ("c2", "NaN", "agent"),
+           ("c2", "2", "agent"), ("c2", "2", "agent"), ("c2", "2", "customer"), ("c3", "1", "customer")]
+    path = write_csv(tmp_path / "calls.csv", [
+        {"call_id": c, "turn": t, "speaker": s, "text": f"text {i}", "started_at": "2024-03-01 09:00:00"}
+        for i, (c, t, s) in enumerate(utt, 1)
+    ])
+    [report] = ingest_paths(con, "transcripts", [path], IngestOptions())
+    assert (report.read, report.loaded, report.rejected) == (16, 10, 6), report.line()
+    assert rows(con, "SELECT record_no, reason FROM raw.rejects ORDER BY record_no") == [
+        (3, "duplicate turn: c1 turn 2.0"), (4, "unknown speaker: robot"), (10, "duplicate turn: c2 turn -0"),
+        (12, "duplicate turn: c2 turn NaN"), (14, "duplicate turn: c2 turn 2"), (15, "duplicate turn: c2 turn 2"),
+    ]
+    # the first record of each turn number is the one kept
+    assert rows(con, "SELECT i.source_id, t.text FROM staging.turns t JOIN staging.interactions i "
+                     "USING (interaction_id) ORDER BY i.source_id, t.turn_no") == [
+        ("c1", "text 1"), ("c1", "text 2"), ("c1", "text 5"), ("c1", "text 6"), ("c1", "text 7"),
+        ("c2", "text 9"), ("c2", "text 8"), ("c2", "text 13"), ("c2", "text 11"), ("c3", "text 16"),
+    ]
+    assert_invariant(con)

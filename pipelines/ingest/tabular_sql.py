@@ -354,11 +354,15 @@ def _utterances(b: _Builder) -> Spec:
                          THEN 'unparseable timestamp: ' || left(occurred_raw, 60)
                     {b.implausible('occurred_at', 'occurred_raw')}
                END AS reason0
-        FROM u {REFS_JOIN.format(src="u")})
-    SELECT *, CASE WHEN reason0 IS NULL AND turn_num IS NOT NULL AND record_no <> min(record_no)
-                        FILTER (WHERE reason0 IS NULL) OVER (PARTITION BY interaction_id, turn_num)
-                   THEN 'duplicate turn: ' || source_id || ' turn ' || turn_raw ELSE reason0 END AS reason
-    FROM checked"""
+        FROM u {REFS_JOIN.format(src="u")}),
+    -- a turn number given twice in a conversation: the later records are duplicates. Only repeated
+    -- (conversation, turn) pairs are kept and joined back: a window over every turn costs more
+    dup_turns AS (
+        SELECT interaction_id, turn_num, min(record_no) AS first_no FROM checked
+        WHERE reason0 IS NULL AND turn_num IS NOT NULL GROUP BY interaction_id, turn_num HAVING count(*) > 1)
+    SELECT c.*, CASE WHEN c.reason0 IS NULL AND c.record_no <> d.first_no
+                     THEN 'duplicate turn: ' || c.source_id || ' turn ' || c.turn_raw ELSE c.reason0 END AS reason
+    FROM checked c LEFT JOIN dup_turns d ON d.interaction_id = c.interaction_id AND d.turn_num = c.turn_num"""
     conv = f"""CREATE TEMP TABLE _voc_conv AS
     SELECT interaction_id, any_value(source_id) AS source_id, any_value(channel) AS channel,
            any_value(direction) AS direction, min(customer_ref_type) AS customer_ref_type,
