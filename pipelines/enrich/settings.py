@@ -3,7 +3,8 @@
 Example `voc.toml`::
 
     [enrich]
-    batch_size = 64       # texts per encoder forward pass; 0 = [models] batch_size
+    batch_size = 64       # at most this many texts per encoder forward pass (which also holds at most
+                          # encoder.BATCH_TOKENS tokens, padding included); 0 = [models] batch_size
     threads = 2           # torch intra-op threads; 0 = [models] threads
     commit_rows = 2000    # interactions per committed transaction (resume point)
     engine = "local"      # "ray": model work on Ray Data actors (pip install "ray[data]"), see README

@@ -16,6 +16,8 @@ import numpy as np
 from pipelines.errors import UserError
 
 EMBEDDING_DIM = 384
+# Tokens per forward pass, padding included (`token_batches`).
+BATCH_TOKENS = 1024
 CACHE_DIR = Path(os.environ.get("VOC_EMBEDDING_CACHE", Path.home() / ".cache" / "voc" / "embeddings"))
 
 
@@ -61,7 +63,8 @@ class Encoder:
         (1, 384)
 
     `prefix` (empty here) is put before every text, stripped, for models trained with one (e5's
-    `query: `); it does not count against `max_tokens`, the budget chunking works to.
+    `query: `); it does not count against `max_tokens`, the budget chunking works to. A forward pass
+    holds at most `batch_tokens` tokens, padding included, and at most `batch_size` texts.
     """
 
     prefix = ""
@@ -72,6 +75,7 @@ class Encoder:
         batch_size: int = 64,
         max_tokens: int = 256,
         threads: int | None = None,
+        batch_tokens: int = BATCH_TOKENS,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -87,6 +91,7 @@ class Encoder:
             torch.set_num_threads(int(threads))
         self.path = path
         self.batch_size = int(batch_size)
+        self.batch_tokens = int(batch_tokens)
         self.max_tokens = int(max_tokens)
         # A local directory only, never the hub (explicit, instead of setting HF_HUB_OFFLINE for the process).
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
@@ -107,7 +112,7 @@ class Encoder:
         return cls(s.encoder_path or None, batch_size=s.batch_size, threads=s.threads or None)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Embed `texts`; batches are formed by token length so padding stays small."""
+        """Embed `texts`: tokenized once, longest first, in batches of about `batch_tokens` tokens."""
         import torch
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -118,23 +123,17 @@ class Encoder:
         if self.prefix:
             clean = [self.prefix + t.strip() for t in clean]
             room = len(self.tokenizer(self.prefix, add_special_tokens=False)["input_ids"])
-        # Length in characters is a cheap, good proxy for token length when sorting.
-        order = np.argsort([len(t) for t in clean], kind="stable")[::-1]
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        tokens = self.tokenizer(clean, truncation=True, max_length=self.max_tokens + room)
+        lengths = [len(ids) for ids in tokens["input_ids"]]
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(clean), desc=f"encode {self.name}", unit="text")
         with torch.inference_mode():
-            for idx in batches:
-                batch = self.tokenizer(
-                    [clean[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_tokens + room,
-                    return_tensors="pt",
-                )
+            for idx in token_batches(lengths, self.batch_tokens, self.batch_size):
+                batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in tokens.items()},
+                                           return_tensors="pt")
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 summed = (hidden * mask).sum(dim=1)
@@ -146,6 +145,29 @@ class Encoder:
         if bar is not None:
             bar.close()
         return out
+
+
+def token_batches(lengths: list[int], budget: int = BATCH_TOKENS, max_texts: int = 0) -> list[np.ndarray]:
+    """Indices of `lengths` cut into batches, longest texts first, each holding at most `budget` tokens
+    once padded to its own longest text (a longer text goes alone) and at most `max_texts` texts (0: no cap).
+
+    Sorting by exact token length keeps padding near zero, and the budget keeps a batch of short texts
+    as large as a batch of long ones is costly: a fixed count of texts pads a batch of tweets to the
+    one long text among them, and attention's cost grows with the padded length.
+
+    >>> [b.tolist() for b in token_batches([5, 300, 40, 38, 12], budget=100)]
+    [[1], [2, 3], [4, 0]]
+    """
+    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        longest = max(1, int(lengths[order[start]]))
+        size = max(1, budget // longest)
+        if max_texts:
+            size = min(size, max_texts)
+        batches.append(order[start : start + size])
+        start += size
+    return batches
 
 
 _SHARED: dict[str, Encoder] = {}

@@ -21,7 +21,8 @@ class ModelSettings:
     encoder_path: directory of the sentence encoder; empty = the packaged all-MiniLM-L6-v2.
     sentiment_model / emotion_model: "builtin" (our heads) or a Hugging Face model id / local dir.
     models_dir: where the builtin heads live; empty = the repo's `models/`.
-    batch_size, threads: encoder batching and torch threads (0 = torch's default).
+    batch_size, threads: at most this many texts per encoder forward pass (a pass also holds at most
+        `encoder.BATCH_TOKENS` tokens, padding included) and torch threads (0 = torch's default).
     nev_min_emotion: P + N below this means "no emotional content": NEV is NaN, not 0 (1.2 excludes
         27% of neutral-only GoEmotions dev comments and keeps 95% of emotional ones; see MODEL_CARD).
     mode: "full" (the transformer encoder) or "fast" (a static model2vec distillation of it, for
