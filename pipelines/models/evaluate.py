@@ -316,10 +316,6 @@ def evaluate_mode(settings: ModelSettings, sample: int = 0) -> dict:
             "encoder": shared_encoder().name, "goemotions_dev": ge, "sentiment": ss, "service_cases": cases}
 
 
-if __name__ == "__main__":
-    main()
-
-
 def evaluate_languages(throughput_texts: int = 500, heads: Path | None = None) -> dict:
     """The multilingual route (`pipelines.models.multilingual`) per language, and the encoder comparison.
 
@@ -396,3 +392,7 @@ def evaluate_languages(throughput_texts: int = 500, heads: Path | None = None) -
     print(f"  (English texts keep the MiniLM heads: English figures before and after this route are the MiniLM "
           f"column; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return out
+
+
+if __name__ == "__main__":
+    main()
