@@ -35,6 +35,7 @@ ON_DEMAND = {
     "dashboard/pages/overview.py": ("ov_more",),
     "dashboard/pages/reasons.py": ("rs_more", "rs_em_chart"),
     "dashboard/pages/repeats.py": ("rp_chains",),
+    "dashboard/pages/customers.py": ("cu_clv_more", "cu_seg_more"),
 }
 
 
@@ -76,6 +77,37 @@ def test_executive_first_view_draws_no_plotly_chart_and_the_charts_open_on_deman
         assert len(charts) == 5, "four weekly trends and the top reasons"
     finally:
         open_on_demand(at, ON_DEMAND[PAGES[0]], False)
+
+
+def test_customers_first_view_is_the_ranked_lists_and_the_charts_open_with_their_drill_down(
+    app: AppTest, warehouse: Path
+) -> None:
+    # the callback list is what the page is opened for: shown first, without plotly.js; the scatter and
+    # the segment bar draw once their expanders are opened, each with its drill-down select box
+    page = PAGES[5]
+    at = dashboard_fixture.open_page(app, page)
+    assert not at.get("plotly_chart")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        callbacks = con.execute("SELECT count(*) FROM marts.callback_list").fetchone()[0]
+    assert callbacks > 0
+    first = at.dataframe[0].value
+    assert len(first) == min(callbacks, ui.PAGE_ROWS) and "priority" in first.columns
+    # both lists' whole-list downloads (CSV, Excel, Parquet) are on the first view
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV", "Download XLSX",
+                                                                  "Download PARQUET"] * 2
+    try:
+        opened = open_on_demand(at, ON_DEMAND[page])
+        assert len(opened.get("plotly_chart")) == 2, "the CLV x NEV scatter and revenue at risk by segment"
+        drills = {s.key for s in opened.selectbox}
+        assert {"cu_clv_drill", "cu_seg_drill"} <= drills, drills
+        segments = opened.selectbox(key="cu_seg_drill").options
+        opened.selectbox(key="cu_seg_drill").set_value(segments[1]).run()
+        assert not opened.exception
+        rows = next(t.value for t in opened.dataframe if "interaction_id" in t.value.columns)  # verbatims
+        assert len(rows) and set(rows["segment"]) == {segments[1]}
+    finally:
+        at.selectbox(key="cu_seg_drill").set_value(None)
+        open_on_demand(at, ON_DEMAND[page], False)
 
 
 def test_executive_summary_figures_match_the_marts(app: AppTest, warehouse: Path) -> None:

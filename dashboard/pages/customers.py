@@ -1,7 +1,10 @@
-"""Customers and value: CLV x NEV segments, revenue at risk by segment, callback list, proactive list.
+"""Customers and value: the closed-loop callback list, proactive candidates; on demand: CLV x NEV segments
+with the emotion-loyalty link, revenue at risk by segment.
 
 At a million contacts the scatter draws the customers with the highest CLV (`CLV_POINTS`), not every
-customer, and the lists show one page of rows; each list's download is the whole list.
+customer, and the lists show one page of rows; each list's download is the whole list. The first view is
+the ranked lists (what the page is opened for); the charts draw when their expander is opened
+(`ui.on_demand`: a fresh tab's first plotly chart costs the browser plotly.js).
 """
 
 import functools
@@ -16,36 +19,6 @@ CLV_POINTS = 500
 
 f = current()
 st.title("Customers and value")
-cv = queries.customer_value(f, limit=CLV_POINTS)
-population = queries.clv_population(f)
-fig = charts.clv_nev(cv.rename(columns={"mean_nev": "nev"}) if len(cv) else cv, population["median_clv"])
-ui.chart(fig, "cu_clv", "customer_id", cv["customer_id"].head(200).tolist() if len(cv) else (), f)
-if len(cv):
-    st.caption(
-        f"The {len(cv):,} highest CLVs of {population['customers']:,} customers with a CLV and an NEV "
-        "(text proxy); crosses are churned customers, open circles unknown; the dotted lines are NEV 0 "
-        "and the median CLV of all of them."
-    )
-loyalty = data.mart("nev_vs_loyalty")
-if len(loyalty):
-    st.caption("How closely emotion tracks loyalty in this data (AUC 0.5 = no link; Spearman 0 = none):")
-    st.dataframe(loyalty, hide_index=True, width="stretch")
-
-st.subheader("Revenue at risk by segment")
-seg = queries.revenue_at_risk("segment", f.segments)
-ui.chart(
-    charts.bar(
-        seg.rename(columns={"key": "segment"}), "segment", "revenue_at_risk", "Revenue at risk by segment"
-    ),
-    "cu_seg",
-    "segment",
-    seg["key"].tolist() if len(seg) else (),
-    f,
-)
-if len(seg):
-    st.caption(f"Method: {ui.md(seg['method'].iloc[0])}.")
-    for row in seg[seg["revenue_at_risk"].isna()].itertuples():
-        st.caption(f"{ui.md(row.key)}: unknown, {ui.md(row.note or 'not measurable')}.")
 
 
 def _unknown_as_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +52,48 @@ customer_table(
     "unknown (ranked after known ones). The last verbatim is shown as plain text.",
     _unknown_as_text,
 )
+
+st.subheader("Customer value and emotion")
+# on demand (ui.on_demand): the scatter, its drill-down and the emotion-loyalty table run when asked
+box = ui.on_demand("Chart: customers by CLV x NEV (text proxy) per segment, emotion vs loyalty",
+                   "cu_clv_more")
+if box is not None:
+    with box:
+        cv = queries.customer_value(f, limit=CLV_POINTS)
+        population = queries.clv_population(f)
+        shown = cv.rename(columns={"mean_nev": "nev"}) if len(cv) else cv
+        ids = cv["customer_id"].head(200).tolist() if len(cv) else ()
+        ui.chart(charts.clv_nev(shown, population["median_clv"]), "cu_clv", "customer_id", ids, f)
+        if len(cv):
+            st.caption(
+                f"The {len(cv):,} highest CLVs of {population['customers']:,} customers with a CLV and an "
+                "NEV (text proxy); crosses are churned customers, open circles unknown; the dotted lines are "
+                "NEV 0 and the median CLV of all of them."
+            )
+        loyalty = data.mart("nev_vs_loyalty")
+        if len(loyalty):
+            st.caption("How closely emotion tracks loyalty in this data (AUC 0.5 = no link; "
+                       "Spearman 0 = none):")
+            st.dataframe(loyalty, hide_index=True, width="stretch")
+
+st.subheader("Revenue at risk by segment")
+seg_box = ui.on_demand("Chart: revenue at risk per segment (click a bar for the verbatims behind it)",
+                       "cu_seg_more")
+if seg_box is not None:
+    with seg_box:
+        seg = queries.revenue_at_risk("segment", f.segments)
+        ui.chart(
+            charts.bar(seg.rename(columns={"key": "segment"}), "segment", "revenue_at_risk",
+                       "Revenue at risk by segment"),
+            "cu_seg",
+            "segment",
+            seg["key"].tolist() if len(seg) else (),
+            f,
+        )
+        if len(seg):
+            st.caption(f"Method: {ui.md(seg['method'].iloc[0])}.")
+            for row in seg[seg["revenue_at_risk"].isna()].itertuples():
+                st.caption(f"{ui.md(row.key)}: unknown, {ui.md(row.note or 'not measurable')}.")
 
 st.subheader("Proactive candidates")
 customer_table("proactive_candidates", "cu_pc", "No customer whose contacts recur regularly.")
