@@ -36,8 +36,8 @@ PAGES = [
     ("agents", "agents_and_quality", "Agents and quality"),
     ("operations", "operations", "Operations"),
 ]
-# Pages whose first view draws no plotly chart (the executive summary's charts open on demand).
-FIRST_VIEW_WITHOUT_CHARTS = {"executive_summary", "explore_and_export"}
+# Pages whose first view draws no plotly chart (the executive summary's and customers' charts open on demand).
+FIRST_VIEW_WITHOUT_CHARTS = {"executive_summary", "customers_and_value", "explore_and_export"}
 # The real demo warehouse (`python -m pipelines demo`) when it builds; the fixture otherwise.
 DEMO_ARGS = ["--customers", "300", "--days", "60"]  # plus --out <tmp>/demo: never write into data/
 
@@ -168,6 +168,18 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
             wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 5])
             wait_idle(page, min_charts=5)
             check_page(page, "Executive summary")
+
+            # Customers and value: the ranked lists first, the two charts once their expanders are opened.
+            page.goto(f"{url}/customers")
+            wait_idle(page, heading="Customers and value")
+            assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+            assert page.locator('[data-testid="stDataFrame"]').count() >= 1, "the callback list"
+            page.get_by_text("Chart: customers by CLV x NEV").click()
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 1])
+            page.get_by_text("Chart: revenue at risk per segment").click()
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 2])
+            wait_idle(page, min_charts=2)
+            check_page(page, "Customers and value")
 
             # A click on a Pareto bar lists the verbatims behind it.
             page.goto(f"{url}/reasons")
