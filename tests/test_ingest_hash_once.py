@@ -6,7 +6,10 @@ import csv
 import json
 from pathlib import Path
 
+import phonenumbers
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.ingest import IngestOptions, identity, ingest_paths
 from pipelines.ingest.identity import ref_hash
@@ -80,3 +83,79 @@ def test_ticket_email_keys_equal_per_row_hashes(tmp_path: Path) -> None:
     payloads = [json.loads(p) for (p,) in con.execute("SELECT payload FROM raw.records").fetchall()]
     assert {p["email"] for p in payloads} == {ref_hash("email", e) for e in ("jo@x.com", "al@x.org")}
     assert sum(sizes) <= 8, sizes
+
+
+# Phone numbers: normalised (phonenumbers' parse, the costly part) once per distinct number of a load,
+# not once per 2048-row batch, and to exactly what the former per-value code gave.
+
+def _phone_reference(text: str, region: str | None = None) -> str:
+    """The former `identity._phone` as it was, uncached: the reference the memoised one must equal."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    international = text.lstrip().startswith("+") or digits.startswith("00")
+    if not (international or region):
+        return digits
+    try:
+        number = phonenumbers.parse("+" + digits.removeprefix("00"), None) if international else (
+            phonenumbers.parse(digits, region.upper()))
+    except phonenumbers.NumberParseException:
+        return digits
+    if not international and not phonenumbers.is_possible_number(number):
+        return digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+REGIONS = [None, "GB", "US", "PL", "DE", "IT", "FR", "RU", "IN", "BR", "JP", "gb"]
+PHONE_CHARS = "0123456789+ -().0/x#*" + "٤٥۶२²①０a"  # ASCII punctuation, other scripts' digits, superscripts
+
+
+def _real_looking() -> list[str]:
+    """Example numbers of every region phonenumbers knows, written as E.164, international and national."""
+    out = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        number = phonenumbers.example_number(region)
+        if number is not None:
+            for fmt in (phonenumbers.PhoneNumberFormat.E164, phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+                        phonenumbers.PhoneNumberFormat.NATIONAL):
+                out.append(phonenumbers.format_number(number, fmt))
+    return out
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(st.text(alphabet=PHONE_CHARS, max_size=22),
+                 st.from_regex(r"\A(\+|00)?[0-9]{1,17}\Z"),
+                 st.sampled_from(_real_looking())),
+       st.sampled_from(REGIONS))
+def test_the_memoised_phone_normalisation_equals_the_per_value_library_path(text: str, region) -> None:
+    expected = _phone_reference(text, region)
+    assert identity._phone(text, region) == expected
+    assert identity._phone(text, region) == expected, "a second (memoised) call gives the same"
+
+
+def test_real_looking_numbers_normalise_as_the_library_does() -> None:
+    numbers = _real_looking()
+    assert len(numbers) > 600
+    for region in REGIONS:
+        for text in numbers:
+            assert identity._phone(text, region) == _phone_reference(text, region), (text, region)
+
+
+def test_a_phone_number_repeated_across_batches_is_parsed_once(tmp_path: Path, monkeypatch) -> None:
+    phones = [f"+44 7700 9{i:05d}" for i in range(50)]
+    rows = [{"customer_id": f"C{i}", "email": "", "phone": phones[i % len(phones)], "handle": ""}
+            for i in range(6000)]  # about three of DuckDB's 2048-row batches, each naming all 50 numbers
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number, region=None, *args, **kwargs):
+        parsed.append(number)
+        return real_parse(number, region, *args, **kwargs)
+
+    getattr(identity._phone, "cache_clear", lambda: None)()  # a cold memo
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    con = connect(tmp_path / "voc.duckdb")
+    [report] = ingest_paths(con, "customers", [_write(tmp_path / "customers.csv", rows)], IngestOptions())
+    assert report.error is None and report.loaded == len(rows), report.line()
+    assert sorted(parsed) == sorted("+" + "".join(ch for ch in p if ch.isdigit()) for p in phones)
+    got = dict(con.execute("SELECT record_no, phone FROM staging.customers").fetchall())
+    assert len(set(got.values())) == len(phones)
+    assert all(v == ref_hash("phone", phones[(n - 1) % len(phones)]) for n, v in got.items())
