@@ -36,6 +36,8 @@ ON_DEMAND = {
     "dashboard/pages/reasons.py": ("rs_more", "rs_em_chart"),
     "dashboard/pages/repeats.py": ("rp_chains",),
     "dashboard/pages/customers.py": ("cu_clv_more", "cu_seg_more"),
+    "dashboard/pages/root_causes.py": ("rc_terms_more",),
+    "dashboard/pages/agents.py": ("ag_more", "ag_failed_more"),
 }
 
 
@@ -107,6 +109,48 @@ def test_customers_first_view_is_the_ranked_lists_and_the_charts_open_with_their
         assert len(rows) and set(rows["segment"]) == {segments[1]}
     finally:
         at.selectbox(key="cu_seg_drill").set_value(None)
+        open_on_demand(at, ON_DEMAND[page], False)
+
+
+def test_root_causes_first_view_is_the_impact_chart_and_the_terms_open_with_their_drill_down(
+    app: AppTest,
+) -> None:
+    # the impact per reason (chart with its intervals, and its table) is what the page is opened for; the
+    # distinctive terms' bar draws once its expander is opened, with its drill-down select box
+    page = PAGES[4]
+    at = dashboard_fixture.open_page(app, page)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1, "the impact chart only"
+    assert "rc_impact_drill" in {s.key for s in at.selectbox}
+    assert any("impact" in t.value.columns and "ci_low" in t.value.columns for t in at.dataframe)
+    try:
+        opened = open_on_demand(at, ON_DEMAND[page])
+        assert len(opened.get("plotly_chart")) == 2, "the impact chart and the distinctive terms"
+        terms = opened.selectbox(key="rc_terms_drill").options
+        assert len(terms) > 1, terms
+        opened.selectbox(key="rc_terms_drill").set_value(terms[1]).run()
+        assert not opened.exception
+        assert any("interaction_id" in t.value.columns for t in opened.dataframe), "the term's verbatims"
+    finally:
+        at.selectbox(key="rc_terms_drill").set_value(None)
+        open_on_demand(at, ON_DEMAND[page], False)
+
+
+def test_agents_first_view_is_the_scorecards_and_the_charts_open_on_demand(app: AppTest) -> None:
+    # the scorecard tables and the contacts to coach from are what the page is opened for: no plotly.js on
+    # the first view; the QA score per agent, one agent's weeks and the items most failed draw once opened
+    page = PAGES[7]
+    at = dashboard_fixture.open_page(app, page)
+    assert not at.get("plotly_chart")
+    tables = len(at.dataframe)
+    assert tables >= 3, "scorecards per agent and per team, contacts to coach from"
+    assert "qa_score" in at.dataframe[0].value.columns
+    try:
+        opened = open_on_demand(at, ON_DEMAND[page])
+        assert len(opened.get("plotly_chart")) == 3, "QA score per agent, per week, items most failed"
+        assert "ag_agent" in {s.key for s in opened.selectbox}
+        assert len(opened.dataframe) == tables, "the same tables, none moved"
+    finally:
         open_on_demand(at, ON_DEMAND[page], False)
 
 

@@ -1,4 +1,9 @@
-"""Root causes: impact per reason with confidence intervals, distinctive terms, example verbatims."""
+"""Root causes: impact per reason with confidence intervals (chart and table), distinctive terms per
+reason and contrast (the chart on demand), example verbatims.
+
+The first view is the impact chart and its table (what the page is opened for); the distinctive terms'
+bar draws when its expander is opened (`ui.on_demand`: every further plotly chart costs the browser).
+"""
 
 import dataclasses
 
@@ -71,19 +76,24 @@ else:
         format_func=lambda c: c.replace("_", " "),
     )
     sel = terms[(terms["reason"] == reason) & (terms["contrast"] == contrast)].head(25)
-    ui.chart(
-        charts.bar(
-            sel,
-            "term",
-            "log_odds",
-            f"Terms over-represented ({contrast.replace('_', ' ')}): {reason}",
-            horizontal=True,
-        ),
-        "rc_terms",
-        "term",
-        sel["term"].tolist(),
-        dataclasses.replace(f, reasons=(reason,)),
-    )
+    # on demand (ui.on_demand): the terms' bar and its drill-down run when asked
+    box = ui.on_demand("Chart: the terms over-represented for this reason (click a bar for its verbatims)",
+                       "rc_terms_more")
+    if box is not None:
+        with box:
+            ui.chart(
+                charts.bar(
+                    sel,
+                    "term",
+                    "log_odds",
+                    f"Terms over-represented ({contrast.replace('_', ' ')}): {reason}",
+                    horizontal=True,
+                ),
+                "rc_terms",
+                "term",
+                sel["term"].tolist(),
+                dataclasses.replace(f, reasons=(reason,)),
+            )
     st.subheader(f"Example verbatims: {ui.md(reason)}, negative contacts")
     ui.verbatim_table(f, (("reason", reason), ("is_negative", True)), key="rc_examples")
 ui.explain("impact")
