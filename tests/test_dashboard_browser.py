@@ -36,8 +36,9 @@ PAGES = [
     ("agents", "agents_and_quality", "Agents and quality"),
     ("operations", "operations", "Operations"),
 ]
-# Pages whose first view draws no plotly chart (the executive summary's and customers' charts open on demand).
-FIRST_VIEW_WITHOUT_CHARTS = {"executive_summary", "customers_and_value", "explore_and_export"}
+# Pages whose first view draws no plotly chart (the executive summary's, customers' and agents' charts open
+# on demand).
+FIRST_VIEW_WITHOUT_CHARTS = {"executive_summary", "customers_and_value", "explore_and_export", "agents_and_quality"}
 # The real demo warehouse (`python -m pipelines demo`) when it builds; the fixture otherwise.
 DEMO_ARGS = ["--customers", "300", "--days", "60"]  # plus --out <tmp>/demo: never write into data/
 
@@ -180,6 +181,27 @@ def test_every_page_filter_and_export_in_chromium(served_app: tuple[str, str], t
             wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 2])
             wait_idle(page, min_charts=2)
             check_page(page, "Customers and value")
+
+            # Root causes: the impact chart first; the distinctive terms' bar once its expander is opened.
+            page.goto(f"{url}/root_causes")
+            wait_idle(page, min_charts=1, heading="Root causes")
+            assert page.locator('[data-testid="stPlotlyChart"]').count() == 1, "the impact chart"
+            page.get_by_text("Chart: the terms over-represented").click()
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 2])
+            wait_idle(page, min_charts=2)
+            check_page(page, "Root causes")
+
+            # Agents and quality: the scorecard tables first, the three charts once their expanders are opened.
+            page.goto(f"{url}/agents")
+            wait_idle(page, heading="Agents and quality")
+            assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+            assert page.locator('[data-testid="stDataFrame"]').count() >= 3, "scorecards, contacts to coach"
+            page.get_by_text("Charts: QA score per agent").click()
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 2])
+            page.get_by_text("Chart: share of applicable contacts failing").click()
+            wait_until(page, COUNT_IS_JS, ['[data-testid="stPlotlyChart"]', 3])
+            wait_idle(page, min_charts=3)
+            check_page(page, "Agents and quality")
 
             # A click on a Pareto bar lists the verbatims behind it.
             page.goto(f"{url}/reasons")
