@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_dashboard_browser import chromium_or_skip, wait_idle
+from test_dashboard_browser import WAIT_MS, chromium_or_skip, wait_idle
 
 from dashboard import serve
 from dashboard.serve import CHROMIUM_ARGS
@@ -52,8 +52,12 @@ def test_a_correction_in_explore_is_stored_as_labels(tmp_path: Path) -> None:
                 page.keyboard.press("Enter")
                 form.get_by_placeholder("e.g. Refund not received").fill("Loyalty points missing")
                 form.get_by_role("button", name="Save correction").click()
+                # the click's own effect first: the script state reads 'notRunning' for a moment before
+                # the rerun starts (wait_idle's docstring), so idle alone can be read before the save
+                saved = page.get_by_text("Saved the sentiment and reason correction")
+                saved.wait_for(timeout=WAIT_MS)
                 wait_idle(page)
-                assert page.get_by_text("Saved the sentiment and reason correction").count() == 1
+                assert saved.count() == 1
             except Exception:
                 page.screenshot(path=str(tmp_path / "failure.png"))
                 raise
