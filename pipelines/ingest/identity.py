@@ -35,6 +35,12 @@ SQL_FUNCTION = "voc_keyed_hash"  # voc_keyed_hash(kind, raw value, phone region)
 _NOT_ASCII_DIGITS = dict.fromkeys(ch for ch in range(128) if not 48 <= ch <= 57)  # str.translate: delete
 
 
+def _digits(text: str) -> str:
+    """The characters of `text` for which str.isdigit() holds; on ASCII text that is exactly 0-9, which
+    translate keeps much faster than a generator."""
+    return text.translate(_NOT_ASCII_DIGITS) if text.isascii() else "".join(ch for ch in text if ch.isdigit())
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def _phone(text: str, region: str | None = None) -> str:
     """E.164 (`+48601234567`) when the number carries its country (`+` or `00`) or a default `region`
@@ -42,8 +48,7 @@ def _phone(text: str, region: str | None = None) -> str:
 
     Memoised (a pure function of its arguments: phonenumbers' parse is the costly part, about 15 us a
     number, and a customers file or an e-mail archive names the same numbers again and again)."""
-    # on ASCII text str.isdigit() is exactly 0-9, which translate keeps much faster than a generator
-    digits = text.translate(_NOT_ASCII_DIGITS) if text.isascii() else "".join(ch for ch in text if ch.isdigit())
+    digits = _digits(text)
     international = text.lstrip().startswith("+") or digits.startswith("00")
     if not (international or region):
         return digits
